@@ -1,0 +1,39 @@
+import { json, withAuth } from "@/lib/api/handler";
+import { pageQuerySchema } from "@/lib/api/pagination";
+import { serializeMessage } from "@/lib/api/serialize";
+import { streamTurn, turnJson, wantsStream } from "@/lib/chat/respond";
+import { deriveTitle } from "@/lib/chat/title";
+import { runTurn } from "@/lib/chat/turn";
+import { getConversationOrThrow, updateConversation } from "@/lib/db/queries/conversations";
+import { listMessagesPage } from "@/lib/db/queries/messages";
+import { postMessageSchema } from "../../schema";
+
+export const dynamic = "force-dynamic";
+
+export const GET = withAuth(
+  async ({ user, params, query }) => {
+    const conversation = await getConversationOrThrow({ id: params.id ?? "", userId: user.id });
+    const page = await listMessagesPage({ conversationId: conversation.id, ...query });
+    return json({ data: page.rows.map(serializeMessage), next_cursor: page.nextCursor });
+  },
+  { query: pageQuerySchema },
+);
+
+export const POST = withAuth(
+  async ({ user, params, body, request }) => {
+    let conversation = await getConversationOrThrow({ id: params.id ?? "", userId: user.id });
+    if (conversation.lastSeq === 0 && conversation.title === "New chat") {
+      conversation = await updateConversation({
+        id: conversation.id,
+        userId: user.id,
+        patch: { title: deriveTitle(body.content) },
+      });
+    }
+    const turn = { userId: user.id, conversation, content: body.content, request };
+    if (wantsStream(request, body.stream)) return streamTurn(turn);
+    const result = await runTurn({ ...turn, signal: request.signal });
+    if (result.problem) throw result.problem;
+    return json(turnJson(result), 201);
+  },
+  { body: postMessageSchema },
+);

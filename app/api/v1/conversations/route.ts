@@ -1,0 +1,43 @@
+import { json, withAuth } from "@/lib/api/handler";
+import { serializeConversation } from "@/lib/api/serialize";
+import { resolveModel, defaultModelId } from "@/lib/ai/providers";
+import { streamTurn, turnJson, wantsStream } from "@/lib/chat/respond";
+import { runTurn } from "@/lib/chat/turn";
+import { deriveTitle } from "@/lib/chat/title";
+import { createConversation, getConversationOrThrow, listConversations } from "@/lib/db/queries/conversations";
+import { createConversationSchema, listConversationsQuerySchema } from "./schema";
+
+export const dynamic = "force-dynamic";
+
+export const GET = withAuth(
+  async ({ user, query }) => {
+    const page = await listConversations({ userId: user.id, ...query });
+    return json({ data: page.rows.map(serializeConversation), next_cursor: page.nextCursor });
+  },
+  { query: listConversationsQuerySchema },
+);
+
+export const POST = withAuth(
+  async ({ user, body, request }) => {
+    const model = body.model ?? defaultModelId();
+    resolveModel(model); // 422 for an unknown or unconfigured model, before anything is saved
+    const created = await createConversation({
+      userId: user.id,
+      title: body.title ?? (body.first_message ? deriveTitle(body.first_message) : "New chat"),
+      mode: body.mode ?? "open",
+      model,
+      systemPrompt: body.system_prompt ?? null,
+    });
+    if (!body.first_message) {
+      return json({ conversation: serializeConversation(created), messages: [] }, 201);
+    }
+    const turn = { userId: user.id, conversation: created, content: body.first_message, request };
+    if (wantsStream(request, body.stream)) return streamTurn(turn);
+    const result = await runTurn({ ...turn, signal: request.signal });
+    if (result.problem) throw result.problem;
+    const conversation = await getConversationOrThrow({ id: created.id, userId: user.id });
+    const { user_message, assistant_message } = turnJson(result);
+    return json({ conversation: serializeConversation(conversation), messages: [user_message, assistant_message] }, 201);
+  },
+  { body: createConversationSchema },
+);

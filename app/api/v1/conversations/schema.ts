@@ -1,0 +1,48 @@
+import { z } from "zod";
+import { pageQuerySchema } from "@/lib/api/pagination";
+import { conversationModes } from "@/lib/db/schema";
+import { env } from "@/lib/env";
+
+export const messageContentSchema = z
+  .string()
+  .min(1)
+  .max(env.MAX_MESSAGE_CHARS, `must be at most ${env.MAX_MESSAGE_CHARS} characters`)
+  .refine((s) => s.trim().length > 0, "must not be blank");
+
+const titleSchema = z.string().trim().min(1).max(200);
+const modelSchema = z.string().min(3).max(200);
+const systemPromptSchema = z.string().max(20_000).nullable();
+// Documents arrive with grounded chat; until then only an empty list is meaningful.
+const documentIdsSchema = z.array(z.uuid()).max(0, "documents cannot be attached yet");
+
+export const createConversationSchema = z.strictObject({
+  first_message: messageContentSchema.optional(),
+  title: titleSchema.optional(),
+  mode: z.enum(conversationModes).optional(),
+  model: modelSchema.optional(),
+  system_prompt: systemPromptSchema.optional(),
+  document_ids: documentIdsSchema.optional(),
+  stream: z.boolean().optional(),
+});
+
+export const updateConversationSchema = z.strictObject({
+  title: titleSchema.optional(),
+  pinned: z.boolean().optional(),
+  archived: z.boolean().optional(),
+  mode: z.enum(conversationModes).optional(),
+  model: modelSchema.optional(),
+  system_prompt: systemPromptSchema.optional(),
+  document_ids: documentIdsSchema.optional(),
+});
+
+const booleanFlag = z.enum(["true", "false"]).transform((v) => v === "true");
+
+export const listConversationsQuerySchema = pageQuerySchema.extend({
+  q: z.string().trim().min(1).max(200).optional(),
+  archived: booleanFlag.default(false),
+});
+
+export const postMessageSchema = z.strictObject({
+  content: messageContentSchema,
+  stream: z.boolean().optional(),
+});

@@ -1,0 +1,134 @@
+import type {
+  LanguageModelV3,
+  LanguageModelV3CallOptions,
+  LanguageModelV3GenerateResult,
+  LanguageModelV3Prompt,
+  LanguageModelV3StreamPart,
+  LanguageModelV3Usage,
+} from "@ai-sdk/provider";
+import { countTokens } from "gpt-tokenizer";
+
+/**
+ * The built-in offline model: the zero-config default and the last fallback tier. It is not an
+ * AI and says so. It streams a deterministic, honest answer token by token: no provider is
+ * configured, how to configure one, and what it received.
+ */
+
+function textOf(message: LanguageModelV3Prompt[number]): string {
+  if (typeof message.content === "string") return message.content;
+  return message.content.map((part) => ("text" in part && typeof part.text === "string" ? part.text : "")).join("");
+}
+
+function promptTokens(prompt: LanguageModelV3Prompt): number {
+  // ~4 tokens of chat framing per message, as OpenAI's chat format adds.
+  return prompt.reduce((sum, message) => sum + countTokens(textOf(message)) + 4, 0);
+}
+
+export function composeOfflineReply(prompt: LanguageModelV3Prompt): string {
+  const turns = prompt.filter((m) => m.role === "user").length;
+  const lastUser = [...prompt].reverse().find((m) => m.role === "user");
+  const lastText = lastUser ? textOf(lastUser).trim() : "";
+  const excerpt = lastText.length > 200 ? `${lastText.slice(0, 200)}…` : lastText;
+  const quoted = excerpt
+    .split("\n")
+    .map((line) => `> ${line}`)
+    .join("\n");
+  return [
+    "**This is BOT GPT's built-in offline model, not an AI.** No LLM provider is configured on this server, so I can't answer your question.",
+    "",
+    "To connect a real model, set one of these environment variables and restart:",
+    "- `OPENAI_API_KEY` (and optionally `OPENAI_BASE_URL`) for OpenAI",
+    "- `GROQ_API_KEY` for Groq",
+    "- `OLLAMA_BASE_URL` with `CHAT_MODEL=ollama:<model>` for Ollama or another OpenAI-compatible server",
+    "",
+    `What I received: ${prompt.length} message${prompt.length === 1 ? "" : "s"} (${turns} from you), about ${promptTokens(prompt)} prompt tokens. Your latest message (${countTokens(lastText)} tokens):`,
+    "",
+    quoted || "> (empty)",
+  ].join("\n");
+}
+
+function usageFor(input: number, output: number): LanguageModelV3Usage {
+  return {
+    inputTokens: { total: input, noCache: input, cacheRead: 0, cacheWrite: 0 },
+    outputTokens: { total: output, text: output, reasoning: 0 },
+  };
+}
+
+/** Splits text into word-sized pieces that keep their trailing whitespace. */
+export function splitIntoTokens(text: string): string[] {
+  return text.match(/\S+\s*|\s+/g) ?? [];
+}
+
+function abortError(): Error {
+  const error = new Error("The operation was aborted.");
+  error.name = "AbortError";
+  return error;
+}
+
+export class OfflineLanguageModel implements LanguageModelV3 {
+  readonly specificationVersion = "v3" as const;
+  readonly provider = "offline";
+  readonly supportedUrls = {};
+
+  constructor(
+    readonly modelId: string,
+    private readonly tokenDelayMs: number,
+  ) {}
+
+  async doGenerate(options: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> {
+    if (options.abortSignal?.aborted) throw abortError();
+    const text = composeOfflineReply(options.prompt);
+    return {
+      content: [{ type: "text", text }],
+      finishReason: { unified: "stop", raw: "stop" },
+      usage: usageFor(promptTokens(options.prompt), countTokens(text)),
+      warnings: [],
+      response: { modelId: this.modelId, timestamp: new Date() },
+    };
+  }
+
+  async doStream(options: LanguageModelV3CallOptions) {
+    const text = composeOfflineReply(options.prompt);
+    const pieces = splitIntoTokens(text);
+    const usage = usageFor(promptTokens(options.prompt), countTokens(text));
+    const delay = this.tokenDelayMs;
+    const signal = options.abortSignal;
+    let index = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+
+    const stream = new ReadableStream<LanguageModelV3StreamPart>({
+      start(controller) {
+        controller.enqueue({ type: "stream-start", warnings: [] });
+        controller.enqueue({ type: "response-metadata", modelId: "bot-gpt-offline", timestamp: new Date() });
+        controller.enqueue({ type: "text-start", id: "offline-text" });
+      },
+      async pull(controller) {
+        if (signal?.aborted) {
+          controller.error(abortError());
+          return;
+        }
+        if (index < pieces.length) {
+          if (delay > 0) {
+            await new Promise<void>((resolve) => {
+              timer = setTimeout(resolve, delay);
+              signal?.addEventListener("abort", () => resolve(), { once: true });
+            });
+            if (signal?.aborted) {
+              controller.error(abortError());
+              return;
+            }
+          }
+          controller.enqueue({ type: "text-delta", id: "offline-text", delta: pieces[index++] ?? "" });
+          return;
+        }
+        controller.enqueue({ type: "text-end", id: "offline-text" });
+        controller.enqueue({ type: "finish", finishReason: { unified: "stop", raw: "stop" }, usage });
+        controller.close();
+      },
+      cancel() {
+        if (timer) clearTimeout(timer);
+      },
+    });
+    return { stream };
+  }
+}

@@ -1,0 +1,109 @@
+import { z } from "zod";
+
+/** Every machine-readable error code the API can return, with its HTTP status and title. */
+export const errorCatalog = {
+  invalid_json: { status: 400, title: "Malformed JSON body" },
+  invalid_cursor: { status: 400, title: "Invalid pagination cursor" },
+  bad_request: { status: 400, title: "Bad request" },
+  unauthenticated: { status: 401, title: "Authentication required" },
+  invalid_credentials: { status: 401, title: "Invalid credentials" },
+  forbidden: { status: 403, title: "Forbidden" },
+  signup_disabled: { status: 403, title: "Sign-up is disabled" },
+  not_found: { status: 404, title: "Not found" },
+  conversation_not_found: { status: 404, title: "Conversation not found" },
+  message_not_found: { status: 404, title: "Message not found" },
+  method_not_allowed: { status: 405, title: "Method not allowed" },
+  email_taken: { status: 409, title: "Email already registered" },
+  conflict: { status: 409, title: "Conflict" },
+  payload_too_large: { status: 413, title: "Request body too large" },
+  unsupported_media_type: { status: 415, title: "Unsupported media type" },
+  validation_failed: { status: 422, title: "Validation failed" },
+  model_not_available: { status: 422, title: "Model not available" },
+  rate_limited: { status: 429, title: "Too many requests" },
+  internal_error: { status: 500, title: "Internal server error" },
+  upstream_error: { status: 502, title: "The model provider returned an error" },
+  upstream_unavailable: { status: 503, title: "The model provider is unavailable" },
+  upstream_timeout: { status: 504, title: "The model provider timed out" },
+  service_unavailable: { status: 503, title: "Service unavailable" },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof errorCatalog;
+
+export type FieldError = { path: string; message: string };
+
+export type Problem = {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  code: ErrorCode;
+  request_id?: string;
+  errors?: FieldError[];
+};
+
+export const ERROR_TYPE_BASE = "https://bot-gpt.dev/errors/";
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly errors?: FieldError[];
+  readonly headers?: Record<string, string>;
+
+  constructor(
+    code: ErrorCode,
+    detail?: string,
+    options?: { errors?: FieldError[]; headers?: Record<string, string>; cause?: unknown },
+  ) {
+    super(detail ?? errorCatalog[code].title, { cause: options?.cause });
+    this.name = "AppError";
+    this.code = code;
+    this.status = errorCatalog[code].status;
+    this.errors = options?.errors;
+    this.headers = options?.headers;
+  }
+
+  toProblem(requestId?: string): Problem {
+    const entry = errorCatalog[this.code];
+    return {
+      type: `${ERROR_TYPE_BASE}${this.code}`,
+      title: entry.title,
+      status: entry.status,
+      detail: this.message,
+      code: this.code,
+      ...(requestId ? { request_id: requestId } : {}),
+      ...(this.errors ? { errors: this.errors } : {}),
+    };
+  }
+}
+
+export function validationError(error: z.ZodError, prefix: string[] = []): AppError {
+  const errors = error.issues.map((issue) => {
+    const pathParts = [...prefix, ...issue.path.map(String)];
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({ path: [...pathParts, key].join("."), message: "Unknown field" }));
+    }
+    return [{ path: pathParts.join("."), message: issue.message }];
+  });
+  return new AppError("validation_failed", "The request did not match the schema.", {
+    errors: errors.flat(),
+  });
+}
+
+/** Turns any thrown value into an AppError; internals are logged, never sent to the caller. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof z.ZodError) return validationError(error);
+  console.error("unhandled error", error);
+  return new AppError("internal_error", "Something went wrong on our side. Try again later.");
+}
+
+export function problemResponse(error: unknown, requestId?: string): Response {
+  const appError = toAppError(error);
+  const headers = new Headers(appError.headers);
+  headers.set("content-type", "application/problem+json");
+  if (requestId) headers.set("x-request-id", requestId);
+  return new Response(JSON.stringify(appError.toProblem(requestId)), {
+    status: appError.status,
+    headers,
+  });
+}

@@ -1,0 +1,65 @@
+import type { Conversation, Message } from "@/lib/db/schema";
+import { ERROR_TYPE_BASE } from "./errors";
+import type { AvailableModel } from "@/lib/ai/providers";
+
+/** Wire shapes (snake_case) of the API's resources. */
+
+export function serializeConversation(c: Conversation) {
+  return {
+    id: c.id,
+    title: c.title,
+    mode: c.mode,
+    model: c.model,
+    system_prompt: c.systemPrompt,
+    document_ids: [] as string[],
+    pinned: c.pinned,
+    archived: c.archived,
+    message_count: c.lastSeq,
+    total_tokens: c.totalTokens,
+    total_cost_usd: c.totalCostUsd,
+    created_at: c.createdAt.toISOString(),
+    updated_at: c.updatedAt.toISOString(),
+    last_message_at: c.lastMessageAt?.toISOString() ?? null,
+  };
+}
+
+export function serializeMessage(m: Message) {
+  return {
+    id: m.id,
+    conversation_id: m.conversationId,
+    seq: m.seq,
+    role: m.role,
+    content: m.content,
+    status: m.status,
+    model: m.model,
+    provider: m.provider,
+    fallback_used: m.fallbackUsed,
+    prompt_tokens: m.promptTokens,
+    completion_tokens: m.completionTokens,
+    cost_usd: m.costUsd,
+    latency_ms: m.latencyMs,
+    ttft_ms: m.ttftMs,
+    finish_reason: m.finishReason,
+    citations: [] as unknown[],
+    error: m.error ? { type: `${ERROR_TYPE_BASE}${m.error.code}`, ...m.error } : null,
+    created_at: m.createdAt.toISOString(),
+  };
+}
+
+export type ApiMessage = ReturnType<typeof serializeMessage>;
+export type ApiConversation = ReturnType<typeof serializeConversation>;
+
+export function serializeModel(m: AvailableModel) {
+  return {
+    id: m.id,
+    object: "model" as const,
+    created: 0,
+    owned_by: m.provider,
+    provider: m.provider,
+    context_window: m.contextWindow,
+    max_output_tokens: m.maxOutputTokens,
+    pricing: { input_per_million_usd: m.inputPerMillion, output_per_million_usd: m.outputPerMillion },
+    default: m.isDefault,
+    offline: m.provider === "offline",
+  };
+}

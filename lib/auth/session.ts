@@ -1,0 +1,48 @@
+import { decode } from "next-auth/jwt";
+import { getUserById, type PublicUser } from "@/lib/db/queries/users";
+import { getAuthSecret } from "./secret";
+
+const COOKIE_NAMES = ["__Secure-next-auth.session-token", "next-auth.session-token"];
+
+function parseCookies(header: string | null): Map<string, string> {
+  const cookies = new Map<string, string>();
+  for (const pair of (header ?? "").split(";")) {
+    const index = pair.indexOf("=");
+    if (index <= 0) continue;
+    const name = pair.slice(0, index).trim();
+    const value = pair.slice(index + 1).trim();
+    try {
+      cookies.set(name, decodeURIComponent(value));
+    } catch {
+      cookies.set(name, value);
+    }
+  }
+  return cookies;
+}
+
+/** next-auth splits large tokens into name.0, name.1, …; join them back. */
+function readSessionToken(cookies: Map<string, string>): string | undefined {
+  for (const name of COOKIE_NAMES) {
+    const whole = cookies.get(name);
+    if (whole) return whole;
+    const chunks: string[] = [];
+    for (let i = 0; cookies.has(`${name}.${i}`); i++) chunks.push(cookies.get(`${name}.${i}`) ?? "");
+    if (chunks.length > 0) return chunks.join("");
+  }
+  return undefined;
+}
+
+/** The signed-in user behind the request's session cookie, or null. */
+export async function getSessionUser(request: Request): Promise<PublicUser | null> {
+  const token = readSessionToken(parseCookies(request.headers.get("cookie")));
+  if (!token) return null;
+  let payload: Awaited<ReturnType<typeof decode>>;
+  try {
+    payload = await decode({ token, secret: await getAuthSecret() });
+  } catch {
+    return null;
+  }
+  if (!payload?.sub) return null;
+  // The user row must still exist: a deleted account's cookie stops working at once.
+  return (await getUserById({ id: payload.sub })) ?? null;
+}

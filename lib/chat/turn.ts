@@ -1,0 +1,181 @@
+import { APICallError, type ModelMessage, streamText } from "ai";
+import { AppError, type ErrorCode } from "@/lib/api/errors";
+import { costUsd } from "@/lib/ai/models";
+import { resolveModel, type ResolvedModel } from "@/lib/ai/providers";
+import {
+  appendMessage,
+  finishAssistantMessage,
+  loadModelHistory,
+  savePartialContent,
+  type AssistantOutcome,
+} from "@/lib/db/queries/messages";
+import type { Conversation, Message, StoredProblem } from "@/lib/db/schema";
+import { env } from "@/lib/env";
+
+/**
+ * One chat turn: persist the user message (its own transaction) → build the model request from
+ * the stored history → stream → persist the reply with usage, timings and how it ended. The turn
+ * runs to completion and saves its outcome whether or not anyone is still reading.
+ */
+
+export type TurnEvents = {
+  /** Both rows exist; the reply is about to be requested. */
+  onStart?: (ids: { userMessage: Message; assistantMessage: Message }) => void;
+  onDelta?: (delta: string) => void;
+};
+
+export type TurnResult = { userMessage: Message; assistantMessage: Message; problem: AppError | null };
+
+const PARTIAL_FLUSH_MS = 1_000;
+
+const NETWORK_FAILURE = /ECONNRESET|ECONNREFUSED|ENOTFOUND|EPIPE|UND_ERR|terminated|socket|fetch failed|other side closed/i;
+
+function causeChain(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e && depth < 6; depth++) {
+    if (e instanceof Error) {
+      parts.push(`${e.name} ${e.message} ${(e as { code?: unknown }).code ?? ""}`);
+      e = e.cause;
+    } else break;
+  }
+  return parts.join(" | ");
+}
+
+function upstreamProblem(error: unknown, provider: string): AppError {
+  const chain = causeChain(error);
+  const status = APICallError.isInstance(error) ? error.statusCode : undefined;
+  let code: ErrorCode = "upstream_error";
+  let detail = `The ${provider} provider failed to produce a reply.`;
+  if (/timeout|timed out/i.test(chain) || status === 408 || status === 504) {
+    code = "upstream_timeout";
+    detail = `The ${provider} provider timed out.`;
+  } else if (NETWORK_FAILURE.test(chain)) {
+    code = "upstream_unavailable";
+    detail = `The connection to the ${provider} provider failed.`;
+  } else if (status === 429 || status === 503) {
+    code = "upstream_unavailable";
+    detail = `The ${provider} provider answered HTTP ${status}.`;
+  } else if (status !== undefined) {
+    detail = `The ${provider} provider answered HTTP ${status}.`;
+  }
+  // Provider messages can echo request details (keys, prompts): only our own wording goes out.
+  return new AppError(code, detail, { cause: error });
+}
+
+function storedProblem(error: AppError): StoredProblem {
+  const problem = error.toProblem();
+  return { code: problem.code, title: problem.title, status: problem.status, detail: problem.detail };
+}
+
+function toModelMessages(history: Pick<Message, "role" | "content">[]): ModelMessage[] {
+  return history.map((m) =>
+    m.role === "assistant"
+      ? { role: "assistant", content: m.content }
+      : m.role === "system"
+        ? { role: "system", content: m.content }
+        : { role: "user", content: m.content },
+  );
+}
+
+export async function runTurn(input: {
+  userId: string;
+  conversation: Conversation;
+  content: string;
+  signal: AbortSignal;
+  events?: TurnEvents;
+}): Promise<TurnResult> {
+  const { conversation, events } = input;
+  // A model that cannot be used is a request error; nothing is saved yet.
+  const resolved: ResolvedModel = resolveModel(conversation.model);
+
+  const userMessage = await appendMessage({
+    conversationId: conversation.id,
+    userId: input.userId,
+    role: "user",
+    content: input.content,
+  });
+  const history = await loadModelHistory({ conversationId: conversation.id, beforeSeq: userMessage.seq + 1 });
+  const assistantMessage = await appendMessage({
+    conversationId: conversation.id,
+    userId: input.userId,
+    role: "assistant",
+    content: "",
+    status: "streaming",
+    model: resolved.id,
+    provider: resolved.provider,
+    workerId: env.instanceId,
+  });
+  events?.onStart?.({ userMessage, assistantMessage });
+
+  const startedAt = performance.now();
+  let text = "";
+  let ttftMs: number | null = null;
+  let promptTokens: number | null = null;
+  let completionTokens: number | null = null;
+  let finishReason: string | null = null;
+  let failure: unknown = null;
+  let lastFlush = Date.now();
+  let flushing: Promise<void> = Promise.resolve();
+
+  try {
+    const result = streamText({
+      model: resolved.model,
+      system: conversation.systemPrompt ?? undefined,
+      messages: toModelMessages(history),
+      abortSignal: input.signal,
+      maxOutputTokens: resolved.info.maxOutputTokens,
+      // The resilience layer owns retries; the SDK's own would stack on top of it.
+      maxRetries: 0,
+      providerOptions: { openai: { store: false } },
+      // Failures arrive as stream parts and are handled below; the default handler would log them.
+      onError: () => {},
+    });
+    for await (const part of result.fullStream) {
+      if (part.type === "text-delta") {
+        if (ttftMs === null) ttftMs = Math.round(performance.now() - startedAt);
+        text += part.text;
+        events?.onDelta?.(part.text);
+        if (Date.now() - lastFlush >= PARTIAL_FLUSH_MS) {
+          lastFlush = Date.now();
+          const snapshot = text;
+          flushing = flushing.then(() => savePartialContent({ id: assistantMessage.id, content: snapshot })).catch(() => {});
+        }
+      } else if (part.type === "finish") {
+        promptTokens = part.totalUsage.inputTokens ?? null;
+        completionTokens = part.totalUsage.outputTokens ?? null;
+        finishReason = part.finishReason;
+      } else if (part.type === "error") {
+        failure = part.error;
+      } else if (part.type === "abort") {
+        finishReason = "aborted";
+      }
+    }
+  } catch (error) {
+    failure = error;
+  }
+  await flushing;
+
+  const aborted = input.signal.aborted;
+  const problem = aborted ? null : failure ? upstreamProblem(failure, resolved.provider) : null;
+  const outcome: AssistantOutcome = {
+    content: text,
+    status: aborted ? "aborted" : problem ? "error" : "complete",
+    model: resolved.id,
+    provider: resolved.provider,
+    fallbackUsed: false,
+    promptTokens,
+    completionTokens,
+    costUsd:
+      promptTokens !== null && completionTokens !== null ? costUsd(resolved.info, promptTokens, completionTokens) : null,
+    latencyMs: Math.round(performance.now() - startedAt),
+    ttftMs,
+    finishReason: aborted ? "aborted" : problem ? "error" : finishReason,
+    error: problem ? storedProblem(problem) : null,
+  };
+  const saved = await finishAssistantMessage({
+    id: assistantMessage.id,
+    conversationId: conversation.id,
+    outcome,
+  });
+  return { userMessage, assistantMessage: saved, problem };
+}

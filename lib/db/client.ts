@@ -1,0 +1,92 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { env } from "@/lib/env";
+import * as schema from "./schema";
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+/** A transaction or the database itself: query helpers accept either. */
+export type Executor = Parameters<Parameters<Db["transaction"]>[0]>[0] | Db;
+
+type Handle = { db: Db; driver: "pglite" | "postgres"; close: () => Promise<void> };
+
+// Two instances starting together both try to migrate; this lock makes the second one wait.
+const MIGRATION_LOCK_KEY = 7_302_114_961;
+
+export const migrationsFolder = path.join(process.cwd(), "drizzle");
+
+async function openPglite(dataDir: string): Promise<Handle> {
+  const [{ PGlite }, { drizzle }, { migrate }] = await Promise.all([
+    import("@electric-sql/pglite"),
+    import("drizzle-orm/pglite"),
+    import("drizzle-orm/pglite/migrator"),
+  ]);
+  const inMemory = dataDir.startsWith("memory://");
+  if (!inMemory) fs.mkdirSync(dataDir, { recursive: true });
+  const client = await PGlite.create(inMemory ? dataDir : path.resolve(dataDir));
+  const db = drizzle(client, { schema });
+  // PGlite is single-process: one client owns the directory, so no advisory lock is needed.
+  await migrate(db, { migrationsFolder });
+  return { db: db as unknown as Db, driver: "pglite", close: () => client.close() };
+}
+
+async function openPostgres(url: string): Promise<Handle> {
+  const [{ default: pg }, { drizzle }, { migrate }] = await Promise.all([
+    import("pg"),
+    import("drizzle-orm/node-postgres"),
+    import("drizzle-orm/node-postgres/migrator"),
+  ]);
+  const lockClient = new pg.Client({ connectionString: url });
+  await lockClient.connect();
+  try {
+    await lockClient.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+    await migrate(drizzle(lockClient, { schema }), { migrationsFolder });
+  } finally {
+    await lockClient.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => {});
+    await lockClient.end();
+  }
+  const pool = new pg.Pool({ connectionString: url, max: env.DATABASE_POOL_MAX });
+  // An idle client losing its connection must not crash the process.
+  pool.on("error", (error) => console.error("postgres pool error", error.message));
+  const db = drizzle(pool, { schema });
+  return { db: db as unknown as Db, driver: "postgres", close: () => pool.end() };
+}
+
+export function openDatabase(options: { databaseUrl?: string; dataDir: string }): Promise<Handle> {
+  return options.databaseUrl ? openPostgres(options.databaseUrl) : openPglite(options.dataDir);
+}
+
+// One handle per process, kept on globalThis so dev-mode module reloads never open a second
+// PGlite on the same directory.
+const holder = globalThis as typeof globalThis & { __botGptDb?: Promise<Handle> };
+
+async function start(): Promise<Handle> {
+  const handle = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
+  const { markInterruptedMessages } = await import("./queries/messages");
+  const recovered = await markInterruptedMessages(handle.db, { workerId: env.instanceId });
+  if (recovered > 0) console.warn(`marked ${recovered} reply(ies) interrupted by the last shutdown`);
+  return handle;
+}
+
+export function getHandle(): Promise<Handle> {
+  if (!holder.__botGptDb) {
+    holder.__botGptDb = start().catch(
+      (error: unknown) => {
+        holder.__botGptDb = undefined;
+        throw error;
+      },
+    );
+  }
+  return holder.__botGptDb;
+}
+
+/** The database, migrated and ready. */
+export async function getDb(): Promise<Db> {
+  return (await getHandle()).db;
+}
+
+export async function closeDb(): Promise<void> {
+  const pending = holder.__botGptDb;
+  holder.__botGptDb = undefined;
+  if (pending) await (await pending).close();
+}

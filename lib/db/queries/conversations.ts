@@ -1,0 +1,111 @@
+import { and, desc, eq, ilike, or, sql, exists } from "drizzle-orm";
+import { AppError } from "@/lib/api/errors";
+import { decodeCursor, encodeCursor, isUuid } from "@/lib/api/pagination";
+import { getDb } from "../client";
+import { conversations, messages, type Conversation, type ConversationMode } from "../schema";
+
+export type ConversationPatch = Partial<{
+  title: string;
+  pinned: boolean;
+  archived: boolean;
+  mode: ConversationMode;
+  model: string;
+  systemPrompt: string | null;
+}>;
+
+export async function createConversation(input: {
+  userId: string;
+  title: string;
+  mode: ConversationMode;
+  model: string;
+  systemPrompt: string | null;
+}): Promise<Conversation> {
+  const db = await getDb();
+  const [row] = await db.insert(conversations).values(input).returning();
+  if (!row) throw new Error("insert returned no row");
+  return row;
+}
+
+/** The caller's conversation, or 404 — also when it exists but belongs to someone else. */
+export async function getConversationOrThrow({ id, userId }: { id: string; userId: string }): Promise<Conversation> {
+  if (!isUuid(id)) throw new AppError("conversation_not_found", "No conversation with this id.");
+  const db = await getDb();
+  const [row] = await db
+    .select()
+    .from(conversations)
+    .where(and(eq(conversations.id, id), eq(conversations.userId, userId)))
+    .limit(1);
+  if (!row) throw new AppError("conversation_not_found", "No conversation with this id.");
+  return row;
+}
+
+type ActivityCursor = { at: string; id: string };
+
+function isActivityCursor(value: unknown): value is ActivityCursor {
+  const v = value as Partial<ActivityCursor> | null;
+  return typeof v?.at === "string" && !Number.isNaN(Date.parse(v.at)) && typeof v.id === "string" && isUuid(v.id);
+}
+
+/** The caller's conversations, most recently active first, keyset-paginated. */
+export async function listConversations(input: {
+  userId: string;
+  limit: number;
+  cursor?: string;
+  q?: string;
+  archived: boolean;
+}): Promise<{ rows: Conversation[]; nextCursor: string | null }> {
+  const db = await getDb();
+  const cursor = input.cursor ? decodeCursor(input.cursor, isActivityCursor) : undefined;
+  const filters = [eq(conversations.userId, input.userId), eq(conversations.archived, input.archived)];
+  if (cursor) {
+    // Compare against the exact stored timestamp text so microseconds are not lost.
+    filters.push(sql`(${conversations.activityAt}, ${conversations.id}) < (${cursor.at}::timestamptz, ${cursor.id}::uuid)`);
+  }
+  if (input.q) {
+    const pattern = `%${input.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const matchingMessage = db
+      .select({ one: sql`1` })
+      .from(messages)
+      .where(and(eq(messages.conversationId, conversations.id), ilike(messages.content, pattern)));
+    const search = or(ilike(conversations.title, pattern), exists(matchingMessage));
+    if (search) filters.push(search);
+  }
+  const rows = await db
+    .select({ row: conversations, activityText: sql<string>`${conversations.activityAt}::text` })
+    .from(conversations)
+    .where(and(...filters))
+    .orderBy(desc(conversations.activityAt), desc(conversations.id))
+    .limit(input.limit + 1);
+  const page = rows.slice(0, input.limit);
+  const last = page.at(-1);
+  const nextCursor =
+    rows.length > input.limit && last ? encodeCursor({ at: last.activityText, id: last.row.id }) : null;
+  return { rows: page.map((r) => r.row), nextCursor };
+}
+
+export async function updateConversation(input: {
+  id: string;
+  userId: string;
+  patch: ConversationPatch;
+}): Promise<Conversation> {
+  await getConversationOrThrow(input);
+  const db = await getDb();
+  const [row] = await db
+    .update(conversations)
+    .set({ ...input.patch, updatedAt: new Date() })
+    .where(and(eq(conversations.id, input.id), eq(conversations.userId, input.userId)))
+    .returning();
+  if (!row) throw new AppError("conversation_not_found", "No conversation with this id.");
+  return row;
+}
+
+/** Deletes the conversation; its messages go with it (ON DELETE CASCADE). */
+export async function deleteConversation({ id, userId }: { id: string; userId: string }): Promise<void> {
+  if (!isUuid(id)) throw new AppError("conversation_not_found", "No conversation with this id.");
+  const db = await getDb();
+  const deleted = await db
+    .delete(conversations)
+    .where(and(eq(conversations.id, id), eq(conversations.userId, userId)))
+    .returning({ id: conversations.id });
+  if (deleted.length === 0) throw new AppError("conversation_not_found", "No conversation with this id.");
+}

@@ -1,0 +1,176 @@
+import { and, asc, eq, gt, inArray, lt, ne, sql } from "drizzle-orm";
+import { AppError } from "@/lib/api/errors";
+import { decodeCursor, encodeCursor, isUuid } from "@/lib/api/pagination";
+import { getDb, type Db } from "../client";
+import { conversations, messages, type Message, type MessageRole, type MessageStatus, type StoredProblem } from "../schema";
+
+/**
+ * Appends a message, assigning the next `seq` in the same transaction. The conditional UPDATE
+ * takes the conversation's row lock, so concurrent appends queue up behind it and the numbers
+ * stay gap-free and unique; a rolled-back append rolls its number back too.
+ */
+export async function appendMessage(input: {
+  conversationId: string;
+  userId: string;
+  role: MessageRole;
+  content: string;
+  status?: MessageStatus;
+  model?: string | null;
+  provider?: string | null;
+  workerId?: string | null;
+}): Promise<Message> {
+  const db = await getDb();
+  return db.transaction(async (tx) => {
+    const now = new Date();
+    const [counter] = await tx
+      .update(conversations)
+      .set({ lastSeq: sql`${conversations.lastSeq} + 1`, activityAt: now, lastMessageAt: now })
+      .where(and(eq(conversations.id, input.conversationId), eq(conversations.userId, input.userId)))
+      .returning({ seq: conversations.lastSeq });
+    if (!counter) throw new AppError("conversation_not_found", "No conversation with this id.");
+    const [row] = await tx
+      .insert(messages)
+      .values({
+        conversationId: input.conversationId,
+        seq: counter.seq,
+        role: input.role,
+        content: input.content,
+        status: input.status ?? "complete",
+        model: input.model ?? null,
+        provider: input.provider ?? null,
+        workerId: input.workerId ?? null,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning();
+    if (!row) throw new Error("insert returned no row");
+    return row;
+  });
+}
+
+export type AssistantOutcome = {
+  content: string;
+  status: Exclude<MessageStatus, "streaming">;
+  model: string;
+  provider: string;
+  fallbackUsed: boolean;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  costUsd: number | null;
+  latencyMs: number;
+  ttftMs: number | null;
+  finishReason: string | null;
+  error: StoredProblem | null;
+};
+
+/** Writes the final state of a streamed reply and adds its usage to the conversation's totals. */
+export async function finishAssistantMessage(input: { id: string; conversationId: string; outcome: AssistantOutcome }): Promise<Message> {
+  const db = await getDb();
+  const { outcome } = input;
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(messages)
+      .set({ ...outcome, workerId: null, updatedAt: new Date() })
+      .where(eq(messages.id, input.id))
+      .returning();
+    if (!row) throw new Error(`assistant message ${input.id} vanished`);
+    const tokens = (outcome.promptTokens ?? 0) + (outcome.completionTokens ?? 0);
+    await tx
+      .update(conversations)
+      .set({
+        totalTokens: sql`${conversations.totalTokens} + ${tokens}`,
+        totalCostUsd: sql`${conversations.totalCostUsd} + ${outcome.costUsd ?? 0}`,
+      })
+      .where(eq(conversations.id, input.conversationId));
+    return row;
+  });
+}
+
+/** Saves the text streamed so far, so a crash loses at most the last flush interval. */
+export async function savePartialContent(input: { id: string; content: string }): Promise<void> {
+  const db = await getDb();
+  await db
+    .update(messages)
+    .set({ content: input.content, updatedAt: new Date() })
+    .where(and(eq(messages.id, input.id), eq(messages.status, "streaming")));
+}
+
+/** Full history in the order of record (the conversation's ownership is checked by the caller). */
+export async function listAllMessages({ conversationId }: { conversationId: string }): Promise<Message[]> {
+  const db = await getDb();
+  return db.select().from(messages).where(eq(messages.conversationId, conversationId)).orderBy(asc(messages.seq));
+}
+
+function isSeqCursor(value: unknown): value is { seq: number } {
+  const seq = (value as { seq?: unknown } | null)?.seq;
+  return typeof seq === "number" && Number.isInteger(seq) && seq >= 0;
+}
+
+export async function listMessagesPage(input: {
+  conversationId: string;
+  limit: number;
+  cursor?: string;
+}): Promise<{ rows: Message[]; nextCursor: string | null }> {
+  const db = await getDb();
+  const after = input.cursor ? decodeCursor(input.cursor, isSeqCursor).seq : 0;
+  const rows = await db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.conversationId, input.conversationId), gt(messages.seq, after)))
+    .orderBy(asc(messages.seq))
+    .limit(input.limit + 1);
+  const page = rows.slice(0, input.limit);
+  const last = page.at(-1);
+  return { rows: page, nextCursor: rows.length > input.limit && last ? encodeCursor({ seq: last.seq }) : null };
+}
+
+/**
+ * What the model sees: every user message and every assistant reply that has text, in order,
+ * up to (not including) `beforeSeq`. Replies still streaming for a concurrent turn are left out.
+ */
+export async function loadModelHistory(input: { conversationId: string; beforeSeq: number }): Promise<Pick<Message, "role" | "content">[]> {
+  const db = await getDb();
+  return db
+    .select({ role: messages.role, content: messages.content })
+    .from(messages)
+    .where(
+      and(
+        eq(messages.conversationId, input.conversationId),
+        lt(messages.seq, input.beforeSeq),
+        ne(messages.status, "streaming"),
+        ne(messages.content, ""),
+      ),
+    )
+    .orderBy(asc(messages.seq));
+}
+
+export async function getMessageOrThrow(input: { id: string; conversationId: string }): Promise<Message> {
+  if (!isUuid(input.id)) throw new AppError("message_not_found", "No message with this id.");
+  const db = await getDb();
+  const [row] = await db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.id, input.id), eq(messages.conversationId, input.conversationId)))
+    .limit(1);
+  if (!row) throw new AppError("message_not_found", "No message with this id.");
+  return row;
+}
+
+/**
+ * Start-up recovery: replies this instance was streaming when it died are marked `interrupted`
+ * (their partial text stays). Other instances' live streams are left alone.
+ */
+export async function markInterruptedMessages(db: Db, { workerId }: { workerId: string }): Promise<number> {
+  const rows = await db
+    .update(messages)
+    .set({
+      status: "interrupted",
+      workerId: null,
+      finishReason: "interrupted",
+      error: { code: "interrupted", title: "Reply interrupted", status: 503, detail: "The server restarted while this reply was being written." },
+      updatedAt: new Date(),
+    })
+    .where(and(eq(messages.status, "streaming"), inArray(messages.workerId, [workerId])))
+    .returning({ id: messages.id });
+  return rows.length;
+}

@@ -1,0 +1,134 @@
+import { sql } from "drizzle-orm";
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+const timestamps = {
+  createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+};
+
+export const users = pgTable(
+  "users",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    email: text("email").notNull(),
+    name: text("name"),
+    passwordHash: text("password_hash").notNull(),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex("users_email_key").on(sql`lower(${t.email})`)],
+);
+
+export const conversationModes = ["open", "grounded"] as const;
+export type ConversationMode = (typeof conversationModes)[number];
+
+export const conversations = pgTable(
+  "conversations",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    title: text("title").notNull().default("New chat"),
+    mode: text("mode", { enum: conversationModes }).notNull().default("open"),
+    model: text("model").notNull(),
+    systemPrompt: text("system_prompt"),
+    pinned: boolean("pinned").notNull().default(false),
+    archived: boolean("archived").notNull().default(false),
+    /** Highest seq handed out; incremented in the transaction that inserts a message. */
+    lastSeq: integer("last_seq").notNull().default(0),
+    totalTokens: integer("total_tokens").notNull().default(0),
+    totalCostUsd: numeric("total_cost_usd", { precision: 14, scale: 8, mode: "number" })
+      .notNull()
+      .default(0),
+    // Reserved for the context-budget issue: rolling summary of the older part of the history.
+    summary: text("summary"),
+    summaryThroughSeq: integer("summary_through_seq"),
+    summaryTokens: integer("summary_tokens"),
+    summaryUpdatedAt: timestamp("summary_updated_at", { withTimezone: true, mode: "date" }),
+    ...timestamps,
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    /** Set whenever a message is appended; the sidebar's "most recent first" order. */
+    activityAt: timestamp("activity_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    lastMessageAt: timestamp("last_message_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [
+    // "My conversations, most recently active first" walks this index in order.
+    index("conversations_user_activity_idx").on(t.userId, t.archived, t.activityAt.desc(), t.id.desc()),
+    check("conversations_mode_check", sql`${t.mode} in ('open', 'grounded')`),
+  ],
+);
+
+export const messageRoles = ["user", "assistant", "system"] as const;
+export type MessageRole = (typeof messageRoles)[number];
+export const messageStatuses = ["complete", "streaming", "aborted", "error", "interrupted"] as const;
+export type MessageStatus = (typeof messageStatuses)[number];
+
+export type MessagePart =
+  | { type: "text"; text: string }
+  | { type: "citation"; index: number; documentId: string; chunkId: string; pageStart: number; pageEnd: number }
+  | { type: "tool"; name: string; input: unknown; output?: unknown };
+
+export type StoredProblem = { code: string; title: string; status: number; detail?: string };
+
+export const messages = pgTable(
+  "messages",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    conversationId: uuid("conversation_id")
+      .notNull()
+      .references(() => conversations.id, { onDelete: "cascade" }),
+    seq: integer("seq").notNull(),
+    role: text("role", { enum: messageRoles }).notNull(),
+    content: text("content").notNull().default(""),
+    parts: jsonb("parts").$type<MessagePart[]>().notNull().default([]),
+    status: text("status", { enum: messageStatuses }).notNull().default("complete"),
+    provider: text("provider"),
+    model: text("model"),
+    fallbackUsed: boolean("fallback_used").notNull().default(false),
+    promptTokens: integer("prompt_tokens"),
+    completionTokens: integer("completion_tokens"),
+    costUsd: numeric("cost_usd", { precision: 14, scale: 8, mode: "number" }),
+    latencyMs: integer("latency_ms"),
+    ttftMs: integer("ttft_ms"),
+    finishReason: text("finish_reason"),
+    error: jsonb("error").$type<StoredProblem>(),
+    /** The process streaming this row; start-up recovery only touches its own. */
+    workerId: text("worker_id"),
+    ...timestamps,
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [
+    // Unique (conversation, seq) doubles as the ordered index for "messages of a conversation".
+    uniqueIndex("messages_conversation_seq_key").on(t.conversationId, t.seq),
+    index("messages_streaming_idx").on(t.workerId).where(sql`${t.status} = 'streaming'`),
+    check("messages_seq_positive", sql`${t.seq} > 0`),
+    check("messages_role_check", sql`${t.role} in ('user', 'assistant', 'system')`),
+    check(
+      "messages_status_check",
+      sql`${t.status} in ('complete', 'streaming', 'aborted', 'error', 'interrupted')`,
+    ),
+  ],
+);
+
+/** Small key/value store for generated server secrets shared by every instance. */
+export const appSecrets = pgTable("app_secrets", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+  ...timestamps,
+});
+
+export type User = typeof users.$inferSelect;
+export type Conversation = typeof conversations.$inferSelect;
+export type Message = typeof messages.$inferSelect;
+export type NewMessage = typeof messages.$inferInsert;

@@ -1,0 +1,91 @@
+import os from "node:os";
+import { z } from "zod";
+
+/**
+ * The only reader of process.env. Every setting is validated once, typed, and given a default
+ * that makes the zero-config start work (embedded PGlite under ./data, the offline model).
+ */
+
+const emptyToUndefined = (value: unknown) =>
+  typeof value === "string" && value.trim() === "" ? undefined : value;
+
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+const optionalUrl = z.preprocess(emptyToUndefined, z.url().optional());
+
+const intWithDefault = (fallback: number, min = 0) =>
+  z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).default(fallback));
+
+const boolWithDefault = (fallback: boolean) =>
+  z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
+      .default(fallback ? "true" : "false")
+      .transform((v) => ["1", "true", "yes", "on"].includes(v)),
+  );
+
+const modelId = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*:.+$/, "must look like provider:model, e.g. openai:gpt-4o-mini");
+
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: intWithDefault(3000, 1),
+
+  DATABASE_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+      .optional(),
+  ),
+  /** PGlite's data directory when DATABASE_URL is unset; `memory://` keeps it in memory (tests). */
+  DATA_DIR: z.preprocess(emptyToUndefined, z.string().default("./data")),
+  DATABASE_POOL_MAX: intWithDefault(10, 1),
+  REDIS_URL: z.preprocess(emptyToUndefined, z.string().regex(/^rediss?:\/\//).optional()),
+
+  AUTH_SECRET: z.preprocess(emptyToUndefined, z.string().min(16).optional()),
+  NEXTAUTH_SECRET: z.preprocess(emptyToUndefined, z.string().min(16).optional()),
+  NEXTAUTH_URL: optionalUrl,
+  ALLOW_SIGNUP: boolWithDefault(true),
+
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: optionalUrl,
+  /** Which OpenAI wire protocol `openai:*` models use: the Responses API or Chat Completions. */
+  OPENAI_API: z.preprocess(emptyToUndefined, z.enum(["responses", "chat"]).default("responses")),
+  GROQ_API_KEY: optionalString,
+  GROQ_BASE_URL: optionalUrl,
+  OLLAMA_BASE_URL: z.preprocess(emptyToUndefined, z.url().default("http://localhost:11434/v1")),
+  OLLAMA_API_KEY: optionalString,
+  CHAT_MODEL: z.preprocess(emptyToUndefined, modelId.optional()),
+  /** Delay between the offline model's tokens, so it streams like a real model. */
+  OFFLINE_TOKEN_DELAY_MS: intWithDefault(12),
+
+  MAX_MESSAGE_CHARS: intWithDefault(32_000, 1),
+  /** Identifies this process's in-flight replies so a restart only recovers its own. */
+  INSTANCE_ID: z.preprocess(emptyToUndefined, z.string().max(200).optional()),
+  LOG_LEVEL: z.preprocess(
+    emptyToUndefined,
+    z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  ),
+});
+
+export type Env = z.infer<typeof schema> & { instanceId: string; authSecret: string | undefined };
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = schema.safeParse(source);
+  if (!result.success) {
+    const lines = result.error.issues.map(
+      (issue) => `  ${issue.path.join(".") || "(root)"}: ${issue.message}`,
+    );
+    throw new Error(`Invalid environment configuration:\n${lines.join("\n")}`);
+  }
+  const parsed = result.data;
+  return {
+    ...parsed,
+    instanceId: parsed.INSTANCE_ID ?? `${os.hostname()}:${parsed.PORT}`,
+    authSecret: parsed.AUTH_SECRET ?? parsed.NEXTAUTH_SECRET,
+  };
+}
+
+export const env: Env = parseEnv(process.env);

@@ -1,0 +1,12 @@
+import type { NextConfig } from "next";
+
+const nextConfig: NextConfig = {
+  // The Docker image builds with BUILD_STANDALONE=1; local `next start` keeps the regular output.
+  output: process.env.BUILD_STANDALONE === "1" ? "standalone" : undefined,
+  // Native/wasm packages that must be loaded by Node at run time, not bundled.
+  serverExternalPackages: ["pdf-parse", "@electric-sql/pglite", "@electric-sql/pglite-pgvector", "pg"],
+  poweredByHeader: false,
+  typedRoutes: false,
+};
+
+export default nextConfig;

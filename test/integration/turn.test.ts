@@ -1,0 +1,203 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { call, readUiStream, startHarness, textOf, type Harness } from "../support/harness";
+
+let h: Harness;
+let conversationsRoute: typeof import("@/app/api/v1/conversations/route");
+let conversationRoute: typeof import("@/app/api/v1/conversations/[id]/route");
+let messagesRoute: typeof import("@/app/api/v1/conversations/[id]/messages/route");
+
+beforeAll(async () => {
+  h = await startHarness();
+  conversationsRoute = await import("@/app/api/v1/conversations/route");
+  conversationRoute = await import("@/app/api/v1/conversations/[id]/route");
+  messagesRoute = await import("@/app/api/v1/conversations/[id]/messages/route");
+});
+afterAll(() => h.close());
+beforeEach(() => h.mock.reset());
+
+async function newConversation(cookie: string, model = "openai:gpt-4o-mini") {
+  const res = await call(conversationsRoute.POST, { cookie, body: { model } });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { conversation: { id: string } }).conversation.id;
+}
+
+async function history(cookie: string, id: string) {
+  const res = await call(conversationRoute.GET, { cookie, params: { id } });
+  expect(res.status).toBe(200);
+  return (await res.json()) as {
+    conversation: { title: string; message_count: number; total_tokens: number };
+    messages: Array<Record<string, unknown> & { seq: number; role: string; content: string; status: string }>;
+  };
+}
+
+const postMessage = (cookie: string, id: string, body: unknown, signal?: AbortSignal) =>
+  call(messagesRoute.POST, { cookie, params: { id }, body, signal });
+
+describe("a chat turn", () => {
+  it("streams the UI message stream and saves both messages with usage and timings", async () => {
+    const { cookie } = await h.signUp();
+    const id = await newConversation(cookie);
+    const res = await postMessage(cookie, id, { content: "Hello there, model", stream: true });
+    expect(res.status).toBe(201);
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    expect(res.headers.get("x-vercel-ai-ui-message-stream")).toBe("v1");
+    expect(res.headers.get("cache-control")).toBe("no-cache, no-transform");
+    expect(res.headers.get("x-accel-buffering")).toBe("no");
+
+    const chunks = await readUiStream(res);
+    const start = chunks[0] as { type: string; messageMetadata: Record<string, string> };
+    expect(start.type).toBe("start");
+    expect(start.messageMetadata.conversation_id).toBe(id);
+    expect(chunks.filter((c) => c.type === "text-delta").length).toBeGreaterThan(3);
+    expect(textOf(chunks)).toBe('Mock reply: you said "Hello there, model". This answer streams in several chunks.');
+    const finish = chunks.at(-1) as { type: string; messageMetadata: Record<string, unknown> };
+    expect(finish.type).toBe("finish");
+    expect(finish.messageMetadata).toMatchObject({ model: "openai:gpt-4o-mini", fallback_used: false, status: "complete" });
+    expect(finish.messageMetadata.prompt_tokens).toBeGreaterThan(0);
+    expect(finish.messageMetadata.completion_tokens).toBe(21);
+
+    // The real OpenAI provider called the Responses API of the mock.
+    expect(h.mock.requests.at(-1)?.path).toBe("/v1/responses");
+
+    const { conversation, messages } = await history(cookie, id);
+    expect(conversation.title).toBe("Hello there, model");
+    expect(messages.map((m) => [m.seq, m.role, m.status])).toEqual([
+      [1, "user", "complete"],
+      [2, "assistant", "complete"],
+    ]);
+    const assistant = messages[1]!;
+    expect(assistant.id).toBe(start.messageMetadata.assistant_message_id);
+    expect(assistant.content).toBe(textOf(chunks));
+    expect(assistant).toMatchObject({ provider: "openai", model: "openai:gpt-4o-mini", finish_reason: "stop", completion_tokens: 21 });
+    expect(assistant.latency_ms).toEqual(expect.any(Number));
+    expect(assistant.ttft_ms).toEqual(expect.any(Number));
+    expect(Number(assistant.cost_usd)).toBeGreaterThan(0);
+    expect(conversation.total_tokens).toBe(Number(assistant.prompt_tokens) + 21);
+  });
+
+  it("sends the stored history to the model on the next turn", async () => {
+    const { cookie } = await h.signUp();
+    const id = await newConversation(cookie);
+    await postMessage(cookie, id, { content: "first question" });
+    const res = await postMessage(cookie, id, { content: "second question" });
+    expect(res.status).toBe(201);
+    const sent = h.mock.requests.at(-1)?.body.input as Array<{ role: string; content: unknown }>;
+    expect(sent.map((m) => m.role)).toEqual(["user", "assistant", "user"]);
+    expect(JSON.stringify(sent[0])).toContain("first question");
+    expect(JSON.stringify(sent[2])).toContain("second question");
+  });
+
+  it("returns JSON when not streaming", async () => {
+    const { cookie } = await h.signUp();
+    const id = await newConversation(cookie);
+    const res = await postMessage(cookie, id, { content: "json please" });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { user_message: { seq: number }; assistant_message: { seq: number; status: string; content: string } };
+    expect(body.user_message.seq).toBe(1);
+    expect(body.assistant_message).toMatchObject({ seq: 2, status: "complete" });
+    expect(body.assistant_message.content).toContain("json please");
+  });
+
+  it("works over Chat Completions and Groq's x_groq usage", async () => {
+    const { cookie } = await h.signUp();
+    const id = await newConversation(cookie, "groq:llama-3.1-8b-instant");
+    const res = await postMessage(cookie, id, { content: "groq turn" });
+    const body = (await res.json()) as { assistant_message: Record<string, unknown> };
+    expect(h.mock.requests.at(-1)?.path).toBe("/groq/openai/v1/chat/completions");
+    expect(body.assistant_message).toMatchObject({ provider: "groq", status: "complete" });
+    expect(body.assistant_message.completion_tokens).toBeGreaterThan(0);
+    expect(body.assistant_message.prompt_tokens).toBeGreaterThan(0);
+  });
+
+  it("on client abort, aborts the provider call and saves the partial reply as aborted", async () => {
+    const { cookie } = await h.signUp();
+    const id = await newConversation(cookie);
+    h.mock.settings.chunkDelayMs = 80;
+    const controller = new AbortController();
+    const res = await postMessage(cookie, id, { content: "a long answer please", stream: true }, controller.signal);
+    let deltas = 0;
+    await readUiStream(res, (chunk) => {
+      if (chunk.type === "text-delta" && ++deltas === 3) controller.abort();
+    }).catch(() => undefined);
+
+    await expect.poll(async () => (await history(cookie, id)).messages[1]?.status, { timeout: 5_000 }).toBe("aborted");
+    const assistant = (await history(cookie, id)).messages[1]!;
+    expect(assistant.content.length).toBeGreaterThan(0);
+    expect(assistant.content).not.toContain("several chunks.");
+    expect(assistant.finish_reason).toBe("aborted");
+    await expect.poll(() => h.mock.closedEarly).toBe(1);
+  });
+
+  it("on provider failure mid-stream, saves the partial reply as error and ends with an error part", async () => {
+    const { cookie } = await h.signUp();
+    const id = await newConversation(cookie);
+    h.mock.pushFault({ type: "reset", afterChunks: 7 });
+    const res = await postMessage(cookie, id, { content: "this will break", stream: true });
+    const chunks = await readUiStream(res);
+    const partial = textOf(chunks);
+    expect(partial.length).toBeGreaterThan(0);
+    expect(chunks.at(-1)).toMatchObject({ type: "error" });
+    const problem = chunks.find((c) => c.type === "data-problem") as { data: { code: string } } | undefined;
+    expect(problem?.data.code).toBe("upstream_unavailable");
+
+    const { messages } = await history(cookie, id);
+    expect(messages[0]).toMatchObject({ role: "user", status: "complete", content: "this will break" });
+    expect(messages[1]).toMatchObject({ role: "assistant", status: "error", content: partial });
+    expect((messages[1]!.error as { code: string }).code).toBe("upstream_unavailable");
+  });
+
+  it("on a provider error before any token, answers 502/503 problem+json and keeps the user message", async () => {
+    const { cookie } = await h.signUp();
+    const id = await newConversation(cookie);
+    h.mock.pushFault({ type: "status", status: 500, message: "secret internals sk-live-123" });
+    const res = await postMessage(cookie, id, { content: "keep me" });
+    expect(res.status).toBe(502);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    const problem = (await res.json()) as Record<string, unknown>;
+    expect(problem).toMatchObject({ status: 502, code: "upstream_error" });
+    expect(JSON.stringify(problem)).not.toContain("sk-live-123");
+
+    h.mock.pushFault({ type: "status", status: 429, retryAfterSeconds: 1 });
+    const limited = await postMessage(cookie, id, { content: "and me" });
+    expect(limited.status).toBe(503);
+
+    const { messages } = await history(cookie, id);
+    expect(messages.map((m) => [m.seq, m.role, m.status, m.content])).toEqual([
+      [1, "user", "complete", "keep me"],
+      [2, "assistant", "error", ""],
+      [3, "user", "complete", "and me"],
+      [4, "assistant", "error", ""],
+    ]);
+  });
+
+  it("a crash mid-stream leaves a row that start-up marks interrupted, keeping its partial text", async () => {
+    const { user, cookie } = await h.signUp();
+    const id = await newConversation(cookie);
+    const { appendMessage, savePartialContent, markInterruptedMessages } = await import("@/lib/db/queries/messages");
+    const { getDb } = await import("@/lib/db/client");
+    await appendMessage({ conversationId: id, userId: user.id, role: "user", content: "hi" });
+    // What a process killed mid-reply leaves behind: a streaming row with its last flushed text.
+    const row = await appendMessage({
+      conversationId: id, userId: user.id, role: "assistant", content: "", status: "streaming", workerId: "dead-host:3000",
+    });
+    await savePartialContent({ id: row.id, content: "half an ans" });
+    const other = await appendMessage({
+      conversationId: id, userId: user.id, role: "assistant", content: "", status: "streaming", workerId: "live-host:3000",
+    });
+
+    expect(await markInterruptedMessages(await getDb(), { workerId: "dead-host:3000" })).toBe(1);
+    const { messages } = await history(cookie, id);
+    expect(messages.find((m) => m.id === row.id)).toMatchObject({ status: "interrupted", content: "half an ans" });
+    // Another instance's live stream is not touched.
+    expect(messages.find((m) => m.id === other.id)).toMatchObject({ status: "streaming" });
+  });
+
+  it("uses the offline model, labelled as such, when asked for it", async () => {
+    const { cookie } = await h.signUp();
+    const id = await newConversation(cookie, "offline:bot-gpt-offline");
+    const res = await postMessage(cookie, id, { content: "are you real?", stream: true });
+    const chunks = await readUiStream(res);
+    expect(textOf(chunks)).toContain("built-in offline model, not an AI");
+    expect(chunks.at(-1)).toMatchObject({ type: "finish", messageMetadata: { model: "offline:bot-gpt-offline" } });
+  });
+});

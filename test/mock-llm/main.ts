@@ -1,0 +1,11 @@
+import { MockLlmServer } from "./server";
+
+/** `npm run mock-llm` (or the e2e set-up): serves the mock on MOCK_LLM_PORT (default 4010). */
+const port = Number(process.env.MOCK_LLM_PORT ?? 4010);
+const server = new MockLlmServer();
+if (process.env.MOCK_LLM_CHUNK_DELAY_MS) server.settings.chunkDelayMs = Number(process.env.MOCK_LLM_CHUNK_DELAY_MS);
+const url = await server.listen(port);
+console.log(`mock LLM listening on ${url} (OpenAI: ${url}/v1, Groq: ${url}/groq/openai/v1)`);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => void server.close().then(() => process.exit(0)));
+}
