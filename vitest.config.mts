@@ -31,7 +31,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["lib/**/*.test.ts", "test/unit/**/*.test.ts"],
-          env: { ...common, DATA_DIR: "memory://", DATABASE_URL: "" },
+          env: { ...common, DATA_DIR: "memory://", DATABASE_URL: "", OLLAMA_BASE_URL: "http://127.0.0.1:9/v1" },
         },
       },
       ...databases.map((db) => ({

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { parseEnv } from "./env";
+
+describe("parseEnv", () => {
+  it("gives a zero-config start: PGlite under ./data and no providers", () => {
+    const env = parseEnv({});
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.DATA_DIR).toBe("./data");
+    expect(env.OLLAMA_BASE_URL).toBe("http://localhost:11434/v1");
+    expect(env.MAX_MESSAGE_CHARS).toBe(32_000);
+    expect(env.ALLOW_SIGNUP).toBe(true);
+    expect(env.instanceId).toMatch(/:3000$/);
+  });
+
+  it("treats empty strings as unset and coerces numbers and booleans", () => {
+    const env = parseEnv({ DATABASE_URL: "", MAX_MESSAGE_CHARS: "100", ALLOW_SIGNUP: "false", PORT: "8080" });
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.MAX_MESSAGE_CHARS).toBe(100);
+    expect(env.ALLOW_SIGNUP).toBe(false);
+    expect(env.instanceId).toMatch(/:8080$/);
+  });
+
+  it("fails with a message naming each bad variable", () => {
+    expect(() => parseEnv({ DATABASE_URL: "mysql://x", CHAT_MODEL: "gpt-4o" })).toThrow(/DATABASE_URL: .*postgres[\s\S]*CHAT_MODEL: .*provider:model/);
+    expect(() => parseEnv({ MAX_MESSAGE_CHARS: "lots" })).toThrow(/MAX_MESSAGE_CHARS/);
+    expect(() => parseEnv({ OPENAI_API: "soap" })).toThrow(/OPENAI_API/);
+  });
+
+  it("prefers AUTH_SECRET and accepts NEXTAUTH_SECRET", () => {
+    expect(parseEnv({ NEXTAUTH_SECRET: "n".repeat(32) }).authSecret).toBe("n".repeat(32));
+    expect(parseEnv({ AUTH_SECRET: "a".repeat(32), NEXTAUTH_SECRET: "n".repeat(32) }).authSecret).toBe("a".repeat(32));
+    expect(() => parseEnv({ AUTH_SECRET: "short" })).toThrow(/AUTH_SECRET/);
+  });
+});
