@@ -16,7 +16,7 @@ export default defineConfig([
   },
   {
     // lib/env.ts is the single reader of process.env; build/test tooling configures itself.
-    files: ["lib/env.ts", "next.config.ts", "*.config.*", "test/**", "e2e/**", "scripts/**"],
+    files: ["lib/env.ts", "next.config.ts", "instrumentation.ts", "*.config.*", "test/**", "e2e/**", "scripts/**"],
     rules: { "no-restricted-properties": "off" },
   },
 ]);

@@ -13,7 +13,7 @@ const databases = [
 ];
 
 const common = {
-  NODE_ENV: "test",
+  NODE_ENV: "test" as const,
   OFFLINE_TOKEN_DELAY_MS: "0",
   AUTH_SECRET: "test-secret-test-secret-test-secret",
   OPENAI_API_KEY: "",

@@ -33,8 +33,13 @@ function readSessionToken(cookies: Map<string, string>): string | undefined {
 }
 
 /** The signed-in user behind the request's session cookie, or null. */
-export async function getSessionUser(request: Request): Promise<PublicUser | null> {
-  const token = readSessionToken(parseCookies(request.headers.get("cookie")));
+export function getSessionUser(request: Request): Promise<PublicUser | null> {
+  return getUserFromCookieHeader(request.headers.get("cookie"));
+}
+
+/** Same, from a raw Cookie header (server components read it through next/headers). */
+export async function getUserFromCookieHeader(cookieHeader: string | null): Promise<PublicUser | null> {
+  const token = readSessionToken(parseCookies(cookieHeader));
   if (!token) return null;
   let payload: Awaited<ReturnType<typeof decode>>;
   try {

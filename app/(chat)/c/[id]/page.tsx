@@ -1,0 +1,29 @@
+import { notFound } from "next/navigation";
+import { Chat } from "@/components/chat/chat";
+import { toChatMessages } from "@/components/chat/types";
+import { AppError } from "@/lib/api/errors";
+import { serializeMessage } from "@/lib/api/serialize";
+import { requirePageUser } from "@/lib/auth/current-user";
+import { getConversationOrThrow } from "@/lib/db/queries/conversations";
+import { listAllMessages } from "@/lib/db/queries/messages";
+
+export const dynamic = "force-dynamic";
+
+export default async function ConversationPage({ params }: { params: Promise<{ id: string }> }) {
+  const user = await requirePageUser();
+  const { id } = await params;
+  const conversation = await getConversationOrThrow({ id, userId: user.id }).catch((error: unknown) => {
+    if (error instanceof AppError && error.status === 404) notFound();
+    throw error;
+  });
+  const messages = (await listAllMessages({ conversationId: conversation.id })).map(serializeMessage);
+  return (
+    <Chat
+      key={conversation.id}
+      conversationId={conversation.id}
+      initialMessages={toChatMessages(messages)}
+      model={conversation.model}
+      title={conversation.title}
+    />
+  );
+}

@@ -1,0 +1,46 @@
+import type { ChatMessage } from "./types";
+
+const statusNotes: Record<string, string> = {
+  aborted: "Stopped before the reply finished.",
+  error: "The reply failed.",
+  interrupted: "The server restarted while this reply was being written.",
+};
+
+export function isOfflineModel(model: string | null | undefined): boolean {
+  return Boolean(model?.startsWith("offline:"));
+}
+
+export function MessageItem({ message }: { message: ChatMessage }) {
+  const text = message.parts.map((part) => (part.type === "text" ? part.text : "")).join("");
+  const isUser = message.role === "user";
+  const meta = message.metadata;
+  const note = meta?.status ? statusNotes[meta.status] : undefined;
+  return (
+    <li className={`flex ${isUser ? "justify-end" : "justify-start"}`} data-role={message.role} data-testid="message">
+      <article
+        aria-label={isUser ? "You said" : "Assistant replied"}
+        className={`max-w-[85%] rounded-2xl px-4 py-3 text-sm leading-relaxed ${isUser ? "bg-zinc-900 text-white dark:bg-zinc-100 dark:text-zinc-900" : "bg-zinc-100 dark:bg-zinc-800"}`}
+      >
+        {!isUser && isOfflineModel(meta?.model) ? (
+          <p className="mb-2 inline-block rounded bg-amber-200 px-2 py-0.5 text-xs font-semibold text-amber-900">
+            Offline model — not an AI
+          </p>
+        ) : null}
+        {/* Rendered as plain text: React escapes it, so model output can never inject markup. */}
+        <div className="break-words whitespace-pre-wrap">{text}</div>
+        {note ? (
+          <p className="mt-2 text-xs text-red-700 dark:text-red-400" role="note">
+            {note} {meta?.error_detail ?? ""}
+          </p>
+        ) : null}
+        {!isUser && meta?.status === "complete" && meta.model ? (
+          <p className="mt-2 text-xs text-zinc-500 dark:text-zinc-400">
+            {meta.model}
+            {meta.completion_tokens != null ? ` · ${(meta.prompt_tokens ?? 0) + meta.completion_tokens} tokens` : ""}
+            {meta.cost_usd ? ` · $${meta.cost_usd.toFixed(6)}` : ""}
+          </p>
+        ) : null}
+      </article>
+    </li>
+  );
+}

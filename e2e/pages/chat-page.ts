@@ -1,0 +1,34 @@
+import { expect, type Locator, type Page } from "@playwright/test";
+
+export class ChatPage {
+  readonly input: Locator;
+  readonly sidebar: Locator;
+  readonly log: Locator;
+
+  constructor(private readonly page: Page) {
+    this.input = page.getByRole("textbox", { name: "Message" });
+    this.sidebar = page.getByRole("navigation", { name: "Conversations" });
+    this.log = page.getByRole("log", { name: "Messages" });
+  }
+
+  async send(text: string) {
+    await this.input.fill(text);
+    await this.page.getByRole("button", { name: "Send" }).click();
+  }
+
+  assistantMessages(): Locator {
+    return this.log.locator('[data-role="assistant"]');
+  }
+
+  userMessages(): Locator {
+    return this.log.locator('[data-role="user"]');
+  }
+
+  async waitForReplyToFinish() {
+    await expect(this.page.getByRole("button", { name: "Send" })).toBeVisible({ timeout: 30_000 });
+  }
+
+  conversationLink(title: string | RegExp): Locator {
+    return this.sidebar.getByRole("link", { name: title });
+  }
+}

@@ -1,0 +1,27 @@
+import { expect, test } from "@playwright/test";
+import { AuthPage } from "./pages/auth-page";
+import { ChatPage } from "./pages/chat-page";
+
+// Runs in the mock-openai project only (see playwright.config.ts): the mock streams slowly
+// enough to stop mid-reply.
+test("the stop button ends a reply and the partial text is kept", async ({ page }) => {
+  const longReply = Array.from({ length: 120 }, (_, i) => `word${i}`).join(" ");
+  await page.request.post("http://127.0.0.1:4010/__mock/settings", { data: { reply: longReply, chunkDelayMs: 60 } });
+  try {
+    await new AuthPage(page).signUp(`e2e-stop-${Date.now()}@example.test`, "a long enough password");
+    const chat = new ChatPage(page);
+    await chat.send("Tell me a long story");
+    const reply = chat.assistantMessages().first();
+    await expect(reply).toContainText("word5");
+    await page.getByRole("button", { name: "Stop" }).click();
+    await chat.waitForReplyToFinish();
+
+    await page.reload();
+    const saved = chat.assistantMessages().first();
+    await expect(saved).toContainText("word5");
+    await expect(saved).not.toContainText("word119");
+    await expect(saved).toContainText("Stopped before the reply finished.");
+  } finally {
+    await page.request.post("http://127.0.0.1:4010/__mock/reset");
+  }
+});
