@@ -5,6 +5,11 @@ const nextConfig: NextConfig = {
   output: process.env.BUILD_STANDALONE === "1" ? "standalone" : undefined,
   // Native/wasm packages that must be loaded by Node at run time, not bundled.
   serverExternalPackages: ["pdf-parse", "@electric-sql/pglite", "@electric-sql/pglite-pgvector", "pg"],
+  // Files loaded at run time that the standalone tracer cannot see: PGlite's wasm/data bundle
+  // and the SQL migrations applied at start-up.
+  outputFileTracingIncludes: {
+    "/**": ["./node_modules/@electric-sql/pglite/dist/**/*", "./drizzle/**/*"],
+  },
   poweredByHeader: false,
   typedRoutes: false,
 };

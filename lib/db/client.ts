@@ -15,6 +15,44 @@ const MIGRATION_LOCK_KEY = 7_302_114_961;
 
 export const migrationsFolder = path.join(process.cwd(), "drizzle");
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * PGlite has no server to arbitrate: two processes opening one directory corrupt it. A pid lock
+ * file turns that into a clear error (a stale lock from a dead process is taken over).
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lockPath = path.join(dataDir, "bot-gpt.lock");
+  try {
+    const holder = Number(fs.readFileSync(lockPath, "utf8"));
+    if (holder && holder !== process.pid && isAlive(holder)) {
+      throw new Error(
+        `The embedded database in ${path.resolve(dataDir)} is in use by process ${holder}. ` +
+          "Stop that process first, or set DATABASE_URL to share a Postgres server.",
+      );
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  fs.writeFileSync(lockPath, String(process.pid));
+  const release = () => {
+    try {
+      if (fs.readFileSync(lockPath, "utf8") === String(process.pid)) fs.unlinkSync(lockPath);
+    } catch {
+      // already gone
+    }
+  };
+  process.once("exit", release);
+  return release;
+}
+
 async function openPglite(dataDir: string): Promise<Handle> {
   const [{ PGlite }, { drizzle }, { migrate }] = await Promise.all([
     import("@electric-sql/pglite"),
@@ -22,12 +60,23 @@ async function openPglite(dataDir: string): Promise<Handle> {
     import("drizzle-orm/pglite/migrator"),
   ]);
   const inMemory = dataDir.startsWith("memory://");
-  if (!inMemory) fs.mkdirSync(dataDir, { recursive: true });
-  const client = await PGlite.create(inMemory ? dataDir : path.resolve(dataDir));
+  let release = () => {};
+  if (!inMemory) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    release = lockDataDir(dataDir);
+  }
+  const client = await PGlite.create(inMemory ? dataDir : path.join(path.resolve(dataDir), "pglite"));
   const db = drizzle(client, { schema });
-  // PGlite is single-process: one client owns the directory, so no advisory lock is needed.
+  // One process owns the directory (see the lock), so no advisory lock is needed here.
   await migrate(db, { migrationsFolder });
-  return { db: db as unknown as Db, driver: "pglite", close: () => client.close() };
+  return {
+    db: db as unknown as Db,
+    driver: "pglite",
+    close: async () => {
+      await client.close();
+      release();
+    },
+  };
 }
 
 async function openPostgres(url: string): Promise<Handle> {
