@@ -11,6 +11,18 @@ const nextConfig: NextConfig = {
     "/**": ["./node_modules/@electric-sql/pglite/dist/**/*", "./drizzle/**/*"],
   },
   poweredByHeader: false,
+  async headers() {
+    return [
+      {
+        source: "/:path*",
+        headers: [
+          { key: "X-Content-Type-Options", value: "nosniff" },
+          { key: "Referrer-Policy", value: "strict-origin-when-cross-origin" },
+          { key: "X-Frame-Options", value: "DENY" },
+        ],
+      },
+    ];
+  },
   typedRoutes: false,
 };
 

@@ -1,0 +1,19 @@
+import { NextResponse, type NextRequest } from "next/server";
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+/**
+ * Every API response carries X-Request-Id, including routes outside the v1 wrappers (health,
+ * next-auth). The id is also put on the request so handlers log and return the same one.
+ */
+export function proxy(request: NextRequest) {
+  const incoming = request.headers.get("x-request-id");
+  const requestId = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+  const headers = new Headers(request.headers);
+  headers.set("x-request-id", requestId);
+  const response = NextResponse.next({ request: { headers } });
+  response.headers.set("x-request-id", requestId);
+  return response;
+}
+
+export const config = { matcher: "/api/:path*" };
