@@ -10,6 +10,8 @@ const nextConfig: NextConfig = {
   outputFileTracingIncludes: {
     "/**": ["./node_modules/@electric-sql/pglite/dist/**/*", "./drizzle/**/*"],
   },
+  // `next dev` serves its scripts to localhost only; 127.0.0.1 is the same machine.
+  allowedDevOrigins: ["127.0.0.1"],
   poweredByHeader: false,
   async headers() {
     return [

@@ -56,7 +56,8 @@ export function AuthForm({ mode }: { mode: Mode }) {
 
   const isSignUp = mode === "sign-up";
   return (
-    <form onSubmit={onSubmit} className="space-y-4" noValidate={false}>
+    // method="post": should the form ever submit before hydration, credentials stay out of the URL.
+    <form method="post" onSubmit={onSubmit} className="space-y-4">
       {isSignUp ? <Field label="Name" name="name" autoComplete="name" maxLength={100} error={fieldErrors.name} /> : null}
       <Field label="Email" name="email" type="email" autoComplete="email" required error={fieldErrors.email} />
       <Field
