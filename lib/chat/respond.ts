@@ -39,7 +39,7 @@ function finishMetadata(result: TurnResult): FinishMetadata {
  * Streams a turn as the AI SDK UI message stream (SSE). The turn is driven here, not by the
  * reader: if the client goes away the provider call is aborted and the partial reply is saved.
  */
-export function streamTurn(input: TurnRequest, extraHeaders: Record<string, string> = {}): Response {
+export function streamTurn(input: TurnRequest, options: { heartbeatMs?: number } = {}): Response {
   const abort = new AbortController();
   const onRequestAbort = () => abort.abort();
   input.request.signal.addEventListener("abort", onRequestAbort, { once: true });
@@ -59,7 +59,7 @@ export function streamTurn(input: TurnRequest, extraHeaders: Record<string, stri
       };
       const write = (chunk: UIMessageChunk) => send(`data: ${JSON.stringify(chunk)}\n\n`);
       // SSE comments keep proxies from timing out a slow first token.
-      heartbeat = setInterval(() => send(": heartbeat\n\n"), HEARTBEAT_MS);
+      heartbeat = setInterval(() => send(": heartbeat\n\n"), options.heartbeatMs ?? HEARTBEAT_MS);
       let textStarted = false;
       let textId = "";
 
@@ -134,7 +134,6 @@ export function streamTurn(input: TurnRequest, extraHeaders: Record<string, stri
       connection: "keep-alive",
       "x-accel-buffering": "no",
       "x-vercel-ai-ui-message-stream": "v1",
-      ...extraHeaders,
     },
   });
 }

@@ -201,3 +201,34 @@ describe("a chat turn", () => {
     expect(chunks.at(-1)).toMatchObject({ type: "finish", messageMetadata: { model: "offline:bot-gpt-offline" } });
   });
 });
+
+describe("stream keep-alive and model checks", () => {
+  it("sends SSE comment heartbeats while the model is slow to answer", async () => {
+    const { streamTurn } = await import("@/lib/chat/respond");
+    const { getConversationOrThrow } = await import("@/lib/db/queries/conversations");
+    const { user, cookie } = await h.signUp();
+    const id = await newConversation(cookie);
+    const conversation = await getConversationOrThrow({ id, userId: user.id });
+    h.mock.pushFault({ type: "slow-first-byte", delayMs: 400 });
+    const response = streamTurn(
+      { userId: user.id, conversation, content: "slow one", request: new Request("http://localhost/") },
+      { heartbeatMs: 50 },
+    );
+    const raw = await response.text();
+    const heartbeats = raw.split(": heartbeat\n\n").length - 1;
+    expect(heartbeats).toBeGreaterThanOrEqual(3);
+    // The comments come before the first text delta, while the model is still silent.
+    expect(raw.indexOf(": heartbeat")).toBeLessThan(raw.indexOf('"type":"text-delta"'));
+    expect(raw).toContain('"type":"finish"');
+  });
+
+  it("answers 422 without saving anything when the conversation's model is no longer available", async () => {
+    const { user, cookie } = await h.signUp();
+    const { createConversation } = await import("@/lib/db/queries/conversations");
+    const conversation = await createConversation({ userId: user.id, title: "t", mode: "open", model: "acme:gone", systemPrompt: null });
+    const res = await postMessage(cookie, conversation.id, { content: "hello?", stream: true });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { code: string }).code).toBe("model_not_available");
+    expect((await history(cookie, conversation.id)).messages).toEqual([]);
+  });
+});

@@ -1,5 +1,6 @@
 import { json, withAuth } from "@/lib/api/handler";
 import { pageQuerySchema } from "@/lib/api/pagination";
+import { resolveModel } from "@/lib/ai/providers";
 import { serializeMessage } from "@/lib/api/serialize";
 import { streamTurn, turnJson, wantsStream } from "@/lib/chat/respond";
 import { deriveTitle } from "@/lib/chat/title";
@@ -22,6 +23,7 @@ export const GET = withAuth(
 export const POST = withAuth(
   async ({ user, params, body, request }) => {
     let conversation = await getConversationOrThrow({ id: params.id ?? "", userId: user.id });
+    resolveModel(conversation.model); // 422 before anything is saved or streamed
     if (conversation.lastSeq === 0 && conversation.title === "New chat") {
       conversation = await updateConversation({
         id: conversation.id,
