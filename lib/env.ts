@@ -64,10 +64,6 @@ const schema = z.object({
   MAX_MESSAGE_CHARS: intWithDefault(32_000, 1),
   /** Identifies this process's in-flight replies so a restart only recovers its own. */
   INSTANCE_ID: z.preprocess(emptyToUndefined, z.string().max(200).optional()),
-  LOG_LEVEL: z.preprocess(
-    emptyToUndefined,
-    z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  ),
 });
 
 export type Env = z.infer<typeof schema> & { instanceId: string; authSecret: string | undefined };
