@@ -62,6 +62,10 @@ const schema = z.object({
   OFFLINE_TOKEN_DELAY_MS: intWithDefault(12),
 
   MAX_MESSAGE_CHARS: intWithDefault(32_000, 1),
+  /** Requests per minute per user and per API key, all routes. */
+  RATE_LIMIT_PER_MINUTE: intWithDefault(600, 1),
+  /** Model calls (new messages, completions) per minute per user and per API key. */
+  RATE_LIMIT_CHAT_PER_MINUTE: intWithDefault(60, 1),
   /** Identifies this process's in-flight replies so a restart only recovers its own. */
   INSTANCE_ID: z.preprocess(emptyToUndefined, z.string().max(200).optional()),
 });

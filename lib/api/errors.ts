@@ -7,19 +7,27 @@ export const errorCatalog = {
   bad_request: { status: 400, title: "Bad request" },
   unauthenticated: { status: 401, title: "Authentication required" },
   invalid_credentials: { status: 401, title: "Invalid credentials" },
+  invalid_api_key: { status: 401, title: "Invalid API key" },
   forbidden: { status: 403, title: "Forbidden" },
+  insufficient_scope: { status: 403, title: "Missing scope" },
+  session_required: { status: 403, title: "Browser session required" },
   signup_disabled: { status: 403, title: "Sign-up is disabled" },
   not_found: { status: 404, title: "Not found" },
   conversation_not_found: { status: 404, title: "Conversation not found" },
   message_not_found: { status: 404, title: "Message not found" },
+  api_key_not_found: { status: 404, title: "API key not found" },
+  route_not_found: { status: 404, title: "No such endpoint" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
   email_taken: { status: 409, title: "Email already registered" },
   conflict: { status: 409, title: "Conflict" },
+  idempotency_key_reused: { status: 409, title: "Idempotency key reused with a different request" },
+  idempotency_in_progress: { status: 409, title: "A request with this idempotency key is still in progress" },
   payload_too_large: { status: 413, title: "Request body too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   validation_failed: { status: 422, title: "Validation failed" },
   model_not_available: { status: 422, title: "Model not available" },
   rate_limited: { status: 429, title: "Too many requests" },
+  budget_exceeded: { status: 429, title: "Budget exceeded" },
   internal_error: { status: 500, title: "Internal server error" },
   upstream_error: { status: 502, title: "The model provider returned an error" },
   upstream_unavailable: { status: 503, title: "The model provider is unavailable" },
@@ -32,6 +40,7 @@ export type ErrorCode = keyof typeof errorCatalog;
 export type FieldError = { path: string; message: string };
 
 export type Problem = {
+  [extension: string]: unknown;
   type: string;
   title: string;
   status: number;
@@ -48,11 +57,13 @@ export class AppError extends Error {
   readonly status: number;
   readonly errors?: FieldError[];
   readonly headers?: Record<string, string>;
+  /** Extra problem members (RFC 9457 extensions), e.g. the scope that was missing. */
+  readonly extensions?: Record<string, unknown>;
 
   constructor(
     code: ErrorCode,
     detail?: string,
-    options?: { errors?: FieldError[]; headers?: Record<string, string>; cause?: unknown },
+    options?: { errors?: FieldError[]; headers?: Record<string, string>; extensions?: Record<string, unknown>; cause?: unknown },
   ) {
     super(detail ?? errorCatalog[code].title, { cause: options?.cause });
     this.name = "AppError";
@@ -60,11 +71,13 @@ export class AppError extends Error {
     this.status = errorCatalog[code].status;
     this.errors = options?.errors;
     this.headers = options?.headers;
+    this.extensions = options?.extensions;
   }
 
   toProblem(requestId?: string): Problem {
     const entry = errorCatalog[this.code];
     return {
+      ...this.extensions,
       type: `${ERROR_TYPE_BASE}${this.code}`,
       title: entry.title,
       status: entry.status,

@@ -1,10 +1,15 @@
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
+import { looksLikeApiKey } from "@/lib/auth/api-key-token";
 import { getSessionUser } from "@/lib/auth/session";
+import { authenticateApiKey, type PublicApiKey } from "@/lib/db/queries/api-keys";
 import type { PublicUser } from "@/lib/db/queries/users";
+import type { ApiKeyScope } from "@/lib/db/schema";
 import { AppError, problemResponse, validationError } from "./errors";
+import { parseIdempotencyKey, withIdempotency } from "./idempotency";
+import { checkRateLimit, rateLimitHeaders, type RateLimitClass } from "./rate-limit";
 
-const MAX_JSON_BODY_BYTES = 1024 * 1024;
+export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
 export function requestIdFor(request: Request): string {
@@ -14,6 +19,8 @@ export function requestIdFor(request: Request): string {
 
 type RouteContext = { params: Promise<Record<string, string | string[] | undefined>> };
 
+type Infer<T> = T extends z.ZodType ? z.infer<T> : undefined;
+
 type HandlerArgs<TBody, TQuery> = {
   request: Request;
   requestId: string;
@@ -22,31 +29,32 @@ type HandlerArgs<TBody, TQuery> = {
   query: TQuery;
 };
 
+/** Who is calling: a signed-in browser (apiKey null) or an API key acting for its owner. */
+export type Principal = { user: PublicUser; apiKey: PublicApiKey | null };
+
 type Options<TBody extends z.ZodType | undefined, TQuery extends z.ZodType | undefined> = {
   body?: TBody;
   query?: TQuery;
+  /** The API-key scope this route needs; browser sessions hold every scope. */
+  scope?: ApiKeyScope;
+  /** Only a browser session may call this route (API keys cannot manage API keys). */
+  sessionOnly?: boolean;
+  /** Which rate-limit bucket the route draws from; "chat" for routes that call a model. */
+  rateLimit?: RateLimitClass;
 };
 
-type Authenticated = { user: PublicUser };
-
-type Infer<T> = T extends z.ZodType ? z.infer<T> : undefined;
-
-async function readJsonBody(request: Request): Promise<unknown> {
+async function readJsonBody(request: Request): Promise<{ text: string; value: unknown }> {
   const contentType = request.headers.get("content-type") ?? "";
   if (!/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
     throw new AppError("unsupported_media_type", "Send the body as application/json.");
   }
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_JSON_BODY_BYTES) {
-    throw new AppError("payload_too_large", `JSON bodies are limited to ${MAX_JSON_BODY_BYTES} bytes.`);
-  }
+  const tooLarge = () => new AppError("payload_too_large", `JSON bodies are limited to ${MAX_JSON_BODY_BYTES} bytes.`);
+  if (Number(request.headers.get("content-length") ?? "0") > MAX_JSON_BODY_BYTES) throw tooLarge();
   const text = await request.text();
-  if (Buffer.byteLength(text) > MAX_JSON_BODY_BYTES) {
-    throw new AppError("payload_too_large", `JSON bodies are limited to ${MAX_JSON_BODY_BYTES} bytes.`);
-  }
-  if (text.trim() === "") return {};
+  if (Buffer.byteLength(text) > MAX_JSON_BODY_BYTES) throw tooLarge();
+  if (text.trim() === "") return { text, value: {} };
   try {
-    return JSON.parse(text);
+    return { text, value: JSON.parse(text) };
   } catch {
     throw new AppError("invalid_json", "The request body is not valid JSON.");
   }
@@ -58,70 +66,128 @@ function readParams(raw: Record<string, string | string[] | undefined>): Record<
   return params;
 }
 
+/** Bearer API key when an Authorization header is present (a bad one is 401 even with a cookie). */
+async function authenticate(request: Request): Promise<Principal> {
+  const authorization = request.headers.get("authorization");
+  if (authorization !== null) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    const token = match?.[1];
+    if (!token || !looksLikeApiKey(token)) {
+      throw new AppError("invalid_api_key", "Send an API key as `Authorization: Bearer bgpt_…`.");
+    }
+    const found = await authenticateApiKey(token);
+    if (!found) throw new AppError("invalid_api_key", "This API key is not valid: it may be revoked or expired.");
+    return found;
+  }
+  const user = await getSessionUser(request);
+  if (!user) throw new AppError("unauthenticated", "Sign in or send an API key as `Authorization: Bearer bgpt_…`.");
+  return { user, apiKey: null };
+}
+
+function authorize(principal: Principal, options: { scope?: ApiKeyScope; sessionOnly?: boolean }): void {
+  if (!principal.apiKey) return;
+  if (options.sessionOnly) {
+    throw new AppError("session_required", "API keys cannot manage API keys; use a signed-in browser session.");
+  }
+  if (options.scope && !principal.apiKey.scopes.includes(options.scope)) {
+    throw new AppError("insufficient_scope", `This API key lacks the ${options.scope} scope.`, {
+      extensions: { required_scope: options.scope },
+    });
+  }
+}
+
 /**
- * The common part of every route: request id, authentication (401), body/query parsing
- * (400/415/422) and one error format. Credentials are checked before the body is read so an
- * anonymous caller learns nothing about the schema. The handler gets typed, validated input.
+ * Every authenticated route runs the same steps, top to bottom: request id → authenticate (401)
+ * → authorize scope (403) → rate limit (429) → parse query/body (400/413/415/422) → idempotency
+ * (POST) → handler → one error format, with rate-limit headers on every response. Credentials
+ * come before the body so an anonymous caller learns nothing about the schema.
  */
-function wrap<TBody extends z.ZodType | undefined, TQuery extends z.ZodType | undefined, TAuth>(
-  authenticate: (request: Request) => Promise<TAuth>,
-  handler: (args: HandlerArgs<Infer<TBody>, Infer<TQuery>> & TAuth) => Promise<Response>,
-  options: Options<TBody, TQuery>,
+export function withAuth<TBody extends z.ZodType | undefined = undefined, TQuery extends z.ZodType | undefined = undefined>(
+  handler: (args: HandlerArgs<Infer<TBody>, Infer<TQuery>> & Principal) => Promise<Response>,
+  options: Options<TBody, TQuery> = {},
 ) {
   return async (request: Request, context?: RouteContext): Promise<Response> => {
     const requestId = requestIdFor(request);
+    let limitHeaders: Record<string, string> = {};
+    const finalize = (response: Response) => {
+      response.headers.set("x-request-id", requestId);
+      for (const [name, value] of Object.entries(limitHeaders)) response.headers.set(name, value);
+      return response;
+    };
     try {
-      const auth = await authenticate(request);
+      const principal = await authenticate(request);
+      authorize(principal, options);
+      const decision = await checkRateLimit({
+        userId: principal.user.id,
+        apiKeyId: principal.apiKey?.id ?? null,
+        kind: options.rateLimit ?? "default",
+      });
+      limitHeaders = rateLimitHeaders(decision);
+      if (!decision.allowed) {
+        throw new AppError("rate_limited", `Too many requests; retry in ${Math.max(1, decision.retryAfterSeconds)} s.`);
+      }
+
       const params = readParams((await context?.params) ?? {});
       let query: unknown = undefined;
       if (options.query) {
-        const raw = Object.fromEntries(new URL(request.url).searchParams);
-        const parsed = options.query.safeParse(raw);
+        const parsed = options.query.safeParse(Object.fromEntries(new URL(request.url).searchParams));
         if (!parsed.success) throw validationError(parsed.error);
         query = parsed.data;
       }
       let body: unknown = undefined;
+      let rawBody = "";
       if (options.body) {
-        const parsed = options.body.safeParse(await readJsonBody(request));
+        const read = await readJsonBody(request);
+        rawBody = read.text;
+        const parsed = options.body.safeParse(read.value);
         if (!parsed.success) throw validationError(parsed.error);
         body = parsed.data;
       }
-      const response = await handler({
-        ...auth,
-        request,
-        requestId,
-        params,
-        body: body as Infer<TBody>,
-        query: query as Infer<TQuery>,
-      });
+      const run = () =>
+        handler({ ...principal, request, requestId, params, body: body as Infer<TBody>, query: query as Infer<TQuery> });
+      const response =
+        request.method === "POST"
+          ? await withIdempotency(
+              {
+                userId: principal.user.id,
+                key: parseIdempotencyKey(request),
+                method: request.method,
+                path: new URL(request.url).pathname,
+                body: rawBody,
+              },
+              run,
+              (error) => problemResponse(error, requestId),
+            )
+          : await run();
+      return finalize(response);
+    } catch (error) {
+      return finalize(problemResponse(error, requestId));
+    }
+  };
+}
+
+/** A public route (no credentials): request id, body parsing and the one error format. */
+export function withApi<TBody extends z.ZodType | undefined = undefined>(
+  handler: (args: HandlerArgs<Infer<TBody>, undefined>) => Promise<Response>,
+  options: { body?: TBody } = {},
+) {
+  return async (request: Request, context?: RouteContext): Promise<Response> => {
+    const requestId = requestIdFor(request);
+    try {
+      const params = readParams((await context?.params) ?? {});
+      let body: unknown = undefined;
+      if (options.body) {
+        const parsed = options.body.safeParse((await readJsonBody(request)).value);
+        if (!parsed.success) throw validationError(parsed.error);
+        body = parsed.data;
+      }
+      const response = await handler({ request, requestId, params, body: body as Infer<TBody>, query: undefined });
       response.headers.set("x-request-id", requestId);
       return response;
     } catch (error) {
       return problemResponse(error, requestId);
     }
   };
-}
-
-/** A public route: no credentials needed. */
-export function withApi<TBody extends z.ZodType | undefined = undefined, TQuery extends z.ZodType | undefined = undefined>(
-  handler: (args: HandlerArgs<Infer<TBody>, Infer<TQuery>>) => Promise<Response>,
-  options: Options<TBody, TQuery> = {},
-) {
-  return wrap<TBody, TQuery, object>(async () => ({}), handler, options);
-}
-
-async function requireUser(request: Request): Promise<Authenticated> {
-  const user = await getSessionUser(request);
-  if (!user) throw new AppError("unauthenticated", "Sign in or send a valid API key.");
-  return { user };
-}
-
-/** A route for signed-in callers (401 otherwise). */
-export function withAuth<TBody extends z.ZodType | undefined = undefined, TQuery extends z.ZodType | undefined = undefined>(
-  handler: (args: HandlerArgs<Infer<TBody>, Infer<TQuery>> & Authenticated) => Promise<Response>,
-  options: Options<TBody, TQuery> = {},
-) {
-  return wrap<TBody, TQuery, Authenticated>(requireUser, handler, options);
 }
 
 export function json(data: unknown, status = 200, headers?: HeadersInit): Response {

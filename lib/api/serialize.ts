@@ -1,6 +1,7 @@
 import type { Conversation, Message } from "@/lib/db/schema";
 import { ERROR_TYPE_BASE } from "./errors";
 import type { AvailableModel } from "@/lib/ai/providers";
+import type { PublicApiKey } from "@/lib/db/queries/api-keys";
 
 /** Wire shapes (snake_case) of the API's resources. */
 
@@ -61,5 +62,17 @@ export function serializeModel(m: AvailableModel) {
     pricing: { input_per_million_usd: m.inputPerMillion, output_per_million_usd: m.outputPerMillion },
     default: m.isDefault,
     offline: m.provider === "offline",
+  };
+}
+
+export function serializeApiKey(k: PublicApiKey) {
+  return {
+    id: k.id,
+    name: k.name,
+    prefix: k.prefix,
+    scopes: k.scopes,
+    created_at: k.createdAt.toISOString(),
+    last_used_at: k.lastUsedAt?.toISOString() ?? null,
+    expires_at: k.expiresAt?.toISOString() ?? null,
   };
 }

@@ -1,8 +1,11 @@
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 
 const serverUrl = process.env.DATABASE_URL;
+const journal = JSON.parse(readFileSync("drizzle/meta/_journal.json", "utf8")) as { entries: unknown[] };
+const migrationCount = journal.entries.length;
 
 describe("migrations", () => {
   it.runIf(Boolean(serverUrl))("two instances starting at once on an empty database both come up, migrated once", async () => {
@@ -24,8 +27,8 @@ describe("migrations", () => {
       const tables = await check.query("select count(*)::int as n from information_schema.tables where table_schema = 'public'");
       await check.end();
       await Promise.all(handles.map((h) => h.close()));
-      expect(applied.rows[0].n).toBe(1);
-      expect(tables.rows[0].n).toBe(4);
+      expect(applied.rows[0].n).toBe(migrationCount);
+      expect(tables.rows[0].n).toBeGreaterThanOrEqual(4);
     } finally {
       await admin.query(`drop database if exists ${name}`);
       await admin.end();
@@ -43,7 +46,7 @@ describe("migrations", () => {
       for (let i = 0; i < 2; i++) {
         const handle = await openDatabase({ dataDir: dir });
         const result = await handle.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
-        expect((result as unknown as { rows: Array<{ n: number }> }).rows[0]?.n).toBe(1);
+        expect((result as unknown as { rows: Array<{ n: number }> }).rows[0]?.n).toBe(migrationCount);
         await handle.close();
       }
     } finally {

@@ -14,7 +14,7 @@ export const GET = withAuth(
     const page = await listConversations({ userId: user.id, ...query });
     return json({ data: page.rows.map(serializeConversation), next_cursor: page.nextCursor });
   },
-  { query: listConversationsQuerySchema },
+  { query: listConversationsQuerySchema, scope: "conversations:read" },
 );
 
 export const POST = withAuth(
@@ -39,5 +39,5 @@ export const POST = withAuth(
     const { user_message, assistant_message } = turnJson(result);
     return json({ conversation: serializeConversation(conversation), messages: [user_message, assistant_message] }, 201);
   },
-  { body: createConversationSchema },
+  { body: createConversationSchema, scope: "conversations:write", rateLimit: "chat" },
 );

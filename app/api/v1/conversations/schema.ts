@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { pageQuerySchema } from "@/lib/api/pagination";
-import { conversationModes } from "@/lib/db/schema";
+import { conversationModes, feedbackRatings } from "@/lib/db/schema";
 import { env } from "@/lib/env";
 
 export const messageContentSchema = z
@@ -45,4 +45,9 @@ export const listConversationsQuerySchema = pageQuerySchema.extend({
 export const postMessageSchema = z.strictObject({
   content: messageContentSchema,
   stream: z.boolean().optional(),
+});
+
+export const feedbackSchema = z.strictObject({
+  rating: z.enum(feedbackRatings),
+  comment: z.string().trim().max(2_000).nullable().optional(),
 });

@@ -16,7 +16,7 @@ export const GET = withAuth(async ({ user, params }) => {
   const conversation = await getConversationOrThrow({ id: params.id ?? "", userId: user.id });
   const messages = await listAllMessages({ conversationId: conversation.id });
   return json({ conversation: serializeConversation(conversation), messages: messages.map(serializeMessage) });
-});
+}, { scope: "conversations:read" });
 
 export const PATCH = withAuth(
   async ({ user, params, body }) => {
@@ -33,10 +33,10 @@ export const PATCH = withAuth(
     const conversation = await updateConversation({ id: params.id ?? "", userId: user.id, patch: defined });
     return json(serializeConversation(conversation));
   },
-  { body: updateConversationSchema },
+  { body: updateConversationSchema, scope: "conversations:write" },
 );
 
 export const DELETE = withAuth(async ({ user, params }) => {
   await deleteConversation({ id: params.id ?? "", userId: user.id });
   return new Response(null, { status: 204 });
-});
+}, { scope: "conversations:write" });

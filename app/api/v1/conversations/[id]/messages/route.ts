@@ -17,7 +17,7 @@ export const GET = withAuth(
     const page = await listMessagesPage({ conversationId: conversation.id, ...query });
     return json({ data: page.rows.map(serializeMessage), next_cursor: page.nextCursor });
   },
-  { query: pageQuerySchema },
+  { query: pageQuerySchema, scope: "conversations:read" },
 );
 
 export const POST = withAuth(
@@ -37,5 +37,5 @@ export const POST = withAuth(
     if (result.problem) throw result.problem;
     return json(turnJson(result), 201);
   },
-  { body: postMessageSchema },
+  { body: postMessageSchema, scope: "conversations:write", rateLimit: "chat" },
 );

@@ -1,0 +1,23 @@
+import { json, withAuth } from "@/lib/api/handler";
+import { getConversationOrThrow } from "@/lib/db/queries/conversations";
+import { upsertFeedback } from "@/lib/db/queries/feedback";
+import { getMessageOrThrow } from "@/lib/db/queries/messages";
+import { feedbackSchema } from "../../../../schema";
+
+export const dynamic = "force-dynamic";
+
+export const POST = withAuth(
+  async ({ user, params, body }) => {
+    const conversation = await getConversationOrThrow({ id: params.id ?? "", userId: user.id });
+    const message = await getMessageOrThrow({ id: params.message_id ?? "", conversationId: conversation.id });
+    const feedback = await upsertFeedback({ message, userId: user.id, rating: body.rating, comment: body.comment ?? null });
+    return json({
+      message_id: feedback.messageId,
+      rating: feedback.rating,
+      comment: feedback.comment,
+      created_at: feedback.createdAt.toISOString(),
+      updated_at: feedback.updatedAt.toISOString(),
+    });
+  },
+  { body: feedbackSchema, scope: "conversations:write" },
+);

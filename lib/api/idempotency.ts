@@ -1,0 +1,155 @@
+import { createHash } from "node:crypto";
+import { and, eq, lt } from "drizzle-orm";
+import { getDb } from "@/lib/db/client";
+import { idempotencyKeys } from "@/lib/db/schema";
+import { AppError } from "./errors";
+
+/**
+ * Idempotency-Key on POST: the first response to (user, key) is stored and replayed for 24 h;
+ * the same key with another request is a 409. A concurrent duplicate waits for the first to
+ * finish and gets its response. Streamed responses are recorded as they are sent and replayed
+ * byte for byte (minus heartbeats).
+ */
+
+const TTL_MS = 24 * 60 * 60 * 1000;
+const WAIT_FOR_FIRST_MS = 15_000;
+const POLL_MS = 100;
+const KEY_SHAPE = /^[\x21-\x7e]{1,255}$/;
+// Headers worth replaying; the request id and rate-limit headers belong to the new request.
+const REPLAYED_HEADERS = ["content-type", "cache-control", "x-accel-buffering", "x-vercel-ai-ui-message-stream", "location"];
+
+export function parseIdempotencyKey(request: Request): string | null {
+  const key = request.headers.get("idempotency-key");
+  if (key === null) return null;
+  if (!KEY_SHAPE.test(key)) {
+    throw new AppError("bad_request", "Idempotency-Key must be 1–255 visible ASCII characters.");
+  }
+  return key;
+}
+
+export function requestFingerprint(method: string, path: string, body: string): string {
+  return createHash("sha256").update(`${method}\n${path}\n${body}`).digest("hex");
+}
+
+type Claim = { kind: "fresh" } | { kind: "replay"; response: Response };
+
+async function claim(input: { userId: string; key: string; method: string; path: string; hash: string }): Promise<Claim> {
+  const db = await getDb();
+  const deadline = Date.now() + WAIT_FOR_FIRST_MS;
+  for (;;) {
+    const inserted = await db
+      .insert(idempotencyKeys)
+      .values({ userId: input.userId, key: input.key, method: input.method, path: input.path, requestHash: input.hash })
+      .onConflictDoNothing()
+      .returning({ key: idempotencyKeys.key });
+    if (inserted.length > 0) return { kind: "fresh" };
+
+    const [existing] = await db
+      .select()
+      .from(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.userId, input.userId), eq(idempotencyKeys.key, input.key)));
+    if (!existing) continue; // deleted between the two statements: try to claim again
+    if (Date.now() - existing.createdAt.getTime() > TTL_MS) {
+      await db
+        .delete(idempotencyKeys)
+        .where(and(eq(idempotencyKeys.userId, input.userId), eq(idempotencyKeys.key, input.key), lt(idempotencyKeys.createdAt, new Date(Date.now() - TTL_MS))));
+      continue;
+    }
+    if (existing.requestHash !== input.hash) {
+      throw new AppError("idempotency_key_reused", "This Idempotency-Key was used with a different request in the last 24 hours.");
+    }
+    if (existing.state === "done") {
+      const headers = new Headers(existing.responseHeaders ?? {});
+      headers.set("idempotent-replayed", "true");
+      return { kind: "replay", response: new Response(existing.responseBody, { status: existing.responseStatus ?? 200, headers }) };
+    }
+    if (Date.now() > deadline) {
+      throw new AppError("idempotency_in_progress", "The first request with this Idempotency-Key has not finished yet.", {
+        headers: { "retry-after": "1" },
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+async function store(input: { userId: string; key: string }, response: { status: number; headers: Headers; body: string }) {
+  const db = await getDb();
+  const headers: Record<string, string> = {};
+  for (const name of REPLAYED_HEADERS) {
+    const value = response.headers.get(name);
+    if (value !== null) headers[name] = value;
+  }
+  await db
+    .update(idempotencyKeys)
+    .set({ state: "done", responseStatus: response.status, responseHeaders: headers, responseBody: response.body })
+    .where(and(eq(idempotencyKeys.userId, input.userId), eq(idempotencyKeys.key, input.key)));
+}
+
+async function release(input: { userId: string; key: string }) {
+  const db = await getDb();
+  await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.userId, input.userId), eq(idempotencyKeys.key, input.key)));
+}
+
+/** Passes a streamed body through to the client while recording it; stores it when it ends. */
+function recordStream(response: Response, onDone: (body: string) => Promise<void>): Response {
+  const source = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let recorded = "";
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    void onDone(recorded.replace(/^: heartbeat\n\n/gm, "")).catch((error: unknown) => console.error("idempotency store failed", error));
+  };
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await source.read();
+      if (done) {
+        finish();
+        controller.close();
+        return;
+      }
+      recorded += decoder.decode(value, { stream: true });
+      controller.enqueue(value);
+    },
+    async cancel(reason) {
+      // The client left: the turn is aborted upstream; what was sent so far is the response.
+      await source.cancel(reason);
+      recorded += `data: ${JSON.stringify({ type: "abort", reason: "client" })}\n\ndata: [DONE]\n\n`;
+      finish();
+    },
+  });
+  return new Response(body, { status: response.status, headers: response.headers });
+}
+
+/**
+ * Runs `execute` at most once per (user, Idempotency-Key). Without a key it simply runs.
+ * Internal errors (500) are not stored, so a retry with the same key can succeed.
+ */
+export async function withIdempotency(
+  input: { userId: string; key: string | null; method: string; path: string; body: string },
+  execute: () => Promise<Response>,
+  renderError: (error: unknown) => Response,
+): Promise<Response> {
+  if (!input.key) return execute();
+  const ids = { userId: input.userId, key: input.key };
+  const claimed = await claim({ ...ids, method: input.method, path: input.path, hash: requestFingerprint(input.method, input.path, input.body) });
+  if (claimed.kind === "replay") return claimed.response;
+
+  let response: Response;
+  try {
+    response = await execute();
+  } catch (error) {
+    response = renderError(error);
+  }
+  if (response.status === 500) {
+    await release(ids);
+    return response;
+  }
+  if (response.body && (response.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+    return recordStream(response, (body) => store(ids, { status: response.status, headers: response.headers, body }));
+  }
+  const body = await response.text();
+  await store(ids, { status: response.status, headers: response.headers, body });
+  return new Response(body, { status: response.status, headers: response.headers });
+}
