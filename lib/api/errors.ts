@@ -110,12 +110,20 @@ export function toAppError(error: unknown): AppError {
   return new AppError("internal_error", "Something went wrong on our side. Try again later.");
 }
 
-export function problemResponse(error: unknown, requestId?: string): Response {
+/**
+ * The one error renderer. `openAiCompatible` adds OpenAI's `error` member to the problem so the
+ * official client libraries surface our message and code too.
+ */
+export function problemResponse(error: unknown, requestId?: string, options: { openAiCompatible?: boolean } = {}): Response {
   const appError = toAppError(error);
   const headers = new Headers(appError.headers);
   headers.set("content-type", "application/problem+json");
   if (requestId) headers.set("x-request-id", requestId);
-  return new Response(JSON.stringify(appError.toProblem(requestId)), {
+  const problem = appError.toProblem(requestId);
+  const body = options.openAiCompatible
+    ? { ...problem, error: { message: problem.detail ?? problem.title, type: problem.code, code: problem.code, param: problem.errors?.[0]?.path ?? null } }
+    : problem;
+  return new Response(JSON.stringify(body), {
     status: appError.status,
     headers,
   });

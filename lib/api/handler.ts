@@ -41,6 +41,8 @@ type Options<TBody extends z.ZodType | undefined, TQuery extends z.ZodType | und
   sessionOnly?: boolean;
   /** Which rate-limit bucket the route draws from; "chat" for routes that call a model. */
   rateLimit?: RateLimitClass;
+  /** Errors also carry OpenAI's `error` member (for the OpenAI-compatible endpoint). */
+  openAiCompatible?: boolean;
 };
 
 async function readJsonBody(request: Request): Promise<{ text: string; value: unknown }> {
@@ -156,12 +158,12 @@ export function withAuth<TBody extends z.ZodType | undefined = undefined, TQuery
                 body: rawBody,
               },
               run,
-              (error) => problemResponse(error, requestId),
+              (error) => problemResponse(error, requestId, options),
             )
           : await run();
       return finalize(response);
     } catch (error) {
-      return finalize(problemResponse(error, requestId));
+      return finalize(problemResponse(error, requestId, options));
     }
   };
 }

@@ -7,7 +7,6 @@ import {
   finishAssistantMessage,
   loadModelHistory,
   savePartialContent,
-  type AssistantOutcome,
 } from "@/lib/db/queries/messages";
 import type { Conversation, Message, StoredProblem } from "@/lib/db/schema";
 import { env } from "@/lib/env";
@@ -67,7 +66,7 @@ function storedProblem(error: AppError): StoredProblem {
   return { code: problem.code, title: problem.title, status: problem.status, detail: problem.detail };
 }
 
-function toModelMessages(history: Pick<Message, "role" | "content">[]): ModelMessage[] {
+export function toModelMessages(history: Pick<Message, "role" | "content">[]): ModelMessage[] {
   return history.map((m) =>
     m.role === "assistant"
       ? { role: "assistant", content: m.content }
@@ -77,11 +76,89 @@ function toModelMessages(history: Pick<Message, "role" | "content">[]): ModelMes
   );
 }
 
+export type CallSettings = { temperature?: number; topP?: number; maxOutputTokens?: number; stopSequences?: string[] };
+
+export type ModelOutcome = {
+  text: string;
+  ttftMs: number | null;
+  latencyMs: number;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  finishReason: string | null;
+  /** Set when the provider failed (not when the caller aborted). */
+  problem: AppError | null;
+  aborted: boolean;
+};
+
+/** One streamed model call: deltas go to `onDelta`; the outcome says how it ended. Never throws. */
+export async function streamModel(input: {
+  resolved: ResolvedModel;
+  system: string | null;
+  messages: ModelMessage[];
+  signal: AbortSignal;
+  settings?: CallSettings;
+  onDelta?: (delta: string, textSoFar: string) => void;
+}): Promise<ModelOutcome> {
+  const { resolved } = input;
+  const startedAt = performance.now();
+  let text = "";
+  let ttftMs: number | null = null;
+  let promptTokens: number | null = null;
+  let completionTokens: number | null = null;
+  let finishReason: string | null = null;
+  let failure: unknown = null;
+  try {
+    const result = streamText({
+      model: resolved.model,
+      system: input.system ?? undefined,
+      messages: input.messages,
+      abortSignal: input.signal,
+      temperature: input.settings?.temperature,
+      topP: input.settings?.topP,
+      stopSequences: input.settings?.stopSequences,
+      maxOutputTokens: Math.min(input.settings?.maxOutputTokens ?? resolved.info.maxOutputTokens, resolved.info.maxOutputTokens),
+      // The resilience layer owns retries; the SDK's own would stack on top of it.
+      maxRetries: 0,
+      providerOptions: { openai: { store: false } },
+      // Failures arrive as stream parts and are handled below; the default handler would log them.
+      onError: () => {},
+    });
+    for await (const part of result.fullStream) {
+      if (part.type === "text-delta") {
+        if (ttftMs === null) ttftMs = Math.round(performance.now() - startedAt);
+        text += part.text;
+        input.onDelta?.(part.text, text);
+      } else if (part.type === "finish") {
+        promptTokens = part.totalUsage.inputTokens ?? null;
+        completionTokens = part.totalUsage.outputTokens ?? null;
+        finishReason = part.finishReason;
+      } else if (part.type === "error") {
+        failure = part.error;
+      }
+    }
+  } catch (error) {
+    failure = error;
+  }
+  const aborted = input.signal.aborted;
+  const problem = aborted || !failure ? null : upstreamProblem(failure, resolved.provider);
+  return {
+    text,
+    ttftMs,
+    latencyMs: Math.round(performance.now() - startedAt),
+    promptTokens,
+    completionTokens,
+    finishReason: aborted ? "aborted" : problem ? "error" : finishReason,
+    problem,
+    aborted,
+  };
+}
+
 export async function runTurn(input: {
   userId: string;
   conversation: Conversation;
   content: string;
   signal: AbortSignal;
+  settings?: CallSettings;
   events?: TurnEvents;
 }): Promise<TurnResult> {
   const { conversation, events } = input;
@@ -107,75 +184,42 @@ export async function runTurn(input: {
   });
   events?.onStart?.({ userMessage, assistantMessage });
 
-  const startedAt = performance.now();
-  let text = "";
-  let ttftMs: number | null = null;
-  let promptTokens: number | null = null;
-  let completionTokens: number | null = null;
-  let finishReason: string | null = null;
-  let failure: unknown = null;
   let lastFlush = Date.now();
   let flushing: Promise<void> = Promise.resolve();
-
-  try {
-    const result = streamText({
-      model: resolved.model,
-      system: conversation.systemPrompt ?? undefined,
-      messages: toModelMessages(history),
-      abortSignal: input.signal,
-      maxOutputTokens: resolved.info.maxOutputTokens,
-      // The resilience layer owns retries; the SDK's own would stack on top of it.
-      maxRetries: 0,
-      providerOptions: { openai: { store: false } },
-      // Failures arrive as stream parts and are handled below; the default handler would log them.
-      onError: () => {},
-    });
-    for await (const part of result.fullStream) {
-      if (part.type === "text-delta") {
-        if (ttftMs === null) ttftMs = Math.round(performance.now() - startedAt);
-        text += part.text;
-        events?.onDelta?.(part.text);
-        if (Date.now() - lastFlush >= PARTIAL_FLUSH_MS) {
-          lastFlush = Date.now();
-          const snapshot = text;
-          flushing = flushing.then(() => savePartialContent({ id: assistantMessage.id, content: snapshot })).catch(() => {});
-        }
-      } else if (part.type === "finish") {
-        promptTokens = part.totalUsage.inputTokens ?? null;
-        completionTokens = part.totalUsage.outputTokens ?? null;
-        finishReason = part.finishReason;
-      } else if (part.type === "error") {
-        failure = part.error;
-      } else if (part.type === "abort") {
-        finishReason = "aborted";
+  const outcome = await streamModel({
+    resolved,
+    system: conversation.systemPrompt,
+    messages: toModelMessages(history),
+    signal: input.signal,
+    settings: input.settings,
+    onDelta: (delta, textSoFar) => {
+      events?.onDelta?.(delta);
+      if (Date.now() - lastFlush >= PARTIAL_FLUSH_MS) {
+        lastFlush = Date.now();
+        flushing = flushing.then(() => savePartialContent({ id: assistantMessage.id, content: textSoFar })).catch(() => {});
       }
-    }
-  } catch (error) {
-    failure = error;
-  }
+    },
+  });
   await flushing;
 
-  const aborted = input.signal.aborted;
-  const problem = aborted ? null : failure ? upstreamProblem(failure, resolved.provider) : null;
-  const outcome: AssistantOutcome = {
-    content: text,
-    status: aborted ? "aborted" : problem ? "error" : "complete",
-    model: resolved.id,
-    provider: resolved.provider,
-    fallbackUsed: false,
-    promptTokens,
-    completionTokens,
-    costUsd:
-      promptTokens !== null && completionTokens !== null ? costUsd(resolved.info, promptTokens, completionTokens) : null,
-    latencyMs: Math.round(performance.now() - startedAt),
-    ttftMs,
-    finishReason: aborted ? "aborted" : problem ? "error" : finishReason,
-    error: problem ? storedProblem(problem) : null,
-  };
+  const { promptTokens, completionTokens, problem } = outcome;
   const saved = await finishAssistantMessage({
     id: assistantMessage.id,
     conversationId: conversation.id,
-    outcome,
+    outcome: {
+      content: outcome.text,
+      status: outcome.aborted ? "aborted" : problem ? "error" : "complete",
+      model: resolved.id,
+      provider: resolved.provider,
+      fallbackUsed: false,
+      promptTokens,
+      completionTokens,
+      costUsd: promptTokens !== null && completionTokens !== null ? costUsd(resolved.info, promptTokens, completionTokens) : null,
+      latencyMs: outcome.latencyMs,
+      ttftMs: outcome.ttftMs,
+      finishReason: outcome.finishReason,
+      error: problem ? storedProblem(problem) : null,
+    },
   });
   return { userMessage, assistantMessage: saved, problem };
 }

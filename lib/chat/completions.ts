@@ -1,0 +1,198 @@
+import type { ModelMessage } from "ai";
+import { AppError } from "@/lib/api/errors";
+import { resolveModel } from "@/lib/ai/providers";
+import { createConversation, getConversationOrThrow } from "@/lib/db/queries/conversations";
+import { appendMessage } from "@/lib/db/queries/messages";
+import type { Conversation } from "@/lib/db/schema";
+import { HEARTBEAT_MS } from "./respond";
+import { deriveTitle } from "./title";
+import { runTurn, streamModel, type CallSettings } from "./turn";
+
+/**
+ * The OpenAI-compatible chat completions endpoint on top of the same turn machinery: the same
+ * providers, persistence and usage accounting. A call is recorded as a conversation unless the
+ * caller sends `store: false`; `conversation_id` continues one (its stored history is used).
+ */
+
+type InMessage = { role: string; content?: string | Array<{ type: string; text?: string }> | null };
+
+export type CompletionRequest = {
+  model: string;
+  messages: InMessage[];
+  stream: boolean;
+  includeUsage: boolean;
+  store: boolean;
+  conversationId?: string;
+  settings: CallSettings;
+};
+
+type Usage = { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+type Final = { id: string; text: string; finishReason: string; usage: Usage; conversationId: string | null; problem: AppError | null };
+
+function textOf(content: InMessage["content"]): string {
+  if (typeof content === "string") return content;
+  return (content ?? []).map((part) => (part.type === "text" ? (part.text ?? "") : "")).join("");
+}
+
+const FINISH_REASONS: Record<string, string> = { "content-filter": "content_filter", "tool-calls": "tool_calls", length: "length" };
+
+function openAiFinishReason(reason: string | null): string {
+  return (reason && FINISH_REASONS[reason]) ?? "stop";
+}
+
+function splitRequest(messages: InMessage[]) {
+  const last = messages.at(-1);
+  const content = last ? textOf(last.content).trim() : "";
+  if (!last || last.role !== "user" || !content) {
+    throw new AppError("validation_failed", "The last message must be a non-empty user message.", {
+      errors: [{ path: `messages.${messages.length - 1}`, message: "must be a user message with text" }],
+    });
+  }
+  const system = messages.filter((m) => m.role === "system" || m.role === "developer").map((m) => textOf(m.content)).join("\n\n");
+  const history = messages.slice(0, -1).filter((m) => m.role === "user" || m.role === "assistant");
+  return { content: textOf(last.content), system: system || null, history };
+}
+
+async function conversationFor(userId: string, request: CompletionRequest, split: ReturnType<typeof splitRequest>): Promise<Conversation> {
+  if (request.conversationId) {
+    const conversation = await getConversationOrThrow({ id: request.conversationId, userId });
+    return conversation.model === request.model ? conversation : { ...conversation, model: request.model };
+  }
+  const firstUser = split.history.find((m) => m.role === "user");
+  const conversation = await createConversation({
+    userId,
+    title: deriveTitle(firstUser ? textOf(firstUser.content) : split.content),
+    mode: "open",
+    model: request.model,
+    systemPrompt: split.system,
+  });
+  // The caller's earlier turns become the stored history the model will see.
+  for (const m of split.history) {
+    await appendMessage({ conversationId: conversation.id, userId, role: m.role === "assistant" ? "assistant" : "user", content: textOf(m.content) });
+  }
+  return conversation;
+}
+
+async function execute(userId: string, request: CompletionRequest, signal: AbortSignal, onDelta: (delta: string) => void, onId: (id: string) => void): Promise<Final> {
+  const resolved = resolveModel(request.model);
+  const split = splitRequest(request.messages);
+  if (!request.store) {
+    const id = `chatcmpl-${crypto.randomUUID()}`;
+    onId(id);
+    const messages: ModelMessage[] = [
+      ...split.history.map((m): ModelMessage => (m.role === "assistant" ? { role: "assistant", content: textOf(m.content) } : { role: "user", content: textOf(m.content) })),
+      { role: "user", content: split.content },
+    ];
+    const outcome = await streamModel({ resolved, system: split.system, messages, signal, settings: request.settings, onDelta: (d) => onDelta(d) });
+    const prompt = outcome.promptTokens ?? 0;
+    const completion = outcome.completionTokens ?? 0;
+    return { id, text: outcome.text, finishReason: openAiFinishReason(outcome.finishReason), usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion }, conversationId: null, problem: outcome.problem };
+  }
+  const conversation = await conversationFor(userId, request, split);
+  const result = await runTurn({
+    userId,
+    conversation,
+    content: split.content,
+    signal,
+    settings: request.settings,
+    events: { onStart: ({ assistantMessage }) => onId(`chatcmpl-${assistantMessage.id}`), onDelta },
+  });
+  const m = result.assistantMessage;
+  const prompt = m.promptTokens ?? 0;
+  const completion = m.completionTokens ?? 0;
+  return {
+    id: `chatcmpl-${m.id}`,
+    text: m.content,
+    finishReason: openAiFinishReason(m.finishReason),
+    usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+    conversationId: conversation.id,
+    problem: result.problem,
+  };
+}
+
+export async function completeChat(userId: string, request: CompletionRequest, signal: AbortSignal) {
+  let id = "";
+  const final = await execute(userId, request, signal, () => {}, (value) => (id = value));
+  if (final.problem) throw final.problem;
+  return {
+    id: final.id || id,
+    object: "chat.completion",
+    created: Math.floor(Date.now() / 1000),
+    model: request.model,
+    choices: [{ index: 0, message: { role: "assistant", content: final.text, refusal: null }, finish_reason: final.finishReason, logprobs: null }],
+    usage: final.usage,
+    system_fingerprint: null,
+    conversation_id: final.conversationId,
+  };
+}
+
+/** Streams OpenAI `chat.completion.chunk` events; a provider failure ends with an `error` event. */
+export function streamChat(userId: string, request: CompletionRequest, requestSignal: AbortSignal): Response {
+  const abort = new AbortController();
+  requestSignal.addEventListener("abort", () => abort.abort(), { once: true });
+  const encoder = new TextEncoder();
+  const created = Math.floor(Date.now() / 1000);
+  let closed = false;
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const send = (text: string) => {
+        if (closed) return;
+        try {
+          controller.enqueue(encoder.encode(text));
+        } catch {
+          closed = true;
+        }
+      };
+      let id = "";
+      const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+        send(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: request.model, system_fingerprint: null, choices, ...extra })}\n\n`);
+      heartbeat = setInterval(() => send(": heartbeat\n\n"), HEARTBEAT_MS);
+      void execute(userId, request, abort.signal, (delta) => chunk([{ index: 0, delta: { content: delta }, finish_reason: null }]), (value) => {
+        id = value;
+        chunk([{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }]);
+      })
+        .then((final) => {
+          if (final.problem) {
+            const problem = final.problem.toProblem();
+            send(`data: ${JSON.stringify({ error: { message: problem.detail, type: problem.code, code: problem.code, param: null } })}\n\n`);
+            return;
+          }
+          chunk([{ index: 0, delta: {}, finish_reason: final.finishReason }], { conversation_id: final.conversationId });
+          if (request.includeUsage) chunk([], { usage: final.usage, conversation_id: final.conversationId });
+        })
+        .catch((error: unknown) => {
+          const appError = error instanceof AppError ? error : new AppError("internal_error", "The completion could not be finished.");
+          if (!(error instanceof AppError)) console.error("completion failed", error);
+          send(`data: ${JSON.stringify({ error: { message: appError.message, type: appError.code, code: appError.code, param: null } })}\n\n`);
+        })
+        .finally(() => {
+          send("data: [DONE]\n\n");
+          clearInterval(heartbeat);
+          if (!closed) {
+            closed = true;
+            try {
+              controller.close();
+            } catch {
+              // cancelled by the reader
+            }
+          }
+        });
+    },
+    cancel() {
+      closed = true;
+      clearInterval(heartbeat);
+      abort.abort();
+    },
+  });
+  return new Response(body, {
+    status: 200,
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-transform",
+      connection: "keep-alive",
+      "x-accel-buffering": "no",
+    },
+  });
+}
