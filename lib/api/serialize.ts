@@ -2,17 +2,18 @@ import type { Conversation, Message } from "@/lib/db/schema";
 import { ERROR_TYPE_BASE } from "./errors";
 import type { AvailableModel } from "@/lib/ai/providers";
 import type { PublicApiKey } from "@/lib/db/queries/api-keys";
+import type { ApiKeyResource, ConversationResource, MessageResource, ModelResource } from "./resources";
 
 /** Wire shapes (snake_case) of the API's resources. */
 
-export function serializeConversation(c: Conversation) {
+export function serializeConversation(c: Conversation): ConversationResource {
   return {
     id: c.id,
     title: c.title,
     mode: c.mode,
     model: c.model,
     system_prompt: c.systemPrompt,
-    document_ids: [] as string[],
+    document_ids: [],
     pinned: c.pinned,
     archived: c.archived,
     message_count: c.lastSeq,
@@ -24,7 +25,7 @@ export function serializeConversation(c: Conversation) {
   };
 }
 
-export function serializeMessage(m: Message) {
+export function serializeMessage(m: Message): MessageResource {
   return {
     id: m.id,
     conversation_id: m.conversationId,
@@ -41,19 +42,17 @@ export function serializeMessage(m: Message) {
     latency_ms: m.latencyMs,
     ttft_ms: m.ttftMs,
     finish_reason: m.finishReason,
-    citations: [] as unknown[],
+    citations: [],
     error: m.error ? { type: `${ERROR_TYPE_BASE}${m.error.code}`, ...m.error } : null,
     created_at: m.createdAt.toISOString(),
   };
 }
 
-export type ApiMessage = ReturnType<typeof serializeMessage>;
-export type ApiConversation = ReturnType<typeof serializeConversation>;
 
-export function serializeModel(m: AvailableModel) {
+export function serializeModel(m: AvailableModel): ModelResource {
   return {
     id: m.id,
-    object: "model" as const,
+    object: "model",
     created: 0,
     owned_by: m.provider,
     provider: m.provider,
@@ -65,7 +64,7 @@ export function serializeModel(m: AvailableModel) {
   };
 }
 
-export function serializeApiKey(k: PublicApiKey) {
+export function serializeApiKey(k: PublicApiKey): ApiKeyResource {
   return {
     id: k.id,
     name: k.name,

@@ -10,10 +10,9 @@ let routes: Record<string, Record<string, (request: Request, context: { params: 
 
 beforeAll(async () => {
   h = await startHarness();
-  routes = {
-    "/api/v1/chat/completions": await import("@/app/api/v1/chat/completions/route"),
-    "/api/v1/models": await import("@/app/api/v1/models/route"),
-  };
+  const completions = await import("@/app/api/v1/chat/completions/route");
+  const models = await import("@/app/api/v1/models/route");
+  routes = { "/api/v1/chat/completions": { POST: completions.POST }, "/api/v1/models": { GET: models.GET } };
   const keys = await import("@/app/api/v1/api-keys/route");
   ({ cookie } = await h.signUp());
   const created = await call(keys.POST, { cookie, body: { name: "sdk", scopes: ["conversations:read", "conversations:write"] } });

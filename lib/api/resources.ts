@@ -1,0 +1,159 @@
+import { z } from "zod";
+import { apiKeyScopes, conversationModes, messageStatuses } from "@/lib/db/schema";
+import { errorCatalog, type ErrorCode } from "./errors";
+
+/**
+ * Wire shapes of the API's responses. Serializers are typed against these, the OpenAPI document
+ * is generated from them, and tests validate real responses with the generated JSON Schema.
+ */
+
+const timestamp = z.iso.datetime({ offset: true }).describe("RFC 3339 timestamp, UTC");
+const id = z.uuid();
+
+export const problemResource = z
+  .object({
+    type: z.string().describe("URI identifying the error type; ends with the code"),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    code: z.enum(Object.keys(errorCatalog) as [ErrorCode, ...ErrorCode[]]),
+    request_id: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional().describe("Only for validation errors"),
+  })
+  .catchall(z.unknown())
+  .describe("RFC 9457 problem details (application/problem+json)");
+
+export const conversationResource = z.object({
+  id,
+  title: z.string(),
+  mode: z.enum(conversationModes),
+  model: z.string().describe("provider:model id"),
+  system_prompt: z.string().nullable(),
+  document_ids: z.array(id),
+  pinned: z.boolean(),
+  archived: z.boolean(),
+  message_count: z.number().int(),
+  total_tokens: z.number().int(),
+  total_cost_usd: z.number(),
+  created_at: timestamp,
+  updated_at: timestamp,
+  last_message_at: timestamp.nullable(),
+});
+
+export const citationResource = z.object({
+  index: z.number().int(),
+  document_id: id,
+  filename: z.string(),
+  page_start: z.number().int(),
+  page_end: z.number().int(),
+  chunk_id: z.string(),
+  score: z.number(),
+  snippet: z.string(),
+});
+
+export const storedProblemResource = z
+  .object({ type: z.string(), code: z.string(), title: z.string(), status: z.number().int(), detail: z.string().optional() })
+  .describe("Why a reply failed or was interrupted");
+
+export const messageResource = z.object({
+  id,
+  conversation_id: id,
+  seq: z.number().int().min(1).describe("1, 2, 3… per conversation, gap-free: the order of record"),
+  role: z.enum(["user", "assistant", "system"]),
+  content: z.string(),
+  status: z.enum(messageStatuses),
+  model: z.string().nullable(),
+  provider: z.string().nullable(),
+  fallback_used: z.boolean(),
+  prompt_tokens: z.number().int().nullable(),
+  completion_tokens: z.number().int().nullable(),
+  cost_usd: z.number().nullable(),
+  latency_ms: z.number().int().nullable(),
+  ttft_ms: z.number().int().nullable().describe("Time to first token"),
+  finish_reason: z.string().nullable(),
+  citations: z.array(citationResource),
+  error: storedProblemResource.nullable(),
+  created_at: timestamp,
+});
+
+export const conversationWithMessagesResource = z.object({ conversation: conversationResource, messages: z.array(messageResource) });
+export const turnResource = z.object({ user_message: messageResource, assistant_message: messageResource });
+
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({ data: z.array(item), next_cursor: z.string().nullable().describe("Pass as ?cursor= for the next page; null on the last") });
+
+export const apiKeyResource = z.object({
+  id,
+  name: z.string(),
+  prefix: z.string().describe("The key's first characters, to tell keys apart"),
+  scopes: z.array(z.enum(apiKeyScopes)),
+  created_at: timestamp,
+  last_used_at: timestamp.nullable(),
+  expires_at: timestamp.nullable(),
+});
+
+export const createdApiKeyResource = apiKeyResource.extend({
+  key: z.string().describe("The secret key, `bgpt_…`. Shown only in this response"),
+});
+
+export const modelResource = z.object({
+  id: z.string().describe("provider:model"),
+  object: z.literal("model"),
+  created: z.number().int(),
+  owned_by: z.string(),
+  provider: z.string(),
+  context_window: z.number().int(),
+  max_output_tokens: z.number().int(),
+  pricing: z.object({ input_per_million_usd: z.number(), output_per_million_usd: z.number() }),
+  default: z.boolean(),
+  offline: z.boolean().describe("The built-in offline model: not an AI"),
+});
+
+export const modelListResource = z.object({ object: z.literal("list"), data: z.array(modelResource), next_cursor: z.null() });
+
+export const feedbackResource = z.object({
+  message_id: id,
+  rating: z.enum(["up", "down"]),
+  comment: z.string().nullable(),
+  created_at: timestamp,
+  updated_at: timestamp,
+});
+
+const usageNumbers = {
+  prompt_tokens: z.number().int(),
+  completion_tokens: z.number().int(),
+  total_tokens: z.number().int(),
+  cost_usd: z.number(),
+  requests: z.number().int(),
+};
+
+export const usageResource = z.object({
+  from: timestamp,
+  to: timestamp,
+  group_by: z.enum(["day", "model"]),
+  data: z.array(z.object({ day: z.string().optional(), model: z.string().optional(), ...usageNumbers })),
+  totals: z.object(usageNumbers),
+});
+
+export const chatCompletionResource = z.object({
+  id: z.string(),
+  object: z.literal("chat.completion"),
+  created: z.number().int(),
+  model: z.string(),
+  choices: z.array(
+    z.object({
+      index: z.number().int(),
+      message: z.object({ role: z.literal("assistant"), content: z.string(), refusal: z.null() }),
+      finish_reason: z.string(),
+      logprobs: z.null(),
+    }),
+  ),
+  usage: z.object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() }),
+  system_fingerprint: z.null(),
+  conversation_id: id.nullable().describe("BOT GPT extension: the conversation this call was recorded in"),
+});
+
+export type ConversationResource = z.infer<typeof conversationResource>;
+export type MessageResource = z.infer<typeof messageResource>;
+export type ApiKeyResource = z.infer<typeof apiKeyResource>;
+export type ModelResource = z.infer<typeof modelResource>;
