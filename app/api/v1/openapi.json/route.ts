@@ -1,0 +1,7 @@
+import { withApi, json } from "@/lib/api/handler";
+import { openApiDocument } from "../openapi-document";
+
+export const dynamic = "force-dynamic";
+
+/** Public: the OpenAPI 3.1 description of /api/v1, generated from the handlers' schemas. */
+export const GET = withApi(async () => json(openApiDocument(), 200, { "cache-control": "public, max-age=300" }));

@@ -1,0 +1,164 @@
+import { z } from "zod";
+import type { ApiKeyScope } from "@/lib/db/schema";
+import { errorCatalog, type ErrorCode } from "./errors";
+
+/**
+ * Builds an OpenAPI 3.1 document from the same zod schemas the handlers validate with and the
+ * serializers are typed against: there is no hand-written copy to drift.
+ */
+
+type Method = "get" | "post" | "patch" | "delete";
+
+export type ResponseSpec = { description: string; schema?: z.ZodType; stream?: "ui-message" | "openai" };
+
+export type Operation = {
+  method: Method;
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  /** Scope an API key needs; undefined = any authenticated caller. */
+  scope?: ApiKeyScope;
+  sessionOnly?: boolean;
+  public?: boolean;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  responses: Record<number, ResponseSpec>;
+  errors: ErrorCode[];
+};
+
+export type NamedSchemas = Record<string, z.ZodType>;
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+function componentSchemas(schemas: NamedSchemas, io: "input" | "output"): Record<string, Record<string, unknown>> {
+  const registry = z.registry<{ id: string }>();
+  for (const [name, schema] of Object.entries(schemas)) registry.add(schema, { id: name });
+  const result = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}`, io, target: "draft-2020-12", unrepresentable: "any" });
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [name, schema] of Object.entries(result.schemas)) {
+    const { $schema: _schema, $id: _id, ...rest } = schema as Record<string, unknown>;
+    out[name] = rest;
+  }
+  return out;
+}
+
+function nameOf(schemas: NamedSchemas, schema: z.ZodType): string {
+  const entry = Object.entries(schemas).find(([, s]) => s === schema);
+  if (!entry) throw new Error("schema used by an operation is not registered by name");
+  return entry[0];
+}
+
+function queryParameters(query: z.ZodObject) {
+  const json = z.toJSONSchema(query, { io: "input", target: "draft-2020-12", unrepresentable: "any" }) as {
+    properties?: Record<string, Record<string, unknown>>;
+    required?: string[];
+  };
+  return Object.entries(json.properties ?? {}).map(([name, schema]) => ({
+    name,
+    in: "query",
+    required: json.required?.includes(name) ?? false,
+    ...(typeof schema.description === "string" ? { description: schema.description } : {}),
+    schema,
+  }));
+}
+
+const rateLimitHeaders = {
+  "RateLimit-Limit": { description: "Requests allowed per window", schema: { type: "integer" } },
+  "RateLimit-Remaining": { description: "Requests left in the window", schema: { type: "integer" } },
+  "RateLimit-Reset": { description: "Seconds until the window is full again", schema: { type: "integer" } },
+};
+const requestIdHeader = { "X-Request-Id": { description: "Echoes a sane caller id, or a new one", schema: { type: "string" } } };
+
+function errorResponses(codes: ErrorCode[]) {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) {
+    const status = errorCatalog[code].status;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return Object.fromEntries(
+    [...byStatus.entries()].map(([status, list]) => [
+      String(status),
+      {
+        description: list.map((c) => `\`${c}\` — ${errorCatalog[c].title}`).join("; "),
+        headers: status === 429 ? { ...requestIdHeader, ...rateLimitHeaders, "Retry-After": { schema: { type: "integer" } } } : requestIdHeader,
+        content: { "application/problem+json": { schema: ref("Problem") } },
+      },
+    ]),
+  );
+}
+
+export function buildOpenApiDocument(input: {
+  title: string;
+  version: string;
+  description: string;
+  requests: NamedSchemas;
+  responses: NamedSchemas;
+  operations: Operation[];
+}) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of input.operations) {
+    const pathParams = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+      name: m[1],
+      in: "path",
+      required: true,
+      schema: { type: "string", format: "uuid" },
+    }));
+    const headerParams =
+      op.method === "post" && !op.public
+        ? [{ name: "Idempotency-Key", in: "header", required: false, description: "Replays the first response for 24 h; another body with the same key is 409.", schema: { type: "string", maxLength: 255 } }]
+        : [];
+    const responses: Record<string, unknown> = {};
+    for (const [status, spec] of Object.entries(op.responses)) {
+      const content: Record<string, unknown> = {};
+      if (spec.schema) content["application/json"] = { schema: ref(nameOf(input.responses, spec.schema)) };
+      if (spec.stream) {
+        content["text/event-stream"] = {
+          schema: {
+            type: "string",
+            description: spec.stream === "openai" ? "OpenAI chat.completion.chunk events" : "AI SDK UI message stream (x-vercel-ai-ui-message-stream: v1)",
+          },
+        };
+      }
+      responses[status] = {
+        description: spec.description,
+        headers: op.public ? requestIdHeader : { ...requestIdHeader, ...rateLimitHeaders },
+        ...(Object.keys(content).length ? { content } : {}),
+      };
+    }
+    Object.assign(responses, errorResponses(op.errors));
+    const security = op.public ? [] : op.sessionOnly ? [{ sessionCookie: [] }] : [{ bearerAuth: [] }, { sessionCookie: [] }];
+    paths[op.path] ??= {};
+    paths[op.path]![op.method] = {
+      operationId: op.operationId,
+      summary: op.summary,
+      ...(op.description ? { description: op.description } : {}),
+      tags: [op.tag],
+      security,
+      ...(op.scope ? { "x-required-scope": op.scope } : {}),
+      parameters: [...pathParams, ...(op.query ? queryParameters(op.query) : []), ...headerParams],
+      ...(op.body
+        ? { requestBody: { required: true, content: { "application/json": { schema: ref(nameOf(input.requests, op.body)) } } } }
+        : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: "3.1.0",
+    info: { title: input.title, version: input.version, description: input.description },
+    servers: [{ url: "/api/v1" }],
+    security: [{ bearerAuth: [] }, { sessionCookie: [] }],
+    tags: [...new Set(input.operations.map((o) => o.tag))].map((name) => ({ name })),
+    paths,
+    components: {
+      securitySchemes: {
+        bearerAuth: { type: "http", scheme: "bearer", description: "An API key, `bgpt_…`, created in Settings → API keys" },
+        sessionCookie: { type: "apiKey", in: "cookie", name: "next-auth.session-token", description: "The browser session" },
+      },
+      schemas: { ...componentSchemas(input.requests, "input"), ...componentSchemas(input.responses, "output") },
+    },
+  };
+}
+
+export type OpenApiDocument = ReturnType<typeof buildOpenApiDocument>;
