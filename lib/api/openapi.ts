@@ -38,7 +38,10 @@ function componentSchemas(schemas: NamedSchemas, io: "input" | "output"): Record
   const result = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}`, io, target: "draft-2020-12", unrepresentable: "any" });
   const out: Record<string, Record<string, unknown>> = {};
   for (const [name, schema] of Object.entries(result.schemas)) {
-    const { $schema: _schema, $id: _id, ...rest } = schema as Record<string, unknown>;
+    // Standalone-document keys do not belong inside components.
+    const rest: Record<string, unknown> = { ...(schema as Record<string, unknown>) };
+    delete rest.$schema;
+    delete rest.$id;
     out[name] = rest;
   }
   return out;
