@@ -67,6 +67,8 @@ export const conversations = pgTable(
     // "My conversations, most recently active first" walks this index in order.
     index("conversations_user_activity_idx").on(t.userId, t.archived, t.activityAt.desc(), t.id.desc()),
     check("conversations_mode_check", sql`${t.mode} in ('open', 'grounded')`),
+    // Full-text search on titles (the 'simple' configuration: no stemming, any language).
+    index("conversations_title_fts_idx").using("gin", sql`to_tsvector('simple', ${t.title})`),
   ],
 );
 
@@ -113,6 +115,7 @@ export const messages = pgTable(
     // Unique (conversation, seq) doubles as the ordered index for "messages of a conversation".
     uniqueIndex("messages_conversation_seq_key").on(t.conversationId, t.seq),
     index("messages_streaming_idx").on(t.workerId).where(sql`${t.status} = 'streaming'`),
+    index("messages_content_fts_idx").using("gin", sql`to_tsvector('simple', ${t.content})`),
     check("messages_seq_positive", sql`${t.seq} > 0`),
     check("messages_role_check", sql`${t.role} in ('user', 'assistant', 'system')`),
     check(

@@ -76,6 +76,11 @@ describe("conversations API", () => {
     expect(await search("volcano")).toEqual([a]);
     expect(await search("GLACIERS")).toEqual([b]);
     expect(await search("100%")).toEqual([]);
+    // Full-text: words in any order, quotes and minus as in web search, stray syntax is harmless.
+    expect(await search("glaciers tell")).toEqual([b]);
+    expect(await search('"about glaciers"')).toEqual([b]);
+    expect(await search("glaciers -tell")).toEqual([]);
+    expect(await search("(&|!:*")).toEqual([]);
 
     await call(one.PATCH, { cookie, params: { id: a }, body: { archived: true } });
     const active = (await (await call(list.GET, { cookie, path: "/api/v1/conversations" })).json()) as { data: Conversation[] };

@@ -1,4 +1,4 @@
-import { and, desc, eq, ilike, or, sql, exists } from "drizzle-orm";
+import { and, desc, eq, exists, or, sql } from "drizzle-orm";
 import { AppError } from "@/lib/api/errors";
 import { decodeCursor, encodeCursor, isUuid } from "@/lib/api/pagination";
 import { getDb } from "../client";
@@ -62,12 +62,13 @@ export async function listConversations(input: {
     filters.push(sql`(${conversations.activityAt}, ${conversations.id}) < (${cursor.at}::timestamptz, ${cursor.id}::uuid)`);
   }
   if (input.q) {
-    const pattern = `%${input.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    // Postgres full-text search (same on PGlite and a server); the GIN indexes match these expressions.
+    const query = sql`websearch_to_tsquery('simple', ${input.q})`;
     const matchingMessage = db
       .select({ one: sql`1` })
       .from(messages)
-      .where(and(eq(messages.conversationId, conversations.id), ilike(messages.content, pattern)));
-    const search = or(ilike(conversations.title, pattern), exists(matchingMessage));
+      .where(and(eq(messages.conversationId, conversations.id), sql`to_tsvector('simple', ${messages.content}) @@ ${query}`));
+    const search = or(sql`to_tsvector('simple', ${conversations.title}) @@ ${query}`, exists(matchingMessage));
     if (search) filters.push(search);
   }
   const rows = await db
