@@ -93,7 +93,15 @@ export function Sidebar({ userEmail }: { userEmail: string }) {
             </li>
           ) : null}
         </ul>
-        <div className="flex items-center justify-between gap-2 border-t border-zinc-200 p-3 text-sm dark:border-zinc-800">
+        <div className="flex gap-3 border-t border-zinc-200 px-3 pt-3 text-sm dark:border-zinc-800">
+          <Link href="/settings/api-keys" onClick={() => setOpen(false)} className="text-zinc-700 hover:underline dark:text-zinc-300">
+            API keys
+          </Link>
+          <Link href="/docs/api" className="text-zinc-700 hover:underline dark:text-zinc-300">
+            API docs
+          </Link>
+        </div>
+        <div className="flex items-center justify-between gap-2 p-3 text-sm">
           <span className="truncate text-zinc-600 dark:text-zinc-400" title={userEmail}>
             {userEmail}
           </span>

@@ -1,0 +1,154 @@
+"use client";
+
+import { useEffect, useId, useState, type FormEvent } from "react";
+import { Button } from "@/components/ui/button";
+import { Field } from "@/components/ui/field";
+
+const SCOPES = ["conversations:read", "conversations:write", "documents:read", "documents:write"] as const;
+
+type ApiKey = { id: string; name: string; prefix: string; scopes: string[]; created_at: string; last_used_at: string | null; expires_at: string | null };
+type Problem = { detail?: string; errors?: Array<{ path: string; message: string }> };
+
+const formatDate = (value: string | null) => (value ? new Date(value).toLocaleString() : "—");
+
+export function ApiKeysManager() {
+  const [keys, setKeys] = useState<ApiKey[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [created, setCreated] = useState<{ name: string; key: string } | null>(null);
+  const [copied, setCopied] = useState(false);
+  const [pending, setPending] = useState(false);
+  const scopesLegend = useId();
+
+  // Bumped after a change; the effect below refetches the list.
+  const [version, setVersion] = useState(0);
+  const load = () => setVersion((v) => v + 1);
+
+  useEffect(() => {
+    let cancelled = false;
+    fetch("/api/v1/api-keys")
+      .then(async (response) => {
+        if (!response.ok) throw new Error(String(response.status));
+        const { data } = (await response.json()) as { data: ApiKey[] };
+        if (!cancelled) setKeys(data);
+      })
+      .catch(() => {
+        if (!cancelled) setError("Could not load your API keys.");
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, [version]);
+
+  async function create(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const data = new FormData(form);
+    const expires = String(data.get("expires") ?? "");
+    const body = {
+      name: String(data.get("name") ?? ""),
+      scopes: SCOPES.filter((scope) => data.get(scope) === "on"),
+      ...(expires ? { expires_at: new Date(`${expires}T23:59:59`).toISOString() } : {}),
+    };
+    setPending(true);
+    setError(null);
+    try {
+      const response = await fetch("/api/v1/api-keys", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      const result = (await response.json()) as ApiKey & { key?: string } & Problem;
+      if (!response.ok || !result.key) {
+        setError([result.detail, ...(result.errors ?? []).map((e) => `${e.path}: ${e.message}`)].filter(Boolean).join(" "));
+        return;
+      }
+      setCreated({ name: result.name, key: result.key });
+      setCopied(false);
+      form.reset();
+      load();
+    } finally {
+      setPending(false);
+    }
+  }
+
+  async function revoke(key: ApiKey) {
+    if (!window.confirm(`Revoke "${key.name}"? Programs using it stop working at once.`)) return;
+    const response = await fetch(`/api/v1/api-keys/${key.id}`, { method: "DELETE" });
+    if (!response.ok && response.status !== 404) setError("Could not revoke the key.");
+    load();
+  }
+
+  return (
+    <div className="space-y-8">
+      {created ? (
+        <section aria-labelledby="new-key" className="space-y-2 rounded-xl border border-amber-300 bg-amber-50 p-4 dark:border-amber-700 dark:bg-amber-950">
+          <h2 id="new-key" className="font-medium">
+            Your new key “{created.name}”
+          </h2>
+          <p className="text-sm">Copy it now: it is shown only once and cannot be recovered.</p>
+          <div className="flex items-center gap-2">
+            <code data-testid="new-api-key" className="flex-1 overflow-x-auto rounded bg-white px-2 py-1 font-mono text-sm dark:bg-zinc-900">
+              {created.key}
+            </code>
+            <Button
+              type="button"
+              variant="secondary"
+              onClick={async () => {
+                await navigator.clipboard.writeText(created.key);
+                setCopied(true);
+              }}
+            >
+              {copied ? "Copied" : "Copy"}
+            </Button>
+          </div>
+          <Button type="button" variant="ghost" onClick={() => setCreated(null)}>
+            Done
+          </Button>
+        </section>
+      ) : null}
+
+      <form onSubmit={create} method="post" className="space-y-4 rounded-xl border border-zinc-200 p-4 dark:border-zinc-800" aria-label="Create an API key">
+        <h2 className="font-medium">Create a key</h2>
+        <Field label="Name" name="name" required maxLength={100} placeholder="e.g. CI bot" />
+        <fieldset aria-labelledby={scopesLegend} className="space-y-1">
+          <legend id={scopesLegend} className="text-sm font-medium">
+            Scopes
+          </legend>
+          {SCOPES.map((scope) => (
+            <label key={scope} className="flex items-center gap-2 text-sm">
+              <input type="checkbox" name={scope} defaultChecked={scope.startsWith("conversations")} /> {scope}
+            </label>
+          ))}
+        </fieldset>
+        <Field label="Expires on (optional)" name="expires" type="date" />
+        {error ? (
+          <p role="alert" className="text-sm text-red-600">
+            {error}
+          </p>
+        ) : null}
+        <Button type="submit" disabled={pending}>
+          {pending ? "Creating…" : "Create key"}
+        </Button>
+      </form>
+
+      <section aria-labelledby="your-keys" className="space-y-2">
+        <h2 id="your-keys" className="font-medium">
+          Your keys
+        </h2>
+        {keys.length === 0 ? <p className="text-sm text-zinc-500">No active keys.</p> : null}
+        <ul className="divide-y divide-zinc-200 rounded-xl border border-zinc-200 dark:divide-zinc-800 dark:border-zinc-800" data-testid="api-key-list">
+          {keys.map((key) => (
+            <li key={key.id} className="flex flex-wrap items-center gap-3 p-3 text-sm">
+              <div className="min-w-0 flex-1">
+                <p className="font-medium">{key.name}</p>
+                <p className="font-mono text-xs text-zinc-500">{key.prefix}…</p>
+                <p className="text-xs text-zinc-500">
+                  {key.scopes.join(", ")} · created {formatDate(key.created_at)} · last used {formatDate(key.last_used_at)} · expires {formatDate(key.expires_at)}
+                </p>
+              </div>
+              <Button type="button" variant="danger" onClick={() => void revoke(key)} aria-label={`Revoke ${key.name}`}>
+                Revoke
+              </Button>
+            </li>
+          ))}
+        </ul>
+      </section>
+    </div>
+  );
+}
