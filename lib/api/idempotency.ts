@@ -35,6 +35,10 @@ type Claim = { kind: "fresh" } | { kind: "replay"; response: Response };
 
 async function claim(input: { userId: string; key: string; method: string; path: string; hash: string }): Promise<Claim> {
   const db = await getDb();
+  // Now and then, clear records past their 24 h (the index on created_at keeps this cheap).
+  if (Math.random() < 0.01) {
+    await db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, new Date(Date.now() - TTL_MS)));
+  }
   const deadline = Date.now() + WAIT_FOR_FIRST_MS;
   for (;;) {
     const inserted = await db

@@ -133,6 +133,8 @@ describe("conversations API", () => {
     await expectProblem(await call(list.POST, { cookie: "next-auth.session-token=forged" , body: {} }), 401, "unauthenticated");
     await expectProblem(await call(list.POST, { cookie, rawBody: "{not json", headers: { "content-type": "application/json" } }), 400, "invalid_json");
     await expectProblem(await call(list.POST, { cookie, rawBody: "hello", headers: { "content-type": "text/plain" } }), 415, "unsupported_media_type");
+    const huge = JSON.stringify({ title: "x", system_prompt: "y".repeat(1024 * 1024) });
+    await expectProblem(await call(list.POST, { cookie, rawBody: huge, headers: { "content-type": "application/json" } }), 413, "payload_too_large");
     const unknown = await expectProblem(await call(list.POST, { cookie, body: { titel: "typo" } }), 422, "validation_failed");
     expect(unknown.errors).toEqual([{ path: "titel", message: "Unknown field" }]);
     await expectProblem(await call(list.POST, { cookie, body: { model: "nope:thing" } }), 422, "model_not_available");
@@ -148,6 +150,14 @@ describe("conversations API", () => {
     // Nothing was saved by the rejected requests.
     const after = (await (await call(one.GET, { cookie, params })).json()) as { messages: unknown[] };
     expect(after.messages).toEqual([]);
+  });
+
+  it("answers problem+json for unknown endpoints", async () => {
+    const fallback = await import("@/app/api/v1/[...path]/route");
+    const res = await call(fallback.GET, { path: "/api/v1/nothing-here" });
+    expect(res.status).toBe(404);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    expect(((await res.json()) as { code: string }).code).toBe("route_not_found");
   });
 
   it("echoes a sane X-Request-Id and replaces a bad one", async () => {
