@@ -33,3 +33,19 @@ test("the API reference is public and generated from the OpenAPI document", asyn
   expect(spec.status()).toBe(200);
   expect(((await spec.json()) as { openapi: string }).openapi).toBe("3.1.0");
 });
+
+test("the reference's Try it sends real requests with the browser session", async ({ page }, testInfo) => {
+  await new AuthPage(page).signUp(`e2e-tryit-${testInfo.project.name}-${Date.now()}@example.test`, "a long enough password");
+  await page.goto("/docs/api");
+  const create = page.locator("#createConversation");
+  await create.getByRole("button", { name: "Try it" }).click();
+  await create.getByRole("button", { name: "Send POST" }).click();
+  await expect(create.getByTestId("try-it-response")).toContainText('"conversation"');
+  await expect(create.getByText("201 Created")).toBeVisible();
+
+  const list = page.locator("#listConversations");
+  await list.getByRole("button", { name: "Try it" }).click();
+  await list.getByLabel("Query string").fill("limit=0");
+  await list.getByRole("button", { name: "Send GET" }).click();
+  await expect(list.getByTestId("try-it-response")).toContainText("validation_failed");
+});

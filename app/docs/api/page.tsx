@@ -3,6 +3,7 @@ import Link from "next/link";
 import { openApiDocument } from "@/app/api/v1/openapi-document";
 import { SchemaTable, type Components } from "@/components/docs/schema-table";
 import { CodeBlock, Section } from "@/components/docs/section";
+import { TryIt } from "@/components/docs/try-it";
 import { errorCatalog } from "@/lib/api/errors";
 
 export const metadata: Metadata = { title: "API reference" };
@@ -63,6 +64,15 @@ X-Request-Id: 7f1c…
 
 {"type":"https://bot-gpt.dev/errors/conversation_not_found","title":"Conversation not found","status":404,
  "detail":"No conversation with this id.","code":"conversation_not_found","request_id":"7f1c…"}`;
+
+const exampleBodies: Record<string, unknown> = {
+  createConversation: { first_message: "Hello!" },
+  updateConversation: { title: "Renamed", pinned: true },
+  postMessage: { content: "Tell me more." },
+  rateMessage: { rating: "up", comment: "Helpful" },
+  createApiKey: { name: "My script", scopes: ["conversations:read", "conversations:write"] },
+  createChatCompletion: { model: "offline:bot-gpt-offline", messages: [{ role: "user", content: "Hello!" }] },
+};
 
 export default function ApiDocsPage() {
   const doc = openApiDocument();
@@ -234,6 +244,13 @@ export default function ApiDocsPage() {
                       ))}
                     </ul>
                   </div>
+                  <TryIt
+                    method={method}
+                    path={path}
+                    pathParams={[...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? "")}
+                    hasBody={Boolean(op.requestBody)}
+                    exampleBody={exampleBodies[op.operationId] ? JSON.stringify(exampleBodies[op.operationId], null, 2) : undefined}
+                  />
                 </article>
               ))}
           </div>
