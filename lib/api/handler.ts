@@ -43,6 +43,8 @@ type Options<TBody extends z.ZodType | undefined, TQuery extends z.ZodType | und
   rateLimit?: RateLimitClass;
   /** Errors also carry OpenAI's `error` member (for the OpenAI-compatible endpoint). */
   openAiCompatible?: boolean;
+  /** false: POSTs are not recorded for Idempotency-Key replay (the response holds a secret). */
+  idempotent?: boolean;
 };
 
 async function readJsonBody(request: Request): Promise<{ text: string; value: unknown }> {
@@ -59,6 +61,21 @@ async function readJsonBody(request: Request): Promise<{ text: string; value: un
     return { text, value: JSON.parse(text) };
   } catch {
     throw new AppError("invalid_json", "The request body is not valid JSON.");
+  }
+}
+
+/** Postgres text cannot hold NUL; say so as a 422 instead of failing in the database. */
+function rejectNulCharacters(value: unknown, path: string[] = []): void {
+  if (typeof value === "string") {
+    if (value.includes("\u0000")) {
+      throw new AppError("validation_failed", "Text must not contain NUL characters.", {
+        errors: [{ path: path.join("."), message: "contains a NUL character" }],
+      });
+    }
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => rejectNulCharacters(item, [...path, String(i)]));
+  } else if (value && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) rejectNulCharacters(item, [...path, key]);
   }
 }
 
@@ -132,7 +149,9 @@ export function withAuth<TBody extends z.ZodType | undefined = undefined, TQuery
       const params = readParams((await context?.params) ?? {});
       let query: unknown = undefined;
       if (options.query) {
-        const parsed = options.query.safeParse(Object.fromEntries(new URL(request.url).searchParams));
+        const raw = Object.fromEntries(new URL(request.url).searchParams);
+        rejectNulCharacters(raw);
+        const parsed = options.query.safeParse(raw);
         if (!parsed.success) throw validationError(parsed.error);
         query = parsed.data;
       }
@@ -141,6 +160,7 @@ export function withAuth<TBody extends z.ZodType | undefined = undefined, TQuery
       if (options.body) {
         const read = await readJsonBody(request);
         rawBody = read.text;
+        rejectNulCharacters(read.value);
         const parsed = options.body.safeParse(read.value);
         if (!parsed.success) throw validationError(parsed.error);
         body = parsed.data;
@@ -148,14 +168,16 @@ export function withAuth<TBody extends z.ZodType | undefined = undefined, TQuery
       const run = () =>
         handler({ ...principal, request, requestId, params, body: body as Infer<TBody>, query: query as Infer<TQuery> });
       const response =
-        request.method === "POST"
+        request.method === "POST" && options.idempotent !== false
           ? await withIdempotency(
               {
                 userId: principal.user.id,
                 key: parseIdempotencyKey(request),
                 method: request.method,
                 path: new URL(request.url).pathname,
-                body: rawBody,
+                // JSON and streamed answers to the same body are different responses.
+                body: `${request.headers.get("accept") ?? ""}\n${rawBody}`,
+                signal: request.signal,
               },
               run,
               (error) => problemResponse(error, requestId, options),

@@ -12,6 +12,8 @@ import { AppError } from "./errors";
  */
 
 const TTL_MS = 24 * 60 * 60 * 1000;
+/** A `running` record older than this belonged to a request that died with its process. */
+const LEASE_MS = 15 * 60 * 1000;
 const WAIT_FOR_FIRST_MS = 15_000;
 const POLL_MS = 100;
 const KEY_SHAPE = /^[\x21-\x7e]{1,255}$/;
@@ -62,6 +64,12 @@ async function claim(input: { userId: string; key: string; method: string; path:
     if (existing.requestHash !== input.hash) {
       throw new AppError("idempotency_key_reused", "This Idempotency-Key was used with a different request in the last 24 hours.");
     }
+    if (existing.state === "running" && Date.now() - existing.createdAt.getTime() > LEASE_MS) {
+      await db
+        .delete(idempotencyKeys)
+        .where(and(eq(idempotencyKeys.userId, input.userId), eq(idempotencyKeys.key, input.key), eq(idempotencyKeys.state, "running"), lt(idempotencyKeys.createdAt, new Date(Date.now() - LEASE_MS))));
+      continue;
+    }
     if (existing.state === "done") {
       const headers = new Headers(existing.responseHeaders ?? {});
       headers.set("idempotent-replayed", "true");
@@ -94,8 +102,11 @@ async function release(input: { userId: string; key: string }) {
   await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.userId, input.userId), eq(idempotencyKeys.key, input.key)));
 }
 
-/** Passes a streamed body through to the client while recording it; stores it when it ends. */
-function recordStream(response: Response, onDone: (body: string) => Promise<void>): Response {
+/**
+ * Passes a streamed body through to the client while recording it; stores it when it ends. If
+ * the client leaves mid-stream the reply was cut short: the key is released, not stored.
+ */
+function recordStream(response: Response, onDone: (body: string) => Promise<void>, onAbandoned: () => Promise<void>): Response {
   const source = response.body!.getReader();
   const decoder = new TextDecoder();
   let recorded = "";
@@ -117,10 +128,9 @@ function recordStream(response: Response, onDone: (body: string) => Promise<void
       controller.enqueue(value);
     },
     async cancel(reason) {
-      // The client left: the turn is aborted upstream; what was sent so far is the response.
+      finished = true;
       await source.cancel(reason);
-      recorded += `data: ${JSON.stringify({ type: "abort", reason: "client" })}\n\ndata: [DONE]\n\n`;
-      finish();
+      await onAbandoned().catch(() => {});
     },
   });
   return new Response(body, { status: response.status, headers: response.headers });
@@ -131,7 +141,7 @@ function recordStream(response: Response, onDone: (body: string) => Promise<void
  * Internal errors (500) are not stored, so a retry with the same key can succeed.
  */
 export async function withIdempotency(
-  input: { userId: string; key: string | null; method: string; path: string; body: string },
+  input: { userId: string; key: string | null; method: string; path: string; body: string; signal: AbortSignal },
   execute: () => Promise<Response>,
   renderError: (error: unknown) => Response,
 ): Promise<Response> {
@@ -146,12 +156,17 @@ export async function withIdempotency(
   } catch (error) {
     response = renderError(error);
   }
-  if (response.status === 500) {
+  // A crash-class error or a client that left before the answer: nothing worth replaying.
+  if (response.status === 500 || input.signal.aborted) {
     await release(ids);
     return response;
   }
   if (response.body && (response.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
-    return recordStream(response, (body) => store(ids, { status: response.status, headers: response.headers, body }));
+    return recordStream(
+      response,
+      (body) => store(ids, { status: response.status, headers: response.headers, body }),
+      () => release(ids),
+    );
   }
   const body = await response.text();
   await store(ids, { status: response.status, headers: response.headers, body });

@@ -7,6 +7,15 @@ export function isUuid(value: string): boolean {
   return UUID.test(value);
 }
 
+// Exactly what Postgres prints for timestamptz::text, so the cast back can never fail.
+const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
+
+/** A keyset cursor over (timestamp, id), as issued by the list endpoints. */
+export function isTimestampIdCursor(value: unknown): value is { at: string; id: string } {
+  const v = value as { at?: unknown; id?: unknown } | null;
+  return typeof v?.at === "string" && PG_TIMESTAMP.test(v.at) && !v.at.startsWith("0000") && typeof v.id === "string" && isUuid(v.id);
+}
+
 /** `?limit=` (1–100, default 20) and an opaque `?cursor=`. */
 export const pageQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),

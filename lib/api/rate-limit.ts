@@ -136,7 +136,14 @@ export async function checkRateLimit(input: { userId: string; apiKeyId: string |
   const s = await getStore();
   const limit = limitsFor(input.kind);
   const keys = [`user:${input.userId}:${input.kind}`, ...(input.apiKeyId ? [`key:${input.apiKeyId}:${input.kind}`] : [])];
-  const decisions = await Promise.all(keys.map((key) => s.take(key, limit)));
+  let decisions: RateDecision[];
+  try {
+    decisions = await Promise.all(keys.map((key) => s.take(key, limit)));
+  } catch (error) {
+    // A limiter outage must not take the API down with it: let the request through, loudly.
+    console.error("rate limiter unavailable; allowing request", error instanceof Error ? error.message : error);
+    return { allowed: true, limit: limit.limit, remaining: limit.limit, resetSeconds: 0, retryAfterSeconds: 0 };
+  }
   return decisions.reduce((tightest, d) =>
     !d.allowed && tightest.allowed ? d : d.allowed === tightest.allowed && d.remaining < tightest.remaining ? d : tightest,
   );

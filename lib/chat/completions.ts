@@ -73,10 +73,28 @@ async function conversationFor(userId: string, request: CompletionRequest, split
   return conversation;
 }
 
-async function execute(userId: string, request: CompletionRequest, signal: AbortSignal, onDelta: (delta: string) => void, onId: (id: string) => void): Promise<Final> {
+type Prepared = {
+  userId: string;
+  request: CompletionRequest;
+  resolved: ReturnType<typeof resolveModel>;
+  split: ReturnType<typeof splitRequest>;
+  conversation: Conversation | null;
+};
+
+/**
+ * Everything that can fail as a request error (422, 404) happens here, before any response is
+ * started — a stream cannot change its status once it has begun.
+ */
+export async function prepareCompletion(userId: string, request: CompletionRequest): Promise<Prepared> {
   const resolved = resolveModel(request.model);
   const split = splitRequest(request.messages);
-  if (!request.store) {
+  const conversation = request.store ? await conversationFor(userId, request, split) : null;
+  return { userId, request, resolved, split, conversation };
+}
+
+async function execute(prepared: Prepared, signal: AbortSignal, onDelta: (delta: string) => void, onId: (id: string) => void): Promise<Final> {
+  const { userId, request, resolved, split, conversation } = prepared;
+  if (!conversation) {
     const id = `chatcmpl-${crypto.randomUUID()}`;
     onId(id);
     const messages: ModelMessage[] = [
@@ -88,7 +106,6 @@ async function execute(userId: string, request: CompletionRequest, signal: Abort
     const completion = outcome.completionTokens ?? 0;
     return { id, text: outcome.text, finishReason: openAiFinishReason(outcome.finishReason), usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion }, conversationId: null, problem: outcome.problem };
   }
-  const conversation = await conversationFor(userId, request, split);
   const result = await runTurn({
     userId,
     conversation,
@@ -110,9 +127,10 @@ async function execute(userId: string, request: CompletionRequest, signal: Abort
   };
 }
 
-export async function completeChat(userId: string, request: CompletionRequest, signal: AbortSignal) {
+export async function completeChat(prepared: Prepared, signal: AbortSignal) {
+  const { request } = prepared;
   let id = "";
-  const final = await execute(userId, request, signal, () => {}, (value) => (id = value));
+  const final = await execute(prepared, signal, () => {}, (value) => (id = value));
   if (final.problem) throw final.problem;
   return {
     id: final.id || id,
@@ -127,7 +145,8 @@ export async function completeChat(userId: string, request: CompletionRequest, s
 }
 
 /** Streams OpenAI `chat.completion.chunk` events; a provider failure ends with an `error` event. */
-export function streamChat(userId: string, request: CompletionRequest, requestSignal: AbortSignal): Response {
+export function streamChat(prepared: Prepared, requestSignal: AbortSignal): Response {
+  const { request } = prepared;
   const abort = new AbortController();
   requestSignal.addEventListener("abort", () => abort.abort(), { once: true });
   const encoder = new TextEncoder();
@@ -149,7 +168,7 @@ export function streamChat(userId: string, request: CompletionRequest, requestSi
       const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
         send(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: request.model, system_fingerprint: null, choices, ...extra })}\n\n`);
       heartbeat = setInterval(() => send(": heartbeat\n\n"), HEARTBEAT_MS);
-      void execute(userId, request, abort.signal, (delta) => chunk([{ index: 0, delta: { content: delta }, finish_reason: null }]), (value) => {
+      void execute(prepared, abort.signal, (delta) => chunk([{ index: 0, delta: { content: delta }, finish_reason: null }]), (value) => {
         id = value;
         chunk([{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }]);
       })

@@ -65,12 +65,31 @@ describe("API keys", () => {
     expect((await call(models.GET, { headers: bearer(readOnly.key) })).status).toBe(200);
   });
 
-  it("keys cannot create keys", async () => {
+  it("keys cannot create, list or revoke keys", async () => {
     const { cookie } = await h.signUp();
     const created = await createKey(cookie, { name: "k", scopes: ["conversations:read", "conversations:write", "documents:read", "documents:write"] });
-    const res = await call(keys.POST, { headers: bearer(created.key), body: { name: "child", scopes: ["conversations:read"] } });
-    expect(res.status).toBe(403);
-    expect(((await res.json()) as { code: string }).code).toBe("session_required");
+    const attempts = [
+      await call(keys.POST, { headers: bearer(created.key), body: { name: "child", scopes: ["conversations:read"] } }),
+      await call(keys.GET, { headers: bearer(created.key) }),
+      await call(key.DELETE, { headers: bearer(created.key), params: { id: created.id }, method: "DELETE" }),
+    ];
+    for (const res of attempts) {
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as { code: string }).code).toBe("session_required");
+    }
+    expect((await call(conversations.GET, { headers: bearer(created.key) })).status).toBe(200);
+  });
+
+  it("never stores a new key for idempotent replay", async () => {
+    const { cookie, user } = await h.signUp();
+    const res = await call(keys.POST, { cookie, body: { name: "once", scopes: ["conversations:read"] }, headers: { "idempotency-key": "key-create" } });
+    const { key: secret } = (await res.json()) as { key: string };
+    const { getDb } = await import("@/lib/db/client");
+    const { idempotencyKeys } = await import("@/lib/db/schema");
+    const { eq } = await import("drizzle-orm");
+    const rows = await (await getDb()).select().from(idempotencyKeys).where(eq(idempotencyKeys.userId, user.id));
+    expect(JSON.stringify(rows)).not.toContain(secret);
+    expect(rows).toEqual([]);
   });
 
   it("revoked and expired keys answer 401; malformed and unknown keys too", async () => {

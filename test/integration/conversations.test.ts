@@ -141,12 +141,21 @@ describe("conversations API", () => {
     await expectProblem(await call(list.GET, { cookie, path: "/c?limit=0" }), 422, "validation_failed");
     await expectProblem(await call(list.GET, { cookie, path: "/c?cursor=garbage" }), 400, "invalid_cursor");
     await expectProblem(await call(one.GET, { cookie, params: { id: "not-a-uuid" } }), 404, "conversation_not_found");
+    const forged = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    await expectProblem(await call(list.GET, { cookie, path: `/c?cursor=${forged({ at: "12", id: crypto.randomUUID() })}` }), 400, "invalid_cursor");
+    await expectProblem(await call(list.POST, { cookie, body: { title: "nul\u0000byte" } }), 422, "validation_failed");
+    await expectProblem(await call(list.GET, { cookie, path: "/c?q=a%00b" }), 422, "validation_failed");
 
     const { conversation } = await create(cookie);
     const params = { id: conversation.id };
     await expectProblem(await call(messages.POST, { cookie, params, body: { content: "" } }), 422, "validation_failed");
     await expectProblem(await call(messages.POST, { cookie, params, body: { content: "   " } }), 422, "validation_failed");
     await expectProblem(await call(messages.POST, { cookie, params, body: { content: "x".repeat(32_001) } }), 422, "validation_failed");
+    await expectProblem(await call(messages.POST, { cookie, params, body: { content: "hi\u0000", stream: true } }), 422, "validation_failed");
+    await expectProblem(await call(messages.GET, { cookie, params, path: `/m?cursor=${forged({ seq: 3_000_000_000 })}` }), 400, "invalid_cursor");
+    const usage = await import("@/app/api/v1/usage/route");
+    await expectProblem(await call(usage.GET, { cookie, path: "/u?from=0000-01-01T00:00:00Z" }), 422, "validation_failed");
+    await expectProblem(await call(usage.GET, { cookie, path: "/u?to=0001-01-05T00:00:00Z" }), 422, "validation_failed");
     // Nothing was saved by the rejected requests.
     const after = (await (await call(one.GET, { cookie, params })).json()) as { messages: unknown[] };
     expect(after.messages).toEqual([]);

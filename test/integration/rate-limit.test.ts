@@ -37,6 +37,17 @@ describe("rate limits", () => {
     expect((await call(conversations.GET, { cookie: (await h.signUp()).cookie })).status).toBe(200);
   });
 
+  it("lets requests through (and logs) when the limiter's store is down", async () => {
+    rateLimit.setRateLimitStore({ take: () => Promise.reject(new Error("connection refused")) });
+    try {
+      const { cookie } = await h.signUp();
+      const res = await call(conversations.GET, { cookie });
+      expect(res.status).toBe(200);
+    } finally {
+      rateLimit.setRateLimitStore(undefined);
+    }
+  });
+
   it("refills steadily (GCRA)", () => {
     const limit = { limit: 60, periodMs: 60_000 };
     let tat: number | undefined;

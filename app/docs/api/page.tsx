@@ -105,7 +105,7 @@ export default function ApiDocsPage() {
           browser). It is shown once; store it as a secret. Send it on every request as <code>Authorization: Bearer bgpt_…</code>. Keys
           carry scopes — <code>conversations:read</code>, <code>conversations:write</code>, <code>documents:read</code>,{" "}
           <code>documents:write</code> — and a call without the scope it needs answers 403 <code>insufficient_scope</code> naming it
-          (<code>required_scope</code>). Revoked or expired keys answer 401. Keys cannot create keys. The browser session cookie works on
+          (<code>required_scope</code>). Revoked or expired keys answer 401. Keys cannot create, list or revoke keys. The browser session cookie works on
           every endpoint too.
         </p>
       </Section>

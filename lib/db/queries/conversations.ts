@@ -1,6 +1,6 @@
 import { and, desc, eq, exists, or, sql } from "drizzle-orm";
 import { AppError } from "@/lib/api/errors";
-import { decodeCursor, encodeCursor, isUuid } from "@/lib/api/pagination";
+import { decodeCursor, encodeCursor, isTimestampIdCursor, isUuid } from "@/lib/api/pagination";
 import { getDb } from "../client";
 import { conversations, messages, type Conversation, type ConversationMode } from "../schema";
 
@@ -39,13 +39,6 @@ export async function getConversationOrThrow({ id, userId }: { id: string; userI
   return row;
 }
 
-type ActivityCursor = { at: string; id: string };
-
-function isActivityCursor(value: unknown): value is ActivityCursor {
-  const v = value as Partial<ActivityCursor> | null;
-  return typeof v?.at === "string" && !Number.isNaN(Date.parse(v.at)) && typeof v.id === "string" && isUuid(v.id);
-}
-
 /** The caller's conversations, most recently active first, keyset-paginated. */
 export async function listConversations(input: {
   userId: string;
@@ -55,7 +48,7 @@ export async function listConversations(input: {
   archived: boolean;
 }): Promise<{ rows: Conversation[]; nextCursor: string | null }> {
   const db = await getDb();
-  const cursor = input.cursor ? decodeCursor(input.cursor, isActivityCursor) : undefined;
+  const cursor = input.cursor ? decodeCursor(input.cursor, isTimestampIdCursor) : undefined;
   const filters = [eq(conversations.userId, input.userId), eq(conversations.archived, input.archived)];
   if (cursor) {
     // Compare against the exact stored timestamp text so microseconds are not lost.

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, lt, ne, sql } from "drizzle-orm";
+import { and, asc, eq, gt, lt, ne, or, sql } from "drizzle-orm";
 import { AppError } from "@/lib/api/errors";
 import { decodeCursor, encodeCursor, isUuid } from "@/lib/api/pagination";
 import { getDb, type Db } from "../client";
@@ -103,7 +103,7 @@ export async function listAllMessages({ conversationId }: { conversationId: stri
 
 function isSeqCursor(value: unknown): value is { seq: number } {
   const seq = (value as { seq?: unknown } | null)?.seq;
-  return typeof seq === "number" && Number.isInteger(seq) && seq >= 0;
+  return typeof seq === "number" && Number.isInteger(seq) && seq >= 0 && seq <= 2_147_483_647;
 }
 
 export async function listMessagesPage(input: {
@@ -160,6 +160,8 @@ export async function getMessageOrThrow(input: { id: string; conversationId: str
  * Start-up recovery: replies this instance was streaming when it died are marked `interrupted`
  * (their partial text stays). Other instances' live streams are left alone.
  */
+const STALE_STREAM_MS = 15 * 60 * 1000;
+
 export async function markInterruptedMessages(db: Db, { workerId }: { workerId: string }): Promise<number> {
   const rows = await db
     .update(messages)
@@ -170,7 +172,14 @@ export async function markInterruptedMessages(db: Db, { workerId }: { workerId: 
       error: { code: "interrupted", title: "Reply interrupted", status: 503, detail: "The server restarted while this reply was being written." },
       updatedAt: new Date(),
     })
-    .where(and(eq(messages.status, "streaming"), inArray(messages.workerId, [workerId])))
+    .where(
+      and(
+        eq(messages.status, "streaming"),
+        // Ours, or anyone's that has not moved for far longer than any reply can take (an
+        // instance that never came back under the same INSTANCE_ID, e.g. a rebuilt container).
+        or(eq(messages.workerId, workerId), lt(messages.updatedAt, new Date(Date.now() - STALE_STREAM_MS))),
+      ),
+    )
     .returning({ id: messages.id });
   return rows.length;
 }

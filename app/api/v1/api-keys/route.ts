@@ -6,10 +6,14 @@ import { createApiKeySchema } from "./schema";
 export const dynamic = "force-dynamic";
 
 /** Lists the caller's active keys; the key itself is never returned after creation. */
-export const GET = withAuth(async ({ user }) => {
-  const keys = await listApiKeys({ userId: user.id });
-  return json({ data: keys.map(serializeApiKey), next_cursor: null });
-});
+export const GET = withAuth(
+  async ({ user }) => {
+    const keys = await listApiKeys({ userId: user.id });
+    return json({ data: keys.map(serializeApiKey), next_cursor: null });
+  },
+  // A leaked key must not be able to enumerate (and then revoke) its owner's other keys.
+  { sessionOnly: true },
+);
 
 /** Browser session only: an API key cannot mint another key. */
 export const POST = withAuth(
@@ -22,5 +26,6 @@ export const POST = withAuth(
     });
     return json({ ...serializeApiKey(apiKey), key }, 201, { "cache-control": "no-store" });
   },
-  { body: createApiKeySchema, sessionOnly: true },
+  // Not recorded for idempotent replay: the stored response would hold the plain key.
+  { body: createApiKeySchema, sessionOnly: true, idempotent: false },
 );

@@ -4,7 +4,10 @@ import { revokeApiKey } from "@/lib/db/queries/api-keys";
 export const dynamic = "force-dynamic";
 
 /** Revokes a key at once; requests with it answer 401 from then on. */
-export const DELETE = withAuth(async ({ user, params }) => {
-  await revokeApiKey({ id: params.id ?? "", userId: user.id });
-  return new Response(null, { status: 204 });
-});
+export const DELETE = withAuth(
+  async ({ user, params }) => {
+    await revokeApiKey({ id: params.id ?? "", userId: user.id });
+    return new Response(null, { status: 204 });
+  },
+  { sessionOnly: true },
+);

@@ -1,6 +1,5 @@
 import { json, withAuth } from "@/lib/api/handler";
-import { resolveModel } from "@/lib/ai/providers";
-import { completeChat, streamChat, type CompletionRequest } from "@/lib/chat/completions";
+import { completeChat, prepareCompletion, streamChat, type CompletionRequest } from "@/lib/chat/completions";
 import { chatCompletionSchema } from "./schema";
 
 export const dynamic = "force-dynamic";
@@ -8,7 +7,6 @@ export const dynamic = "force-dynamic";
 /** OpenAI-compatible: the official `openai` client works with baseURL `<host>/api/v1`. */
 export const POST = withAuth(
   async ({ user, body, request }) => {
-    resolveModel(body.model); // 422 model_not_available before anything is recorded
     const stop = body.stop ?? undefined;
     const completion: CompletionRequest = {
       model: body.model,
@@ -24,8 +22,9 @@ export const POST = withAuth(
         stopSequences: typeof stop === "string" ? [stop] : stop,
       },
     };
-    if (completion.stream) return streamChat(user.id, completion, request.signal);
-    return json(await completeChat(user.id, completion, request.signal));
+    const prepared = await prepareCompletion(user.id, completion);
+    if (completion.stream) return streamChat(prepared, request.signal);
+    return json(await completeChat(prepared, request.signal));
   },
   { body: chatCompletionSchema, scope: "conversations:write", rateLimit: "chat", openAiCompatible: true },
 );
