@@ -4,7 +4,7 @@ import { resolveModel } from "@/lib/ai/providers";
 import { createConversation, getConversationOrThrow } from "@/lib/db/queries/conversations";
 import { appendMessage } from "@/lib/db/queries/messages";
 import type { Conversation } from "@/lib/db/schema";
-import { HEARTBEAT_MS } from "./respond";
+import { sseData, sseResponse } from "./sse";
 import { deriveTitle } from "./title";
 import { runTurn, streamModel, type CallSettings } from "./turn";
 
@@ -147,71 +147,35 @@ export async function completeChat(prepared: Prepared, signal: AbortSignal) {
 /** Streams OpenAI `chat.completion.chunk` events; a provider failure ends with an `error` event. */
 export function streamChat(prepared: Prepared, requestSignal: AbortSignal): Response {
   const { request } = prepared;
-  const abort = new AbortController();
-  requestSignal.addEventListener("abort", () => abort.abort(), { once: true });
-  const encoder = new TextEncoder();
   const created = Math.floor(Date.now() / 1000);
-  let closed = false;
-  let heartbeat: ReturnType<typeof setInterval> | undefined;
-
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      const send = (text: string) => {
-        if (closed) return;
-        try {
-          controller.enqueue(encoder.encode(text));
-        } catch {
-          closed = true;
-        }
-      };
+  const errorEvent = (error: AppError) => sseData({ error: { message: error.message, type: error.code, code: error.code, param: null } });
+  return sseResponse({
+    requestSignal,
+    status: 200,
+    run: async ({ send, signal }) => {
       let id = "";
       const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
-        send(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: request.model, system_fingerprint: null, choices, ...extra })}\n\n`);
-      heartbeat = setInterval(() => send(": heartbeat\n\n"), HEARTBEAT_MS);
-      void execute(prepared, abort.signal, (delta) => chunk([{ index: 0, delta: { content: delta }, finish_reason: null }]), (value) => {
-        id = value;
-        chunk([{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }]);
-      })
-        .then((final) => {
-          if (final.problem) {
-            const problem = final.problem.toProblem();
-            send(`data: ${JSON.stringify({ error: { message: problem.detail, type: problem.code, code: problem.code, param: null } })}\n\n`);
-            return;
-          }
-          chunk([{ index: 0, delta: {}, finish_reason: final.finishReason }], { conversation_id: final.conversationId });
-          if (request.includeUsage) chunk([], { usage: final.usage, conversation_id: final.conversationId });
-        })
-        .catch((error: unknown) => {
-          const appError = error instanceof AppError ? error : new AppError("internal_error", "The completion could not be finished.");
-          if (!(error instanceof AppError)) console.error("completion failed", error);
-          send(`data: ${JSON.stringify({ error: { message: appError.message, type: appError.code, code: appError.code, param: null } })}\n\n`);
-        })
-        .finally(() => {
-          send("data: [DONE]\n\n");
-          clearInterval(heartbeat);
-          if (!closed) {
-            closed = true;
-            try {
-              controller.close();
-            } catch {
-              // cancelled by the reader
-            }
-          }
-        });
-    },
-    cancel() {
-      closed = true;
-      clearInterval(heartbeat);
-      abort.abort();
-    },
-  });
-  return new Response(body, {
-    status: 200,
-    headers: {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache, no-transform",
-      connection: "keep-alive",
-      "x-accel-buffering": "no",
+        send(sseData({ id, object: "chat.completion.chunk", created, model: request.model, system_fingerprint: null, choices, ...extra }));
+      try {
+        const final = await execute(
+          prepared,
+          signal,
+          (delta) => chunk([{ index: 0, delta: { content: delta }, finish_reason: null }]),
+          (value) => {
+            id = value;
+            chunk([{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }]);
+          },
+        );
+        if (final.problem) {
+          send(errorEvent(final.problem));
+          return;
+        }
+        chunk([{ index: 0, delta: {}, finish_reason: final.finishReason }], { conversation_id: final.conversationId });
+        if (request.includeUsage) chunk([], { usage: final.usage, conversation_id: final.conversationId });
+      } catch (error) {
+        if (!(error instanceof AppError)) console.error("completion failed", error);
+        send(errorEvent(error instanceof AppError ? error : new AppError("internal_error", "The completion could not be finished.")));
+      }
     },
   });
 }

@@ -2,9 +2,8 @@ import type { UIMessageChunk } from "ai";
 import { AppError } from "@/lib/api/errors";
 import { serializeMessage } from "@/lib/api/serialize";
 import type { Conversation } from "@/lib/db/schema";
+import { sseData, sseResponse } from "./sse";
 import { runTurn, type TurnResult } from "./turn";
-
-export const HEARTBEAT_MS = 15_000;
 
 /** Metadata carried on the start and finish parts of the UI message stream. */
 export type StartMetadata = { conversation_id: string; user_message_id: string; assistant_message_id: string };
@@ -36,104 +35,60 @@ function finishMetadata(result: TurnResult): FinishMetadata {
 }
 
 /**
- * Streams a turn as the AI SDK UI message stream (SSE). The turn is driven here, not by the
- * reader: if the client goes away the provider call is aborted and the partial reply is saved.
+ * Streams a turn as the AI SDK UI message stream (SSE). If the client goes away the provider call
+ * is aborted and the partial reply is saved.
  */
 export function streamTurn(input: TurnRequest, options: { heartbeatMs?: number } = {}): Response {
-  const abort = new AbortController();
-  const onRequestAbort = () => abort.abort();
-  input.request.signal.addEventListener("abort", onRequestAbort, { once: true });
-  const encoder = new TextEncoder();
-  let closed = false;
-  let heartbeat: ReturnType<typeof setInterval> | undefined;
-
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      const send = (text: string) => {
-        if (closed) return;
-        try {
-          controller.enqueue(encoder.encode(text));
-        } catch {
-          closed = true;
-        }
-      };
-      const write = (chunk: UIMessageChunk) => send(`data: ${JSON.stringify(chunk)}\n\n`);
-      // SSE comments keep proxies from timing out a slow first token.
-      heartbeat = setInterval(() => send(": heartbeat\n\n"), options.heartbeatMs ?? HEARTBEAT_MS);
+  return sseResponse({
+    requestSignal: input.request.signal,
+    status: 201,
+    headers: { "x-vercel-ai-ui-message-stream": "v1" },
+    heartbeatMs: options.heartbeatMs,
+    run: async ({ send, signal }) => {
+      const write = (chunk: UIMessageChunk) => send(sseData(chunk));
       let textStarted = false;
       let textId = "";
-
-      void runTurn({
-        userId: input.userId,
-        conversation: input.conversation,
-        content: input.content,
-        signal: abort.signal,
-        events: {
-          onStart: ({ userMessage, assistantMessage }) => {
-            textId = `text-${assistantMessage.id}`;
-            const metadata: StartMetadata = {
-              conversation_id: input.conversation.id,
-              user_message_id: userMessage.id,
-              assistant_message_id: assistantMessage.id,
-            };
-            write({ type: "start", messageId: assistantMessage.id, messageMetadata: metadata });
+      try {
+        const result = await runTurn({
+          userId: input.userId,
+          conversation: input.conversation,
+          content: input.content,
+          signal,
+          events: {
+            onStart: ({ userMessage, assistantMessage }) => {
+              textId = `text-${assistantMessage.id}`;
+              const metadata: StartMetadata = {
+                conversation_id: input.conversation.id,
+                user_message_id: userMessage.id,
+                assistant_message_id: assistantMessage.id,
+              };
+              write({ type: "start", messageId: assistantMessage.id, messageMetadata: metadata });
+            },
+            onDelta: (delta) => {
+              if (!textStarted) {
+                textStarted = true;
+                write({ type: "text-start", id: textId });
+              }
+              write({ type: "text-delta", id: textId, delta });
+            },
           },
-          onDelta: (delta) => {
-            if (!textStarted) {
-              textStarted = true;
-              write({ type: "text-start", id: textId });
-            }
-            write({ type: "text-delta", id: textId, delta });
-          },
-        },
-      })
-        .then((result) => {
-          if (textStarted) write({ type: "text-end", id: textId });
-          if (result.problem) {
-            write({ type: "data-problem", data: result.problem.toProblem(), transient: true });
-            write({ type: "error", errorText: result.problem.message });
-          } else if (result.assistantMessage.status === "aborted") {
-            write({ type: "abort", reason: "client" });
-          } else {
-            write({ type: "finish", finishReason: "stop", messageMetadata: finishMetadata(result) });
-          }
-        })
-        .catch((error: unknown) => {
-          // Before the user message was saved (e.g. model unavailable) or a database failure.
-          const problem = error instanceof AppError ? error : new AppError("internal_error", "The reply could not be completed.");
-          if (!(error instanceof AppError)) console.error("turn failed", error);
-          write({ type: "data-problem", data: problem.toProblem(), transient: true });
-          write({ type: "error", errorText: problem.message });
-        })
-        .finally(() => {
-          send("data: [DONE]\n\n");
-          clearInterval(heartbeat);
-          input.request.signal.removeEventListener("abort", onRequestAbort);
-          if (!closed) {
-            closed = true;
-            try {
-              controller.close();
-            } catch {
-              // already cancelled by the reader
-            }
-          }
         });
-    },
-    cancel() {
-      closed = true;
-      clearInterval(heartbeat);
-      abort.abort();
-    },
-  });
-
-  return new Response(body, {
-    status: 201,
-    headers: {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache, no-transform",
-      connection: "keep-alive",
-      "x-accel-buffering": "no",
-      "x-vercel-ai-ui-message-stream": "v1",
+        if (textStarted) write({ type: "text-end", id: textId });
+        if (result.problem) {
+          write({ type: "data-problem", data: result.problem.toProblem(), transient: true });
+          write({ type: "error", errorText: result.problem.message });
+        } else if (result.assistantMessage.status === "aborted") {
+          write({ type: "abort", reason: "client" });
+        } else {
+          write({ type: "finish", finishReason: "stop", messageMetadata: finishMetadata(result) });
+        }
+      } catch (error) {
+        // Before the user message was saved, or a database failure.
+        const problem = error instanceof AppError ? error : new AppError("internal_error", "The reply could not be completed.");
+        if (!(error instanceof AppError)) console.error("turn failed", error);
+        write({ type: "data-problem", data: problem.toProblem(), transient: true });
+        write({ type: "error", errorText: problem.message });
+      }
     },
   });
 }

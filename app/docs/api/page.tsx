@@ -46,7 +46,7 @@ curl -s "https://YOUR-HOST/api/v1/conversations/$ID/messages?limit=100" -H "Auth
 
 const openAiExample = `import OpenAI from "openai";
 
-const client = new OpenAI({ apiKey: process.env.BGPT_KEY, baseURL: "https://YOUR-HOST/api/v1" });
+const client = new OpenAI({ apiKey: "bgpt_…", baseURL: "https://YOUR-HOST/api/v1" }); // your API key
 
 const stream = await client.chat.completions.create({
   model: "openai:gpt-4o-mini",              // any id from GET /api/v1/models
