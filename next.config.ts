@@ -5,10 +5,17 @@ const nextConfig: NextConfig = {
   output: process.env.BUILD_STANDALONE === "1" ? "standalone" : undefined,
   // Native/wasm packages that must be loaded by Node at run time, not bundled.
   serverExternalPackages: ["pdf-parse", "@electric-sql/pglite", "@electric-sql/pglite-pgvector", "pg"],
-  // Files loaded at run time that the standalone tracer cannot see: PGlite's wasm/data bundle
-  // and the SQL migrations applied at start-up.
+  // Files loaded at run time that the standalone tracer cannot see: PGlite's wasm/data bundle,
+  // the SQL migrations applied at start-up, and the ingestion worker with what it imports.
   outputFileTracingIncludes: {
-    "/**": ["./node_modules/@electric-sql/pglite/dist/**/*", "./drizzle/**/*"],
+    "/**": [
+      "./node_modules/@electric-sql/pglite/dist/**/*",
+      "./drizzle/**/*",
+      "./lib/retrieval/ingest-worker.mjs",
+      "./node_modules/pdf-parse/**/*",
+      "./node_modules/pdfjs-dist/legacy/build/**/*",
+      "./node_modules/gpt-tokenizer/**/*",
+    ],
   },
   // `next dev` serves its scripts to localhost only; 127.0.0.1 is the same machine.
   allowedDevOrigins: ["127.0.0.1"],

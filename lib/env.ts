@@ -62,6 +62,17 @@ const schema = z.object({
   OFFLINE_TOKEN_DELAY_MS: intWithDefault(12),
 
   MAX_MESSAGE_CHARS: intWithDefault(32_000, 1),
+  /** Largest accepted upload, in bytes (default 25 MB). */
+  MAX_UPLOAD_BYTES: intWithDefault(25 * 1024 * 1024, 1),
+  MAX_PDF_PAGES: intWithDefault(500, 1),
+  /** Target chunk size in tokens, and the share of it repeated as overlap. */
+  CHUNK_TOKENS: intWithDefault(400, 50),
+  CHUNK_OVERLAP: z.preprocess(emptyToUndefined, z.coerce.number().min(0).max(0.5).default(0.15)),
+  RETRIEVAL_TOP_K: intWithDefault(6, 1),
+  /** Vector-only hits below this cosine similarity are not evidence. */
+  RETRIEVAL_MIN_SIMILARITY: z.preprocess(emptyToUndefined, z.coerce.number().min(-1).max(1).default(0.3)),
+  /** Embedding model for hybrid retrieval (`openai:text-embedding-3-small` style id); unset = lexical only. */
+  EMBEDDING_MODEL: z.preprocess(emptyToUndefined, modelId.optional()),
   /** Requests per minute per user and per API key, all routes. */
   RATE_LIMIT_PER_MINUTE: intWithDefault(600, 1),
   /** Model calls (new messages, completions) per minute per user and per API key. */

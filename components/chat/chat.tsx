@@ -2,8 +2,13 @@
 
 import { useChat } from "@ai-sdk/react";
 import { DefaultChatTransport } from "ai";
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
-import { Button } from "@/components/ui/button";
+import { useEffect, useRef, useState } from "react";
+import { createConversation } from "@/components/documents/api";
+import { DocumentsPanel } from "@/components/documents/documents-panel";
+import { FileDropZone } from "@/components/documents/file-drop-zone";
+import { isIndexing, type ConversationMode, type DocumentResource } from "@/components/documents/types";
+import { useConversationDocuments } from "@/components/documents/use-conversation-documents";
+import { Composer } from "./composer";
 import { announceConversationsChanged } from "./events";
 import { isOfflineModel, MessageItem } from "./message-item";
 import type { ChatMessage } from "./types";
@@ -13,27 +18,23 @@ type Props = {
   initialMessages: ChatMessage[];
   model: string;
   title: string;
+  mode?: ConversationMode;
+  documents?: DocumentResource[];
 };
 
-async function createConversation(): Promise<string> {
-  const response = await fetch("/api/v1/conversations", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: "{}",
-  });
-  const body = (await response.json()) as { conversation?: { id: string }; detail?: string };
-  if (!response.ok || !body.conversation) throw new Error(body.detail ?? "Could not start a conversation.");
-  return body.conversation.id;
-}
+const DOCUMENTS_PANEL_ID = "documents-panel";
 
-export function Chat({ conversationId, initialMessages, model, title }: Props) {
+export function Chat({ conversationId, initialMessages, model, title, mode: initialMode = "open", documents: initialDocuments = [] }: Props) {
   const [input, setInput] = useState("");
   const [startError, setStartError] = useState<string | null>(null);
+  const [panelOpen, setPanelOpen] = useState(() => initialDocuments.some((d) => isIndexing(d) || d.status === "failed"));
   const listEnd = useRef<HTMLDivElement>(null);
 
-  // The conversation id lives in this closure: the transport reads it when a message is sent.
+  // The conversation id lives in this closure: the transport reads it when a message is sent, and
+  // a first upload and a first message racing each other create one conversation, not two.
   const [target] = useState(() => {
     let id = conversationId;
+    let creating: Promise<string> | null = null;
     const transport = new DefaultChatTransport<ChatMessage>({
       api: "/api/v1/conversations",
       // The browser uses the public API: one message per request, history lives on the server.
@@ -43,7 +44,28 @@ export function Chat({ conversationId, initialMessages, model, title }: Props) {
         return { api: `/api/v1/conversations/${id}/messages`, body: { content, stream: true } };
       },
     });
-    return { transport, getId: () => id, setId: (value: string) => void (id = value) };
+    const ensure = (mode: ConversationMode): Promise<string> => {
+      if (id) return Promise.resolve(id);
+      creating ??= createConversation(mode === "grounded" ? { mode } : {})
+        .then((conversation) => {
+          id = conversation.id;
+          window.history.replaceState(null, "", `/c/${conversation.id}`);
+          announceConversationsChanged();
+          return conversation.id;
+        })
+        .finally(() => {
+          creating = null;
+        });
+      return creating;
+    };
+    return { transport, getId: () => id, ensure };
+  });
+
+  const docs = useConversationDocuments({
+    initialDocuments,
+    initialMode,
+    ensureConversation: target.ensure,
+    getConversationId: target.getId,
   });
 
   const { messages, sendMessage, status, stop, error, clearError } = useChat<ChatMessage>({
@@ -55,24 +77,21 @@ export function Chat({ conversationId, initialMessages, model, title }: Props) {
   });
 
   const busy = status === "submitted" || status === "streaming";
+  const grounded = docs.mode === "grounded";
+  const indexing = docs.documents.some(isIndexing) || docs.uploads.some((u) => u.error === null);
+  const attachedCount = docs.documents.length;
 
   useEffect(() => {
     listEnd.current?.scrollIntoView({ block: "end" });
   }, [messages]);
 
-  async function submit(event?: FormEvent) {
-    event?.preventDefault();
+  async function submit() {
     const text = input.trim();
     if (!text || busy) return;
     setStartError(null);
     clearError();
     try {
-      if (!target.getId()) {
-        const id = await createConversation();
-        target.setId(id);
-        window.history.replaceState(null, "", `/c/${id}`);
-        announceConversationsChanged();
-      }
+      await target.ensure(docs.mode);
     } catch (e) {
       setStartError(e instanceof Error ? e.message : "Could not start a conversation.");
       return;
@@ -81,24 +100,43 @@ export function Chat({ conversationId, initialMessages, model, title }: Props) {
     await sendMessage({ text });
   }
 
-  function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
-    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
-      event.preventDefault();
-      void submit();
-    }
+  function addFiles(files: File[]) {
+    if (files.length === 0) return;
+    setPanelOpen(true);
+    docs.addFiles(files);
   }
 
   return (
-    <div className="flex h-full flex-col">
-      <header className="flex items-center gap-3 border-b border-zinc-200 py-3 pr-4 pl-20 md:pl-4 dark:border-zinc-800">
-        <h1 className="truncate text-base font-medium">{title}</h1>
-        <span className="ml-auto shrink-0 rounded-full border border-zinc-300 px-2 py-0.5 text-xs text-zinc-600 dark:border-zinc-700 dark:text-zinc-400" data-testid="model-label">
+    <FileDropZone onFiles={addFiles} className="flex h-full min-h-0 flex-col">
+      <header className="flex flex-wrap items-center gap-x-3 gap-y-2 border-b border-zinc-200 py-3 pr-4 pl-20 md:pl-4 dark:border-zinc-800">
+        <h1 className="min-w-0 flex-1 truncate text-base font-medium">{title}</h1>
+        <button
+          type="button"
+          aria-expanded={panelOpen}
+          aria-controls={DOCUMENTS_PANEL_ID}
+          onClick={() => setPanelOpen((v) => !v)}
+          className={`inline-flex shrink-0 items-center gap-1.5 rounded-full border px-2.5 py-0.5 text-xs font-medium focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-blue-500 ${grounded ? "border-emerald-300 bg-emerald-50 text-emerald-900 dark:border-emerald-800 dark:bg-emerald-950 dark:text-emerald-100" : "border-zinc-300 text-zinc-700 hover:bg-zinc-100 dark:border-zinc-700 dark:text-zinc-300 dark:hover:bg-zinc-800"}`}
+        >
+          Documents
+          {attachedCount > 0 ? <span className="rounded-full bg-zinc-900/10 px-1.5 dark:bg-white/15">{attachedCount}</span> : null}
+          <span data-testid="mode-label" className="text-[0.7rem] font-normal opacity-80">
+            · {grounded ? "grounded" : "open"}
+          </span>
+          {indexing ? <span aria-hidden="true" className="size-1.5 animate-pulse rounded-full bg-blue-500" /> : null}
+        </button>
+        <span className="shrink-0 rounded-full border border-zinc-300 px-2 py-0.5 text-xs text-zinc-600 dark:border-zinc-700 dark:text-zinc-400" data-testid="model-label">
           {isOfflineModel(model) ? `Offline model (not an AI) · ${model}` : model}
         </span>
       </header>
-      <div className="flex-1 overflow-y-auto px-4 py-6">
+      <DocumentsPanel id={DOCUMENTS_PANEL_ID} open={panelOpen} controller={docs} />
+      <p aria-live="polite" className="sr-only">
+        {docs.announcement}
+      </p>
+      <div className="min-h-0 flex-1 overflow-y-auto px-4 py-6">
         {messages.length === 0 ? (
-          <p className="mx-auto mt-16 max-w-md text-center text-zinc-500">Ask anything to start a conversation.</p>
+          <p className="mx-auto mt-16 max-w-md text-center text-zinc-500">
+            {grounded ? "Ask a question about the attached documents." : "Ask anything to start a conversation, or attach documents to chat with them."}
+          </p>
         ) : null}
         <ol role="log" aria-live="polite" aria-label="Messages" className="mx-auto flex max-w-3xl flex-col gap-4">
           {messages.map((message) => (
@@ -112,32 +150,16 @@ export function Chat({ conversationId, initialMessages, model, title }: Props) {
         ) : null}
         <div ref={listEnd} />
       </div>
-      <form onSubmit={submit} className="border-t border-zinc-200 p-3 dark:border-zinc-800">
-        <div className="mx-auto flex max-w-3xl items-end gap-2">
-          <label htmlFor="chat-input" className="sr-only">
-            Message
-          </label>
-          <textarea
-            id="chat-input"
-            value={input}
-            onChange={(e) => setInput(e.target.value)}
-            onKeyDown={onKeyDown}
-            rows={1}
-            maxLength={32_000}
-            placeholder="Send a message"
-            className="max-h-48 min-h-10 flex-1 resize-none rounded-xl border border-zinc-300 bg-white px-3 py-2 text-sm outline-none focus:border-blue-500 focus:ring-2 focus:ring-blue-500/30 dark:border-zinc-700 dark:bg-zinc-900"
-          />
-          {busy ? (
-            <Button type="button" variant="secondary" onClick={() => void stop()}>
-              Stop
-            </Button>
-          ) : (
-            <Button type="submit" disabled={!input.trim()}>
-              Send
-            </Button>
-          )}
-        </div>
-      </form>
-    </div>
+      <Composer
+        value={input}
+        onChange={setInput}
+        onSubmit={() => void submit()}
+        onStop={() => void stop()}
+        onFiles={addFiles}
+        busy={busy}
+        placeholder={grounded ? "Ask about your documents" : "Send a message"}
+        note={grounded && indexing ? "A document is still being indexed; answers wait until it is ready." : undefined}
+      />
+    </FileDropZone>
   );
 }

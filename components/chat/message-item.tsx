@@ -1,4 +1,5 @@
-import type { ChatMessage } from "./types";
+import { CitedText, SourcesList } from "./citations";
+import { citationsOf, type ChatMessage } from "./types";
 
 const statusNotes: Record<string, string> = {
   aborted: "Stopped before the reply finished.",
@@ -14,6 +15,7 @@ export function MessageItem({ message }: { message: ChatMessage }) {
   const text = message.parts.map((part) => (part.type === "text" ? part.text : "")).join("");
   const isUser = message.role === "user";
   const meta = message.metadata;
+  const citations = isUser ? [] : citationsOf(message);
   const note = meta?.status ? statusNotes[meta.status] : undefined;
   return (
     <li className={`flex ${isUser ? "justify-end" : "justify-start"}`} data-role={message.role} data-testid="message">
@@ -27,7 +29,10 @@ export function MessageItem({ message }: { message: ChatMessage }) {
           </p>
         ) : null}
         {/* Rendered as plain text: React escapes it, so model output can never inject markup. */}
-        <div className="break-words whitespace-pre-wrap">{text}</div>
+        <div className="break-words whitespace-pre-wrap">
+          <CitedText text={text} citations={citations} />
+        </div>
+        <SourcesList citations={citations} />
         {note ? (
           <p className="mt-2 text-xs text-red-700 dark:text-red-400" role="note">
             {note} {meta?.error_detail ?? ""}

@@ -7,7 +7,8 @@ type Props = {
   method: string;
   path: string;
   pathParams: string[];
-  hasBody: boolean;
+  /** json: a JSON textarea; multipart: a file picker (uploads). */
+  body: "none" | "json" | "multipart";
   exampleBody?: string;
 };
 
@@ -15,7 +16,8 @@ type Props = {
  * Sends a real request from the reference page: with the browser session when signed in, or with
  * an API key typed here (kept in this page's memory only). Streams are shown as they arrive.
  */
-export function TryIt({ method, path, pathParams, hasBody, exampleBody }: Props) {
+export function TryIt({ method, path, pathParams, body: bodyKind, exampleBody }: Props) {
+  const hasBody = bodyKind !== "none";
   const id = useId();
   const [open, setOpen] = useState(false);
   const [result, setResult] = useState<{ status: string; headers: string; body: string } | null>(null);
@@ -31,8 +33,18 @@ export function TryIt({ method, path, pathParams, hasBody, exampleBody }: Props)
     const headers: Record<string, string> = {};
     const key = String(data.get("key") ?? "").trim();
     if (key) headers.authorization = `Bearer ${key}`;
-    const body = hasBody ? String(data.get("body") ?? "") : undefined;
-    if (hasBody) headers["content-type"] = "application/json";
+    let body: string | FormData | undefined;
+    if (bodyKind === "json") {
+      body = String(data.get("body") ?? "");
+      headers["content-type"] = "application/json";
+    } else if (bodyKind === "multipart") {
+      // The browser writes the multipart boundary into Content-Type itself.
+      body = new FormData();
+      const file = data.get("file");
+      if (file instanceof File && file.size > 0) body.set("file", file);
+      const conversationId = String(data.get("conversation_id") ?? "").trim();
+      if (conversationId) body.set("conversation_id", conversationId);
+    }
     const idempotencyKey = String(data.get("idempotency") ?? "").trim();
     if (idempotencyKey) headers["idempotency-key"] = idempotencyKey;
 
@@ -83,12 +95,28 @@ export function TryIt({ method, path, pathParams, hasBody, exampleBody }: Props)
         Query string
         <input name="query" placeholder="limit=20" className={field} />
       </label>
+      {bodyKind === "multipart" ? (
+        <>
+          <label className="block text-xs">
+            File (PDF, .txt, .md)
+            <input name="file" type="file" accept=".pdf,.txt,.md,application/pdf,text/plain,text/markdown" className={field} />
+          </label>
+          <label className="block text-xs">
+            conversation_id (optional)
+            <input name="conversation_id" className={field} />
+          </label>
+        </>
+      ) : null}
       {hasBody ? (
         <>
-          <label className="block text-xs" htmlFor={`${id}-body`}>
-            JSON body
-          </label>
-          <textarea id={`${id}-body`} name="body" rows={5} defaultValue={exampleBody ?? "{}"} className={field} />
+          {bodyKind === "json" ? (
+            <>
+              <label className="block text-xs" htmlFor={`${id}-body`}>
+                JSON body
+              </label>
+              <textarea id={`${id}-body`} name="body" rows={5} defaultValue={exampleBody ?? "{}"} className={field} />
+            </>
+          ) : null}
           <label className="block text-xs">
             Idempotency-Key (optional)
             <input name="idempotency" className={field} />

@@ -7,12 +7,52 @@ import type {
   LanguageModelV3Usage,
 } from "@ai-sdk/provider";
 import { countTokens } from "gpt-tokenizer";
+import { pageLabel } from "@/lib/ai/prompts";
+import { bestSentences, truncate } from "@/lib/retrieval/sentences";
 
 /**
  * The built-in offline model: the zero-config default and the last fallback tier. It is not an
  * AI and says so. It streams a deterministic, honest answer token by token: no provider is
- * configured, how to configure one, and what it received.
+ * configured, how to configure one, and what it received. In a grounded conversation it answers
+ * extractively instead: the sentences of the retrieved passages that best match the question,
+ * quoted, with their citation numbers.
  */
+
+/** What a grounded turn hands the offline model (as provider options `botgpt.grounding`). */
+export type OfflineGrounding = {
+  question: string;
+  passages: Array<{ index: number; filename: string; pageStart: number; pageEnd: number; content: string }>;
+};
+
+const QUOTED_PASSAGES = 3;
+
+export function composeGroundedReply(grounding: OfflineGrounding): string {
+  const question = truncate(grounding.question.replace(/\s+/g, " ").trim(), 160);
+  if (grounding.passages.length === 0) {
+    return `**Offline model (extractive, not an AI):** your documents do not cover this. No passage in them matches “${question}”.`;
+  }
+  const quotes = grounding.passages.slice(0, QUOTED_PASSAGES).map((p) => {
+    const sentences = bestSentences(p.content, grounding.question, 2).map((s) => truncate(s, 400));
+    return `> ${sentences.join(" ")} [${p.index}]\n\n— *${p.filename}, ${pageLabel(p.pageStart, p.pageEnd)}*`;
+  });
+  return [
+    "**Offline model (extractive, not an AI):** no LLM is configured, so here is what your documents say, quoted from the passages that best match your question:",
+    "",
+    quotes.join("\n\n"),
+    "",
+    "Open a source to read it in context.",
+  ].join("\n");
+}
+
+function groundingOf(options: LanguageModelV3CallOptions): OfflineGrounding | null {
+  const value = options.providerOptions?.botgpt?.grounding as OfflineGrounding | undefined;
+  return value && typeof value.question === "string" && Array.isArray(value.passages) ? value : null;
+}
+
+function replyFor(options: LanguageModelV3CallOptions): string {
+  const grounding = groundingOf(options);
+  return grounding ? composeGroundedReply(grounding) : composeOfflineReply(options.prompt);
+}
 
 function textOf(message: LanguageModelV3Prompt[number]): string {
   if (typeof message.content === "string") return message.content;
@@ -77,7 +117,7 @@ export class OfflineLanguageModel implements LanguageModelV3 {
 
   async doGenerate(options: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> {
     if (options.abortSignal?.aborted) throw abortError();
-    const text = composeOfflineReply(options.prompt);
+    const text = replyFor(options);
     return {
       content: [{ type: "text", text }],
       finishReason: { unified: "stop", raw: "stop" },
@@ -88,7 +128,7 @@ export class OfflineLanguageModel implements LanguageModelV3 {
   }
 
   async doStream(options: LanguageModelV3CallOptions) {
-    const text = composeOfflineReply(options.prompt);
+    const text = replyFor(options);
     const pieces = splitIntoTokens(text);
     const usage = usageFor(promptTokens(options.prompt), countTokens(text));
     const delay = this.tokenDelayMs;

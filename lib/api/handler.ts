@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { z } from "zod";
 import { looksLikeApiKey } from "@/lib/auth/api-key-token";
 import { getSessionUser } from "@/lib/auth/session";
@@ -27,6 +27,8 @@ type HandlerArgs<TBody, TQuery> = {
   params: Record<string, string>;
   body: TBody;
   query: TQuery;
+  /** The parsed form, for routes declared `multipart`. */
+  form: FormData | null;
 };
 
 /** Who is calling: a signed-in browser (apiKey null) or an API key acting for its owner. */
@@ -45,6 +47,8 @@ type Options<TBody extends z.ZodType | undefined, TQuery extends z.ZodType | und
   openAiCompatible?: boolean;
   /** false: POSTs are not recorded for Idempotency-Key replay (the response holds a secret). */
   idempotent?: boolean;
+  /** The body is multipart/form-data of at most this many bytes (uploads). */
+  multipart?: { maxBytes: number };
 };
 
 async function readJsonBody(request: Request): Promise<{ text: string; value: unknown }> {
@@ -61,6 +65,46 @@ async function readJsonBody(request: Request): Promise<{ text: string; value: un
     return { text, value: JSON.parse(text) };
   } catch {
     throw new AppError("invalid_json", "The request body is not valid JSON.");
+  }
+}
+
+/**
+ * Reads a multipart body, counting bytes as they arrive so an oversized upload is refused without
+ * being buffered whole. Returns the form and a digest of the raw bytes (the idempotency fingerprint).
+ */
+async function readMultipartBody(request: Request, maxBytes: number): Promise<{ form: FormData; digest: string }> {
+  const contentType = request.headers.get("content-type") ?? "";
+  if (!/^multipart\/form-data\b/i.test(contentType)) {
+    throw new AppError("unsupported_media_type", "Send the file as multipart/form-data with a `file` field.");
+  }
+  const tooLarge = () =>
+    new AppError("file_too_large", `Uploads are limited to ${maxBytes} bytes (${Math.round(maxBytes / 1024 / 1024)} MB).`, {
+      extensions: { max_bytes: maxBytes },
+    });
+  // Room for the multipart framing around a file of exactly the limit.
+  const limit = maxBytes + 64 * 1024;
+  if (Number(request.headers.get("content-length") ?? "0") > limit) throw tooLarge();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  if (request.body) {
+    const reader = request.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > limit) {
+        await reader.cancel().catch(() => {});
+        throw tooLarge();
+      }
+      parts.push(value);
+    }
+  }
+  const bytes = Buffer.concat(parts);
+  try {
+    const form = await new Response(bytes, { headers: { "content-type": contentType } }).formData();
+    return { form, digest: createHash("sha256").update(bytes).digest("hex") };
+  } catch {
+    throw new AppError("bad_request", "The multipart body could not be parsed.");
   }
 }
 
@@ -101,6 +145,13 @@ async function authenticate(request: Request): Promise<Principal> {
   const user = await getSessionUser(request);
   if (!user) throw new AppError("unauthenticated", "Sign in or send an API key as `Authorization: Bearer bgpt_…`.");
   return { user, apiKey: null };
+}
+
+/** For a route that needs a second scope in some cases (e.g. an upload that also attaches). */
+export function assertScope(apiKey: PublicApiKey | null, scope: ApiKeyScope): void {
+  if (apiKey && !apiKey.scopes.includes(scope)) {
+    throw new AppError("insufficient_scope", `This API key lacks the ${scope} scope.`, { extensions: { required_scope: scope } });
+  }
 }
 
 function authorize(principal: Principal, options: { scope?: ApiKeyScope; sessionOnly?: boolean }): void {
@@ -157,7 +208,12 @@ export function withAuth<TBody extends z.ZodType | undefined = undefined, TQuery
       }
       let body: unknown = undefined;
       let rawBody = "";
-      if (options.body) {
+      let form: FormData | null = null;
+      if (options.multipart) {
+        const read = await readMultipartBody(request, options.multipart.maxBytes);
+        form = read.form;
+        rawBody = `multipart:${read.digest}`;
+      } else if (options.body) {
         const read = await readJsonBody(request);
         rawBody = read.text;
         rejectNulCharacters(read.value);
@@ -166,7 +222,7 @@ export function withAuth<TBody extends z.ZodType | undefined = undefined, TQuery
         body = parsed.data;
       }
       const run = () =>
-        handler({ ...principal, request, requestId, params, body: body as Infer<TBody>, query: query as Infer<TQuery> });
+        handler({ ...principal, request, requestId, params, form, body: body as Infer<TBody>, query: query as Infer<TQuery> });
       const response =
         request.method === "POST" && options.idempotent !== false
           ? await withIdempotency(
@@ -205,7 +261,7 @@ export function withApi<TBody extends z.ZodType | undefined = undefined>(
         if (!parsed.success) throw validationError(parsed.error);
         body = parsed.data;
       }
-      const response = await handler({ request, requestId, params, body: body as Infer<TBody>, query: undefined });
+      const response = await handler({ request, requestId, params, form: null, body: body as Infer<TBody>, query: undefined });
       response.headers.set("x-request-id", requestId);
       return response;
     } catch (error) {

@@ -9,7 +9,13 @@ import { errorCatalog, type ErrorCode } from "./errors";
 
 type Method = "get" | "post" | "patch" | "delete";
 
-export type ResponseSpec = { description: string; schema?: z.ZodType; stream?: "ui-message" | "openai" };
+export type ResponseSpec = {
+  description: string;
+  schema?: z.ZodType;
+  stream?: "ui-message" | "openai";
+  /** Raw (non-JSON) bodies, e.g. a file's original bytes. */
+  mediaTypes?: string[];
+};
 
 export type Operation = {
   method: Method;
@@ -24,6 +30,8 @@ export type Operation = {
   public?: boolean;
   query?: z.ZodObject;
   body?: z.ZodType;
+  /** How the body is sent (default application/json). */
+  bodyMediaType?: "application/json" | "multipart/form-data";
   responses: Record<number, ResponseSpec>;
   errors: ErrorCode[];
 };
@@ -116,6 +124,7 @@ export function buildOpenApiDocument(input: {
     for (const [status, spec] of Object.entries(op.responses)) {
       const content: Record<string, unknown> = {};
       if (spec.schema) content["application/json"] = { schema: ref(nameOf(input.responses, spec.schema)) };
+      for (const mediaType of spec.mediaTypes ?? []) content[mediaType] = { schema: { type: "string", format: "binary" } };
       if (spec.stream) {
         content["text/event-stream"] = {
           schema: {
@@ -142,7 +151,7 @@ export function buildOpenApiDocument(input: {
       ...(op.scope ? { "x-required-scope": op.scope } : {}),
       parameters: [...pathParams, ...(op.query ? queryParameters(op.query) : []), ...headerParams],
       ...(op.body
-        ? { requestBody: { required: true, content: { "application/json": { schema: ref(nameOf(input.requests, op.body)) } } } }
+        ? { requestBody: { required: true, content: { [op.bodyMediaType ?? "application/json"]: { schema: ref(nameOf(input.requests, op.body)) } } } }
         : {}),
       responses,
     };

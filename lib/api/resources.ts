@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { apiKeyScopes, conversationModes, messageStatuses } from "@/lib/db/schema";
+import { apiKeyScopes, conversationModes, documentMimeTypes, documentStatuses, messageStatuses } from "@/lib/db/schema";
 import { errorCatalog, type ErrorCode } from "./errors";
 
 /**
@@ -51,6 +51,25 @@ export const citationResource = z.object({
   snippet: z.string(),
 });
 
+export const retrievalTraceResource = z
+  .object({
+    query: z.string().describe("The search query built from the message (and the previous turn for follow-ups)"),
+    duration_ms: z.number(),
+    candidates: z.array(
+      z.object({
+        chunk_id: z.string(),
+        document_id: id,
+        page_start: z.number().int(),
+        page_end: z.number().int(),
+        score: z.number(),
+        lexical_score: z.number().nullable(),
+        vector_score: z.number().nullable(),
+        used: z.boolean().describe("Whether the passage went into the prompt (above the relevance threshold)"),
+      }),
+    ),
+  })
+  .describe("What grounded retrieval found for this reply");
+
 export const storedProblemResource = z
   .object({ type: z.string(), code: z.string(), title: z.string(), status: z.number().int(), detail: z.string().optional() })
   .describe("Why a reply failed or was interrupted");
@@ -71,7 +90,8 @@ export const messageResource = z.object({
   latency_ms: z.number().int().nullable(),
   ttft_ms: z.number().int().nullable().describe("Time to first token"),
   finish_reason: z.string().nullable(),
-  citations: z.array(citationResource),
+  citations: z.array(citationResource).describe("Passages the reply was grounded on; `[n]` in the content refers to `index` n"),
+  retrieval: retrievalTraceResource.nullable().describe("Grounded replies: the retrieval trace; null otherwise"),
   error: storedProblemResource.nullable(),
   created_at: timestamp,
 });
@@ -81,6 +101,20 @@ export const turnResource = z.object({ user_message: messageResource, assistant_
 
 export const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({ data: z.array(item), next_cursor: z.string().nullable().describe("Pass as ?cursor= for the next page; null on the last") });
+
+export const documentResource = z.object({
+  id,
+  filename: z.string(),
+  mime_type: z.enum(documentMimeTypes),
+  size_bytes: z.number().int(),
+  pages: z.number().int().nullable().describe("Known once the document has been read"),
+  chunk_count: z.number().int(),
+  status: z.enum(documentStatuses),
+  progress: z.number().min(0).max(1),
+  error: storedProblemResource.nullable().describe("Why ingestion failed (status `failed`)"),
+  created_at: timestamp,
+  updated_at: timestamp,
+});
 
 export const apiKeyResource = z.object({
   id,
@@ -156,4 +190,7 @@ export const chatCompletionResource = z.object({
 export type ConversationResource = z.infer<typeof conversationResource>;
 export type MessageResource = z.infer<typeof messageResource>;
 export type ApiKeyResource = z.infer<typeof apiKeyResource>;
+export type DocumentResource = z.infer<typeof documentResource>;
+export type CitationResource = z.infer<typeof citationResource>;
+export type RetrievalTraceResource = z.infer<typeof retrievalTraceResource>;
 export type ModelResource = z.infer<typeof modelResource>;

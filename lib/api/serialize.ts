@@ -1,19 +1,28 @@
-import type { Conversation, Message } from "@/lib/db/schema";
+import type { CitationPart, Conversation, Document, Message, RetrievalPart } from "@/lib/db/schema";
 import { ERROR_TYPE_BASE } from "./errors";
 import type { AvailableModel } from "@/lib/ai/providers";
 import type { PublicApiKey } from "@/lib/db/queries/api-keys";
-import type { ApiKeyResource, ConversationResource, MessageResource, ModelResource } from "./resources";
+import type {
+  ApiKeyResource,
+  CitationResource,
+  ConversationResource,
+  DocumentResource,
+  MessageResource,
+  ModelResource,
+  RetrievalTraceResource,
+} from "./resources";
 
 /** Wire shapes (snake_case) of the API's resources. */
 
-export function serializeConversation(c: Conversation): ConversationResource {
+/** `documentIds`: the conversation's attached documents (see listConversationDocumentIds). */
+export function serializeConversation(c: Conversation, documentIds: string[] = []): ConversationResource {
   return {
     id: c.id,
     title: c.title,
     mode: c.mode,
     model: c.model,
     system_prompt: c.systemPrompt,
-    document_ids: [],
+    document_ids: documentIds,
     pinned: c.pinned,
     archived: c.archived,
     message_count: c.lastSeq,
@@ -42,12 +51,59 @@ export function serializeMessage(m: Message): MessageResource {
     latency_ms: m.latencyMs,
     ttft_ms: m.ttftMs,
     finish_reason: m.finishReason,
-    citations: [],
+    citations: m.parts.filter((p): p is CitationPart => p.type === "citation").map(serializeCitation),
+    retrieval: serializeRetrieval(m.parts.find((p): p is RetrievalPart => p.type === "retrieval")),
     error: m.error ? { type: `${ERROR_TYPE_BASE}${m.error.code}`, ...m.error } : null,
     created_at: m.createdAt.toISOString(),
   };
 }
 
+export function serializeCitation(c: CitationPart): CitationResource {
+  return {
+    index: c.index,
+    document_id: c.documentId,
+    filename: c.filename,
+    page_start: c.pageStart,
+    page_end: c.pageEnd,
+    chunk_id: c.chunkId,
+    score: c.score,
+    snippet: c.snippet,
+  };
+}
+
+function serializeRetrieval(r: RetrievalPart | undefined): RetrievalTraceResource | null {
+  if (!r) return null;
+  return {
+    query: r.query,
+    duration_ms: r.durationMs,
+    candidates: r.candidates.map((c) => ({
+      chunk_id: c.chunkId,
+      document_id: c.documentId,
+      page_start: c.pageStart,
+      page_end: c.pageEnd,
+      score: c.score,
+      lexical_score: c.lexicalScore,
+      vector_score: c.vectorScore,
+      used: c.used,
+    })),
+  };
+}
+
+export function serializeDocument(d: Document): DocumentResource {
+  return {
+    id: d.id,
+    filename: d.filename,
+    mime_type: d.mimeType,
+    size_bytes: d.sizeBytes,
+    pages: d.pages,
+    chunk_count: d.chunkCount,
+    status: d.status,
+    progress: d.progress,
+    error: d.error ? { type: `${ERROR_TYPE_BASE}${d.error.code}`, ...d.error } : null,
+    created_at: d.createdAt.toISOString(),
+    updated_at: d.updatedAt.toISOString(),
+  };
+}
 
 export function serializeModel(m: AvailableModel): ModelResource {
   return {

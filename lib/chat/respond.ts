@@ -1,6 +1,7 @@
 import type { UIMessageChunk } from "ai";
 import { AppError } from "@/lib/api/errors";
-import { serializeMessage } from "@/lib/api/serialize";
+import { serializeCitation, serializeMessage } from "@/lib/api/serialize";
+import { pageLabel } from "@/lib/ai/prompts";
 import type { Conversation } from "@/lib/db/schema";
 import { sseData, sseResponse } from "./sse";
 import { runTurn, type TurnResult } from "./turn";
@@ -15,6 +16,11 @@ export type FinishMetadata = {
   model: string | null;
   fallback_used: boolean;
 };
+
+function mediaTypeOf(filename: string): string {
+  if (/\.pdf$/i.test(filename)) return "application/pdf";
+  return /\.(md|markdown)$/i.test(filename) ? "text/markdown" : "text/plain";
+}
 
 export function wantsStream(request: Request, bodyFlag: boolean | undefined): boolean {
   return bodyFlag === true || (request.headers.get("accept") ?? "").includes("text/event-stream");
@@ -63,6 +69,19 @@ export function streamTurn(input: TurnRequest, options: { heartbeatMs?: number }
                 assistant_message_id: assistantMessage.id,
               };
               write({ type: "start", messageId: assistantMessage.id, messageMetadata: metadata });
+            },
+            onSources: (citations) => {
+              for (const citation of citations) {
+                const resource = serializeCitation(citation);
+                write({
+                  type: "source-document",
+                  sourceId: citation.chunkId,
+                  mediaType: mediaTypeOf(citation.filename),
+                  title: `${citation.filename} ${pageLabel(citation.pageStart, citation.pageEnd)}`,
+                  filename: citation.filename,
+                  providerMetadata: { botgpt: resource },
+                });
+              }
             },
             onDelta: (delta) => {
               if (!textStarted) {

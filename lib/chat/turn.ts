@@ -2,14 +2,17 @@ import { APICallError, type ModelMessage, streamText } from "ai";
 import { AppError, type ErrorCode } from "@/lib/api/errors";
 import { costUsd } from "@/lib/ai/models";
 import { resolveModel, type ResolvedModel } from "@/lib/ai/providers";
+import type { OfflineGrounding } from "@/lib/ai/offline-model";
 import {
   appendMessage,
   finishAssistantMessage,
   loadModelHistory,
   savePartialContent,
 } from "@/lib/db/queries/messages";
-import type { Conversation, Message, StoredProblem } from "@/lib/db/schema";
+import type { CitationPart, Conversation, Message, MessagePart, StoredProblem } from "@/lib/db/schema";
 import { env } from "@/lib/env";
+import { groundedSystemPrompt } from "@/lib/ai/prompts";
+import { groundMessage, type Grounding } from "@/lib/retrieval/ground";
 
 /**
  * One chat turn: persist the user message (its own transaction) → build the model request from
@@ -20,6 +23,8 @@ import { env } from "@/lib/env";
 export type TurnEvents = {
   /** Both rows exist; the reply is about to be requested. */
   onStart?: (ids: { userMessage: Message; assistantMessage: Message }) => void;
+  /** Grounded turns: the passages the reply is built on, before any text. */
+  onSources?: (citations: CitationPart[]) => void;
   onDelta?: (delta: string) => void;
 };
 
@@ -66,7 +71,7 @@ function storedProblem(error: AppError): StoredProblem {
   return { code: problem.code, title: problem.title, status: problem.status, detail: problem.detail };
 }
 
-export function toModelMessages(history: Pick<Message, "role" | "content">[]): ModelMessage[] {
+export function toModelMessages(history: Array<Pick<Message, "role" | "content">>): ModelMessage[] {
   return history.map((m) =>
     m.role === "assistant"
       ? { role: "assistant", content: m.content }
@@ -97,6 +102,8 @@ export async function streamModel(input: {
   messages: ModelMessage[];
   signal: AbortSignal;
   settings?: CallSettings;
+  /** Grounded turns: the passages, for a model that uses them directly (the offline model). */
+  grounding?: OfflineGrounding;
   onDelta?: (delta: string, textSoFar: string) => void;
 }): Promise<ModelOutcome> {
   const { resolved } = input;
@@ -119,7 +126,7 @@ export async function streamModel(input: {
       maxOutputTokens: Math.min(input.settings?.maxOutputTokens ?? resolved.info.maxOutputTokens, resolved.info.maxOutputTokens),
       // The resilience layer owns retries; the SDK's own would stack on top of it.
       maxRetries: 0,
-      providerOptions: { openai: { store: false } },
+      providerOptions: { openai: { store: false }, ...(input.grounding ? { botgpt: { grounding: input.grounding } } : {}) },
       // Failures arrive as stream parts and are handled below; the default handler would log them.
       onError: () => {},
     });
@@ -153,6 +160,29 @@ export async function streamModel(input: {
   };
 }
 
+const isCitation = (part: MessagePart): part is CitationPart => part.type === "citation";
+
+/** Grounded conversations: retrieval for this message, from the documents attached to it. */
+async function groundTurn(input: {
+  userId: string;
+  conversation: Conversation;
+  content: string;
+  history: Array<Pick<Message, "role" | "content" | "parts">>;
+  resolved: ResolvedModel;
+}): Promise<Grounding> {
+  // history ends with the message being answered.
+  const earlier = input.history.slice(0, -1).reverse();
+  return groundMessage({
+    conversationId: input.conversation.id,
+    userId: input.userId,
+    content: input.content,
+    previousQuestion: earlier.find((m) => m.role === "user")?.content ?? null,
+    lastCitation: earlier.find((m) => m.role === "assistant")?.parts.find(isCitation),
+    // Passages take at most 40 % of the window (and never more than 8k tokens).
+    passageTokenBudget: Math.min(8_000, Math.floor(input.resolved.info.contextWindow * 0.4)),
+  });
+}
+
 export async function runTurn(input: {
   userId: string;
   conversation: Conversation;
@@ -172,26 +202,69 @@ export async function runTurn(input: {
     content: input.content,
   });
   const history = await loadModelHistory({ conversationId: conversation.id, beforeSeq: userMessage.seq + 1 });
+  const grounding = conversation.mode === "grounded" ? await groundTurn({ ...input, history, resolved }) : null;
+
+  const blocked = grounding?.kind === "blocked" ? grounding : null;
+  const retrieved = grounding?.kind === "retrieved" ? grounding : null;
   const assistantMessage = await appendMessage({
     conversationId: conversation.id,
     userId: input.userId,
     role: "assistant",
     content: "",
     status: "streaming",
-    model: resolved.id,
-    provider: resolved.provider,
+    model: blocked ? null : resolved.id,
+    provider: blocked ? null : resolved.provider,
     workerId: env.instanceId,
+    parts: retrieved ? [...retrieved.citations, retrieved.trace] : [],
   });
   events?.onStart?.({ userMessage, assistantMessage });
+
+  if (blocked) {
+    // Nothing to answer from (yet): say so instead of calling the model on half an index.
+    events?.onDelta?.(blocked.reply);
+    const saved = await finishAssistantMessage({
+      id: assistantMessage.id,
+      conversationId: conversation.id,
+      outcome: {
+        content: blocked.reply,
+        status: "complete",
+        model: null,
+        provider: null,
+        fallbackUsed: false,
+        promptTokens: 0,
+        completionTokens: 0,
+        costUsd: 0,
+        latencyMs: 0,
+        ttftMs: 0,
+        finishReason: blocked.reason === "not_ready" ? "documents_not_ready" : blocked.reason === "no_documents" ? "no_documents" : "documents_failed",
+        error: null,
+      },
+    });
+    return { userMessage, assistantMessage: saved, problem: null };
+  }
+  if (retrieved) events?.onSources?.(retrieved.citations);
 
   let lastFlush = Date.now();
   let flushing: Promise<void> = Promise.resolve();
   const outcome = await streamModel({
     resolved,
-    system: conversation.systemPrompt,
+    system: retrieved ? groundedSystemPrompt({ base: conversation.systemPrompt, passages: retrieved.passages }) : conversation.systemPrompt,
     messages: toModelMessages(history),
     signal: input.signal,
     settings: input.settings,
+    grounding: retrieved
+      ? {
+          question: retrieved.question,
+          // Quoted with the exact page of their best sentence (the citation's), not the passage's range.
+          passages: retrieved.passages.map((p, i) => ({
+            index: p.index,
+            filename: p.filename,
+            pageStart: retrieved.citations[i]?.pageStart ?? p.pageStart,
+            pageEnd: retrieved.citations[i]?.pageEnd ?? p.pageEnd,
+            content: p.content,
+          })),
+        }
+      : undefined,
     onDelta: (delta, textSoFar) => {
       events?.onDelta?.(delta);
       if (Date.now() - lastFlush >= PARTIAL_FLUSH_MS) {
@@ -201,7 +274,6 @@ export async function runTurn(input: {
     },
   });
   await flushing;
-
   const { promptTokens, completionTokens, problem } = outcome;
   const saved = await finishAssistantMessage({
     id: assistantMessage.id,

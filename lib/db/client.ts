@@ -65,7 +65,9 @@ async function openPglite(dataDir: string): Promise<Handle> {
     fs.mkdirSync(dataDir, { recursive: true });
     release = lockDataDir(dataDir);
   }
-  const client = await PGlite.create(inMemory ? dataDir : path.join(path.resolve(dataDir), "pglite"));
+  // pgvector ships with PGlite as a loadable extension; load it only when embeddings are on.
+  const extensions = env.EMBEDDING_MODEL ? { vector: (await import("@electric-sql/pglite-pgvector")).vector } : undefined;
+  const client = await PGlite.create(inMemory ? dataDir : path.join(path.resolve(dataDir), "pglite"), { extensions });
   const db = drizzle(client, { schema });
   // One process owns the directory (see the lock), so no advisory lock is needed here.
   await migrate(db, { migrationsFolder });

@@ -7,6 +7,8 @@ import {
   jsonb,
   numeric,
   pgTable,
+  customType,
+  real,
   primaryKey,
   text,
   timestamp,
@@ -77,9 +79,38 @@ export type MessageRole = (typeof messageRoles)[number];
 export const messageStatuses = ["complete", "streaming", "aborted", "error", "interrupted"] as const;
 export type MessageStatus = (typeof messageStatuses)[number];
 
+export type CitationPart = {
+  type: "citation";
+  index: number;
+  documentId: string;
+  filename: string;
+  chunkId: string;
+  pageStart: number;
+  pageEnd: number;
+  score: number;
+  snippet: string;
+};
+
+export type RetrievalPart = {
+  type: "retrieval";
+  query: string;
+  durationMs: number;
+  candidates: Array<{
+    chunkId: string;
+    documentId: string;
+    pageStart: number;
+    pageEnd: number;
+    score: number;
+    lexicalScore: number | null;
+    vectorScore: number | null;
+    used: boolean;
+  }>;
+};
+
 export type MessagePart =
   | { type: "text"; text: string }
-  | { type: "citation"; index: number; documentId: string; chunkId: string; pageStart: number; pageEnd: number }
+  | CitationPart
+  | RetrievalPart
   | { type: "tool"; name: string; input: unknown; output?: unknown };
 
 export type StoredProblem = { code: string; title: string; status: number; detail?: string };
@@ -194,6 +225,117 @@ export const idempotencyKeys = pgTable(
   (t) => [primaryKey({ columns: [t.userId, t.key] }), index("idempotency_keys_created_idx").on(t.createdAt)],
 );
 
+export const documentStatuses = ["pending", "processing", "ready", "failed"] as const;
+export const documentMimeTypes = ["application/pdf", "text/plain", "text/markdown"] as const;
+export type DocumentMimeType = (typeof documentMimeTypes)[number];
+export type DocumentStatus = (typeof documentStatuses)[number];
+
+export const documents = pgTable(
+  "documents",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    filename: text("filename").notNull(),
+    mimeType: text("mime_type", { enum: documentMimeTypes }).notNull(),
+    sizeBytes: integer("size_bytes").notNull(),
+    /** SHA-256 of the bytes: one user's identical uploads are one document. */
+    sha256: text("sha256").notNull(),
+    pages: integer("pages"),
+    /** Where each page starts in the extracted text (index 0 = page 1): exact pages for citations. */
+    pageOffsets: integer("page_offsets").array(),
+    chunkCount: integer("chunk_count").notNull().default(0),
+    /** Sum of chunk lengths in terms: with chunk_count, gives BM25's average length. */
+    termCount: integer("term_count").notNull().default(0),
+    status: text("status", { enum: documentStatuses }).notNull().default("pending"),
+    progress: real("progress").notNull().default(0),
+    error: jsonb("error").$type<StoredProblem>(),
+    workerId: text("worker_id"),
+    ...timestamps,
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("documents_user_sha_key").on(t.userId, t.sha256),
+    index("documents_user_created_idx").on(t.userId, t.createdAt.desc(), t.id.desc()),
+    index("documents_pending_idx").on(t.createdAt).where(sql`${t.status} in ('pending', 'processing')`),
+    check("documents_status_check", sql`${t.status} in ('pending', 'processing', 'ready', 'failed')`),
+  ],
+);
+
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => "bytea",
+  fromDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value)),
+});
+
+/** The original bytes, apart from the metadata row so lists never read them. */
+export const documentBlobs = pgTable("document_blobs", {
+  documentId: uuid("document_id")
+    .primaryKey()
+    .references(() => documents.id, { onDelete: "cascade" }),
+  bytes: bytea("bytes").notNull(),
+});
+
+const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
+
+export const documentChunks = pgTable(
+  "document_chunks",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    documentId: uuid("document_id")
+      .notNull()
+      .references(() => documents.id, { onDelete: "cascade" }),
+    ord: integer("ord").notNull(),
+    content: text("content").notNull(),
+    pageStart: integer("page_start").notNull(),
+    pageEnd: integer("page_end").notNull(),
+    charStart: integer("char_start").notNull(),
+    charEnd: integer("char_end").notNull(),
+    tokenCount: integer("token_count").notNull(),
+    /** Length in analysed terms (BM25's document length). */
+    termCount: integer("term_count").notNull(),
+    // English analyser (Snowball stemming + stop words), the lexical index.
+    tsv: tsvector("tsv")
+      .notNull()
+      .generatedAlwaysAs(sql`to_tsvector('english', content)`),
+  },
+  (t) => [
+    uniqueIndex("document_chunks_document_ord_key").on(t.documentId, t.ord),
+    index("document_chunks_tsv_idx").using("gin", t.tsv),
+  ],
+);
+
+/**
+ * Per-document term statistics: in how many of the document's chunks each analysed term occurs.
+ * Summed over a conversation's documents they give BM25 its document frequencies exactly,
+ * without scanning chunks at query time.
+ */
+export const documentTerms = pgTable(
+  "document_terms",
+  {
+    documentId: uuid("document_id")
+      .notNull()
+      .references(() => documents.id, { onDelete: "cascade" }),
+    term: text("term").notNull(),
+    df: integer("df").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.documentId, t.term] })],
+);
+
+export const conversationDocuments = pgTable(
+  "conversation_documents",
+  {
+    conversationId: uuid("conversation_id")
+      .notNull()
+      .references(() => conversations.id, { onDelete: "cascade" }),
+    documentId: uuid("document_id")
+      .notNull()
+      .references(() => documents.id, { onDelete: "cascade" }),
+    ...timestamps,
+  },
+  (t) => [primaryKey({ columns: [t.conversationId, t.documentId] }), index("conversation_documents_document_idx").on(t.documentId)],
+);
+
 /** Small key/value store for generated server secrets shared by every instance. */
 export const appSecrets = pgTable("app_secrets", {
   key: text("key").primaryKey(),
@@ -206,3 +348,5 @@ export type Conversation = typeof conversations.$inferSelect;
 export type Message = typeof messages.$inferSelect;
 export type NewMessage = typeof messages.$inferInsert;
 export type ApiKey = typeof apiKeys.$inferSelect;
+export type Document = typeof documents.$inferSelect;
+export type DocumentChunk = typeof documentChunks.$inferSelect;

@@ -48,6 +48,35 @@ export function mockReplyFor(lastUserText: string): string {
   return `Mock reply: you said "${lastUserText.slice(0, 200)}". This answer streams in several chunks.`;
 }
 
+const WORDS = /[a-z0-9]{3,}/g;
+
+/**
+ * What a well-behaved model does with BOT GPT's grounded prompt: answer from the passage that
+ * shares most words with the question, quoting its best sentence with the passage's number, or
+ * say the documents do not cover it when told nothing relevant was found.
+ */
+export function mockGroundedReply(systemText: string, question: string): string | null {
+  if (systemText.includes("No passage in the user's documents is relevant")) {
+    return "Your documents do not cover this question, so I can't answer it from them.";
+  }
+  const passages = [...systemText.matchAll(/<<<passage (\w+) \[(\d+)\] ([^\n]*)>>>\n([\s\S]*?)\n<<<end passage \1 \[\2\]>>>/g)].map((m) => ({
+    index: Number(m[2]),
+    source: (m[3] ?? "").trim(),
+    text: m[4] ?? "",
+  }));
+  if (passages.length === 0) return null;
+  const wanted = new Set(question.toLowerCase().match(WORDS) ?? []);
+  const overlap = (text: string) => (text.toLowerCase().match(WORDS) ?? []).filter((w) => wanted.has(w)).length;
+  let best = { index: passages[0]!.index, source: passages[0]!.source, sentence: "", hits: -1 };
+  for (const passage of passages) {
+    for (const sentence of passage.text.split(/(?<=[.!?])\s+|\n+/)) {
+      const hits = overlap(sentence);
+      if (hits > best.hits) best = { index: passage.index, source: passage.source, sentence: sentence.trim(), hits };
+    }
+  }
+  return `According to ${best.source}: ${best.sentence} [${best.index}]`;
+}
+
 function chunkText(text: string): string[] {
   return text.match(/\S+\s*|\s+/g) ?? [text];
 }
@@ -174,7 +203,12 @@ export class MockLlmServer {
 
   private replyFor(messages: Message[]): { text: string; promptTokens: number } {
     const lastUser = [...messages].reverse().find((m) => m.role === "user");
-    const text = this.settings.reply ?? mockReplyFor(textOf(lastUser?.content).trim());
+    const question = textOf(lastUser?.content).trim();
+    const system = messages
+      .filter((m) => m.role === "system" || m.role === "developer")
+      .map((m) => textOf(m.content))
+      .join("\n");
+    const text = this.settings.reply ?? mockGroundedReply(system, question) ?? mockReplyFor(question);
     const promptTokens = messages.reduce((n, m) => n + mockTokenCount(textOf(m.content)) + 4, 0);
     return { text, promptTokens };
   }

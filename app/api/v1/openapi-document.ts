@@ -6,6 +6,7 @@ import {
   conversationResource,
   conversationWithMessagesResource,
   createdApiKeyResource,
+  documentResource,
   feedbackResource,
   messageResource,
   modelListResource,
@@ -23,6 +24,7 @@ import {
   postMessageSchema,
   updateConversationSchema,
 } from "./conversations/schema";
+import { listDocumentsQuerySchema, uploadDocumentSchema } from "./documents/schema";
 import { usageQuerySchema } from "./usage/schema";
 
 /** Every v1 operation, described from the schemas the handlers use. */
@@ -34,11 +36,13 @@ const requests = {
   FeedbackRequest: feedbackSchema,
   CreateApiKeyRequest: createApiKeySchema,
   ChatCompletionRequest: chatCompletionSchema,
+  UploadDocumentRequest: uploadDocumentSchema,
 };
 
 const conversationPage = pageOf(conversationResource);
 const messagePage = pageOf(messageResource);
 const apiKeyPage = pageOf(apiKeyResource);
+const documentPage = pageOf(documentResource);
 
 const responses = {
   Problem: problemResource,
@@ -55,6 +59,8 @@ const responses = {
   Usage: usageResource,
   ModelList: modelListResource,
   ChatCompletion: chatCompletionResource,
+  Document: documentResource,
+  DocumentPage: documentPage,
 };
 
 const authErrors = ["unauthenticated", "invalid_api_key", "rate_limited"] as const;
@@ -150,6 +156,80 @@ export const operations: Operation[] = [
     body: feedbackSchema,
     responses: { 200: { description: "The stored feedback", schema: feedbackResource } },
     errors: [...authErrors, "insufficient_scope", ...postErrors, "conversation_not_found", "message_not_found"],
+  },
+  {
+    method: "post",
+    path: "/documents",
+    operationId: "uploadDocument",
+    summary: "Upload a PDF, text or Markdown file for grounded chat",
+    description:
+      "Multipart upload (`file`, optional `conversation_id`). Answers 202 at once; text extraction, chunking and indexing continue in the background — poll `GET /documents/{id}` for `status` and `progress`. The same bytes uploaded again return the existing document. With `conversation_id` the document is attached and the conversation becomes grounded (the API key then also needs `conversations:write`).",
+    tag: "Documents",
+    scope: "documents:write",
+    body: uploadDocumentSchema,
+    bodyMediaType: "multipart/form-data",
+    responses: { 202: { description: "The document, pending or processing", schema: documentResource } },
+    errors: [
+      ...authErrors,
+      "insufficient_scope",
+      "bad_request",
+      "unsupported_media_type",
+      "validation_failed",
+      "file_too_large",
+      "unsupported_file_type",
+      "empty_file",
+      "too_many_pages",
+      "encrypted_document",
+      "corrupt_document",
+      "invalid_encoding",
+      "conversation_not_found",
+      "idempotency_key_reused",
+      "idempotency_in_progress",
+    ],
+  },
+  {
+    method: "get",
+    path: "/documents",
+    operationId: "listDocuments",
+    summary: "List your documents, newest first",
+    tag: "Documents",
+    scope: "documents:read",
+    query: listDocumentsQuerySchema,
+    responses: { 200: { description: "A page of documents", schema: documentPage } },
+    errors: [...authErrors, "insufficient_scope", "invalid_cursor", "validation_failed"],
+  },
+  {
+    method: "get",
+    path: "/documents/{id}",
+    operationId: "getDocument",
+    summary: "A document's metadata and ingestion status",
+    description: "`status` moves pending → processing → ready (or failed, with `error.code` such as `no_extractable_text`); `progress` runs from 0 to 1.",
+    tag: "Documents",
+    scope: "documents:read",
+    responses: { 200: { description: "The document", schema: documentResource } },
+    errors: [...authErrors, "insufficient_scope", "document_not_found"],
+  },
+  {
+    method: "get",
+    path: "/documents/{id}/content",
+    operationId: "getDocumentContent",
+    summary: "The original file, inline",
+    description: "Served with its own content type and `Content-Disposition: inline`, so a browser's PDF viewer opens it; append `#page=N` to open a cited page.",
+    tag: "Documents",
+    scope: "documents:read",
+    responses: { 200: { description: "The file's bytes", mediaTypes: ["application/pdf", "text/plain", "text/markdown"] } },
+    errors: [...authErrors, "insufficient_scope", "document_not_found"],
+  },
+  {
+    method: "delete",
+    path: "/documents/{id}",
+    operationId: "deleteDocument",
+    summary: "Delete a document",
+    description: "Detaches it from every conversation and removes its chunks. Earlier answers keep their citations.",
+    tag: "Documents",
+    scope: "documents:write",
+    responses: { 204: { description: "Deleted" } },
+    errors: [...authErrors, "insufficient_scope", "document_not_found"],
   },
   {
     method: "get",

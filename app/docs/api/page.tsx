@@ -18,9 +18,13 @@ type OperationObject = {
   security: unknown[];
   "x-required-scope"?: string;
   parameters: Parameter[];
-  requestBody?: { content: { "application/json": { schema: { $ref: string } } } };
+  requestBody?: { content: Record<string, { schema: { $ref: string } }> };
   responses: Record<string, ResponseObject>;
 };
+
+function bodyMediaType(op: OperationObject): string {
+  return Object.keys(op.requestBody?.content ?? {})[0] ?? "application/json";
+}
 
 const curlStream = `curl -N https://YOUR-HOST/api/v1/conversations \\
   -H "Authorization: Bearer $BGPT_KEY" \\
@@ -227,8 +231,10 @@ export default function ApiDocsPage() {
                   ) : null}
                   {op.requestBody ? (
                     <div className="space-y-1">
-                      <p className="text-sm font-medium">Body</p>
-                      <SchemaTable schema={op.requestBody.content["application/json"].schema} components={components} />
+                      <p className="text-sm font-medium">
+                        Body <span className="text-xs font-normal text-zinc-500">({bodyMediaType(op)})</span>
+                      </p>
+                      <SchemaTable schema={Object.values(op.requestBody.content)[0]?.schema ?? { $ref: "" }} components={components} />
                     </div>
                   ) : null}
                   <div className="space-y-1">
@@ -248,7 +254,7 @@ export default function ApiDocsPage() {
                     method={method}
                     path={path}
                     pathParams={[...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? "")}
-                    hasBody={Boolean(op.requestBody)}
+                    body={op.requestBody ? (bodyMediaType(op) === "multipart/form-data" ? "multipart" : "json") : "none"}
                     exampleBody={exampleBodies[op.operationId] ? JSON.stringify(exampleBodies[op.operationId], null, 2) : undefined}
                   />
                 </article>
@@ -257,7 +263,7 @@ export default function ApiDocsPage() {
         ))}
         <div className="space-y-4">
           <h3 className="text-lg font-semibold">Objects</h3>
-          {["Conversation", "Message", "ApiKey", "Problem"].map((name) => (
+          {["Conversation", "Message", "Document", "ApiKey", "Problem"].map((name) => (
             <div key={name} className="space-y-1">
               <h4 className="font-mono text-sm font-semibold">{name}</h4>
               <SchemaTable schema={{ $ref: `#/components/schemas/${name}` }} components={components} />

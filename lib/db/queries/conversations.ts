@@ -3,6 +3,7 @@ import { AppError } from "@/lib/api/errors";
 import { decodeCursor, encodeCursor, isTimestampIdCursor, isUuid } from "@/lib/api/pagination";
 import { getDb } from "../client";
 import { conversations, messages, type Conversation, type ConversationMode } from "../schema";
+import { replaceConversationDocuments } from "./documents";
 
 export type ConversationPatch = Partial<{
   title: string;
@@ -13,17 +14,25 @@ export type ConversationPatch = Partial<{
   systemPrompt: string | null;
 }>;
 
+/** Creates a conversation with its attached documents (all the caller's, or 404) in one transaction. */
 export async function createConversation(input: {
   userId: string;
   title: string;
   mode: ConversationMode;
   model: string;
   systemPrompt: string | null;
+  documentIds?: string[];
 }): Promise<Conversation> {
   const db = await getDb();
-  const [row] = await db.insert(conversations).values(input).returning();
-  if (!row) throw new Error("insert returned no row");
-  return row;
+  const { documentIds, ...values } = input;
+  return db.transaction(async (tx) => {
+    const [row] = await tx.insert(conversations).values(values).returning();
+    if (!row) throw new Error("insert returned no row");
+    if (documentIds && documentIds.length > 0) {
+      await replaceConversationDocuments(tx, { conversationId: row.id, userId: input.userId, documentIds });
+    }
+    return row;
+  });
 }
 
 /** The caller's conversation, or 404 — also when it exists but belongs to someone else. */
@@ -77,20 +86,27 @@ export async function listConversations(input: {
   return { rows: page.map((r) => r.row), nextCursor };
 }
 
+/** Applies a patch (and, when given, replaces the attached documents) in one transaction. */
 export async function updateConversation(input: {
   id: string;
   userId: string;
   patch: ConversationPatch;
+  documentIds?: string[];
 }): Promise<Conversation> {
   await getConversationOrThrow(input);
   const db = await getDb();
-  const [row] = await db
-    .update(conversations)
-    .set({ ...input.patch, updatedAt: new Date() })
-    .where(and(eq(conversations.id, input.id), eq(conversations.userId, input.userId)))
-    .returning();
-  if (!row) throw new AppError("conversation_not_found", "No conversation with this id.");
-  return row;
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(conversations)
+      .set({ ...input.patch, updatedAt: new Date() })
+      .where(and(eq(conversations.id, input.id), eq(conversations.userId, input.userId)))
+      .returning();
+    if (!row) throw new AppError("conversation_not_found", "No conversation with this id.");
+    if (input.documentIds) {
+      await replaceConversationDocuments(tx, { conversationId: row.id, userId: input.userId, documentIds: input.documentIds });
+    }
+    return row;
+  });
 }
 
 /** Deletes the conversation; its messages go with it (ON DELETE CASCADE). */

@@ -2,7 +2,7 @@ import { and, asc, eq, gt, lt, ne, or, sql } from "drizzle-orm";
 import { AppError } from "@/lib/api/errors";
 import { decodeCursor, encodeCursor, isUuid } from "@/lib/api/pagination";
 import { getDb, type Db } from "../client";
-import { conversations, messages, type Message, type MessageRole, type MessageStatus, type StoredProblem } from "../schema";
+import { conversations, messages, type Message, type MessagePart, type MessageRole, type MessageStatus, type StoredProblem } from "../schema";
 
 /**
  * Appends a message, assigning the next `seq` in the same transaction. The conditional UPDATE
@@ -18,6 +18,7 @@ export async function appendMessage(input: {
   model?: string | null;
   provider?: string | null;
   workerId?: string | null;
+  parts?: MessagePart[];
 }): Promise<Message> {
   const db = await getDb();
   return db.transaction(async (tx) => {
@@ -39,6 +40,7 @@ export async function appendMessage(input: {
         model: input.model ?? null,
         provider: input.provider ?? null,
         workerId: input.workerId ?? null,
+        parts: input.parts ?? [],
         createdAt: now,
         updatedAt: now,
       })
@@ -51,8 +53,9 @@ export async function appendMessage(input: {
 export type AssistantOutcome = {
   content: string;
   status: Exclude<MessageStatus, "streaming">;
-  model: string;
-  provider: string;
+  /** Null when no model was called (e.g. a grounded reply while documents are indexing). */
+  model: string | null;
+  provider: string | null;
   fallbackUsed: boolean;
   promptTokens: number | null;
   completionTokens: number | null;
@@ -128,10 +131,10 @@ export async function listMessagesPage(input: {
  * What the model sees: every user message and every assistant reply that has text, in order,
  * up to (not including) `beforeSeq`. Replies still streaming for a concurrent turn are left out.
  */
-export async function loadModelHistory(input: { conversationId: string; beforeSeq: number }): Promise<Pick<Message, "role" | "content">[]> {
+export async function loadModelHistory(input: { conversationId: string; beforeSeq: number }): Promise<Pick<Message, "role" | "content" | "parts">[]> {
   const db = await getDb();
   return db
-    .select({ role: messages.role, content: messages.content })
+    .select({ role: messages.role, content: messages.content, parts: messages.parts })
     .from(messages)
     .where(
       and(

@@ -2,9 +2,10 @@ import { notFound } from "next/navigation";
 import { Chat } from "@/components/chat/chat";
 import { toChatMessages } from "@/components/chat/types";
 import { AppError } from "@/lib/api/errors";
-import { serializeMessage } from "@/lib/api/serialize";
+import { serializeDocument, serializeMessage } from "@/lib/api/serialize";
 import { requirePageUser } from "@/lib/auth/current-user";
 import { getConversationOrThrow } from "@/lib/db/queries/conversations";
+import { listAttachedDocuments } from "@/lib/db/queries/documents";
 import { listAllMessages } from "@/lib/db/queries/messages";
 
 export const dynamic = "force-dynamic";
@@ -16,7 +17,10 @@ export default async function ConversationPage({ params }: { params: Promise<{ i
     if (error instanceof AppError && error.status === 404) notFound();
     throw error;
   });
-  const messages = (await listAllMessages({ conversationId: conversation.id })).map(serializeMessage);
+  const [messages, attached] = await Promise.all([
+    listAllMessages({ conversationId: conversation.id }).then((rows) => rows.map(serializeMessage)),
+    listAttachedDocuments({ conversationIds: [conversation.id] }),
+  ]);
   return (
     <Chat
       key={conversation.id}
@@ -24,6 +28,8 @@ export default async function ConversationPage({ params }: { params: Promise<{ i
       initialMessages={toChatMessages(messages)}
       model={conversation.model}
       title={conversation.title}
+      mode={conversation.mode}
+      documents={(attached.get(conversation.id) ?? []).map(serializeDocument)}
     />
   );
 }

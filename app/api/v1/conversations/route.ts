@@ -5,6 +5,7 @@ import { streamTurn, turnJson, wantsStream } from "@/lib/chat/respond";
 import { runTurn } from "@/lib/chat/turn";
 import { deriveTitle } from "@/lib/chat/title";
 import { createConversation, getConversationOrThrow, listConversations } from "@/lib/db/queries/conversations";
+import { listConversationDocumentIds } from "@/lib/db/queries/documents";
 import { createConversationSchema, listConversationsQuerySchema } from "./schema";
 
 export const dynamic = "force-dynamic";
@@ -12,7 +13,8 @@ export const dynamic = "force-dynamic";
 export const GET = withAuth(
   async ({ user, query }) => {
     const page = await listConversations({ userId: user.id, ...query });
-    return json({ data: page.rows.map(serializeConversation), next_cursor: page.nextCursor });
+    const documentIds = await listConversationDocumentIds({ conversationIds: page.rows.map((c) => c.id) });
+    return json({ data: page.rows.map((c) => serializeConversation(c, documentIds.get(c.id))), next_cursor: page.nextCursor });
   },
   { query: listConversationsQuerySchema, scope: "conversations:read" },
 );
@@ -24,12 +26,15 @@ export const POST = withAuth(
     const created = await createConversation({
       userId: user.id,
       title: body.title ?? (body.first_message ? deriveTitle(body.first_message) : "New chat"),
-      mode: body.mode ?? "open",
+      // Attaching documents is asking for answers from them, unless the caller says otherwise.
+      mode: body.mode ?? (body.document_ids?.length ? "grounded" : "open"),
       model,
       systemPrompt: body.system_prompt ?? null,
+      documentIds: body.document_ids,
     });
+    const documentIds = body.document_ids ? [...new Set(body.document_ids)] : [];
     if (!body.first_message) {
-      return json({ conversation: serializeConversation(created), messages: [] }, 201);
+      return json({ conversation: serializeConversation(created, documentIds), messages: [] }, 201);
     }
     const turn = { userId: user.id, conversation: created, content: body.first_message, request };
     if (wantsStream(request, body.stream)) return streamTurn(turn);
@@ -37,7 +42,7 @@ export const POST = withAuth(
     if (result.problem) throw result.problem;
     const conversation = await getConversationOrThrow({ id: created.id, userId: user.id });
     const { user_message, assistant_message } = turnJson(result);
-    return json({ conversation: serializeConversation(conversation), messages: [user_message, assistant_message] }, 201);
+    return json({ conversation: serializeConversation(conversation, documentIds), messages: [user_message, assistant_message] }, 201);
   },
   { body: createConversationSchema, scope: "conversations:write", rateLimit: "chat" },
 );

@@ -12,8 +12,7 @@ export const messageContentSchema = z
 const titleSchema = z.string().trim().min(1).max(200);
 const modelSchema = z.string().min(3).max(200);
 const systemPromptSchema = z.string().max(20_000).nullable();
-// Documents arrive with grounded chat; until then only an empty list is meaningful.
-const documentIdsSchema = z.array(z.uuid()).max(0, "documents cannot be attached yet");
+const documentIdsSchema = z.array(z.uuid()).max(100, "attach at most 100 documents to a conversation");
 
 export const createConversationSchema = z.strictObject({
   first_message: messageContentSchema.optional(),

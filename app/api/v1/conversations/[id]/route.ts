@@ -7,6 +7,7 @@ import {
   updateConversation,
   type ConversationPatch,
 } from "@/lib/db/queries/conversations";
+import { listConversationDocumentIds } from "@/lib/db/queries/documents";
 import { listAllMessages } from "@/lib/db/queries/messages";
 import { updateConversationSchema } from "../schema";
 
@@ -14,8 +15,11 @@ export const dynamic = "force-dynamic";
 
 export const GET = withAuth(async ({ user, params }) => {
   const conversation = await getConversationOrThrow({ id: params.id ?? "", userId: user.id });
-  const messages = await listAllMessages({ conversationId: conversation.id });
-  return json({ conversation: serializeConversation(conversation), messages: messages.map(serializeMessage) });
+  const [messages, documentIds] = await Promise.all([
+    listAllMessages({ conversationId: conversation.id }),
+    listConversationDocumentIds({ conversationIds: [conversation.id] }),
+  ]);
+  return json({ conversation: serializeConversation(conversation, documentIds.get(conversation.id)), messages: messages.map(serializeMessage) });
 }, { scope: "conversations:read" });
 
 export const PATCH = withAuth(
@@ -25,13 +29,15 @@ export const PATCH = withAuth(
       title: body.title,
       pinned: body.pinned,
       archived: body.archived,
-      mode: body.mode,
+      // Attaching documents to an open conversation grounds it, unless the caller says otherwise.
+      mode: body.mode ?? (body.document_ids?.length ? "grounded" : undefined),
       model: body.model,
       systemPrompt: body.system_prompt,
     };
     const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-    const conversation = await updateConversation({ id: params.id ?? "", userId: user.id, patch: defined });
-    return json(serializeConversation(conversation));
+    const conversation = await updateConversation({ id: params.id ?? "", userId: user.id, patch: defined, documentIds: body.document_ids });
+    const documentIds = await listConversationDocumentIds({ conversationIds: [conversation.id] });
+    return json(serializeConversation(conversation, documentIds.get(conversation.id)));
   },
   { body: updateConversationSchema, scope: "conversations:write" },
 );

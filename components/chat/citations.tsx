@@ -1,0 +1,161 @@
+"use client";
+
+import { Fragment, useEffect, useId, useRef, useState, type ReactNode } from "react";
+import { contentUrl } from "@/components/documents/types";
+import type { Citation } from "./types";
+
+export function pagesLabel(citation: Pick<Citation, "page_start" | "page_end">): string {
+  return citation.page_end > citation.page_start ? `pages ${citation.page_start}–${citation.page_end}` : `page ${citation.page_start}`;
+}
+
+export const citationHref = (citation: Citation) => contentUrl(citation.document_id, citation.page_start);
+
+type Placement = { left: number; width: number; top?: number; bottom?: number };
+
+const CARD_WIDTH = 288;
+const CLOSE_DELAY_MS = 120;
+
+/** `[n]` in an answer: a link to the cited page, with a card showing the passage on hover or focus. */
+function CitationMarker({ citation }: { citation: Citation }) {
+  const cardId = useId();
+  const [placement, setPlacement] = useState<Placement | null>(null);
+  const closeTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const open = placement !== null;
+
+  useEffect(() => {
+    if (!open) return;
+    // The card is fixed to the viewport: scrolling would leave it behind, so it closes.
+    const close = () => setPlacement(null);
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === "Escape") close();
+    };
+    window.addEventListener("scroll", close, true);
+    window.addEventListener("resize", close);
+    document.addEventListener("keydown", onKey);
+    return () => {
+      window.removeEventListener("scroll", close, true);
+      window.removeEventListener("resize", close);
+      document.removeEventListener("keydown", onKey);
+    };
+  }, [open]);
+
+  useEffect(() => () => clearTimeout(closeTimer.current), []);
+
+  function show(anchor: HTMLElement) {
+    clearTimeout(closeTimer.current);
+    const rect = anchor.getBoundingClientRect();
+    const width = Math.min(CARD_WIDTH, window.innerWidth - 16);
+    const left = Math.min(Math.max(8, rect.left + rect.width / 2 - width / 2), window.innerWidth - width - 8);
+    const roomBelow = window.innerHeight - rect.bottom > 200;
+    setPlacement(roomBelow ? { left, width, top: rect.bottom + 6 } : { left, width, bottom: window.innerHeight - rect.top + 6 });
+  }
+
+  function hideSoon() {
+    clearTimeout(closeTimer.current);
+    closeTimer.current = setTimeout(() => setPlacement(null), CLOSE_DELAY_MS);
+  }
+
+  const pages = pagesLabel(citation);
+  return (
+    <span onMouseEnter={(e) => show(e.currentTarget)} onMouseLeave={hideSoon}>
+      <a
+        href={citationHref(citation)}
+        target="_blank"
+        rel="noopener noreferrer"
+        aria-label={`Source ${citation.index}: ${citation.filename} ${pages}`}
+        aria-describedby={cardId}
+        onFocus={(e) => show(e.currentTarget)}
+        onBlur={hideSoon}
+        className="mx-0.5 inline-flex h-[1.15rem] min-w-[1.15rem] items-center justify-center rounded bg-blue-100 px-1 align-[0.1em] text-[0.7rem] leading-none font-semibold text-blue-800 no-underline hover:bg-blue-200 focus-visible:outline-2 focus-visible:outline-offset-1 focus-visible:outline-blue-500 dark:bg-blue-900 dark:text-blue-100 dark:hover:bg-blue-800"
+      >
+        {citation.index}
+      </a>
+      {/* Hidden cards still describe the link (aria-describedby reads hidden content). */}
+      <span
+        id={cardId}
+        role="tooltip"
+        hidden={!placement}
+        style={placement ?? undefined}
+        className="fixed z-50 block rounded-lg border border-zinc-200 bg-white p-3 text-left text-xs leading-snug font-normal whitespace-normal text-zinc-800 shadow-lg dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
+      >
+        <span className="block font-medium break-all">{citation.filename}</span>
+        <span className="block text-zinc-500 capitalize dark:text-zinc-400">{pages}</span>
+        <span className="mt-1.5 line-clamp-6 block text-zinc-700 dark:text-zinc-300">“{citation.snippet}”</span>
+      </span>
+    </span>
+  );
+}
+
+const MARKERS = /\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]/g;
+
+/**
+ * An answer's text with its `[n]` markers turned into source links. Only markers naming a
+ * citation the server sent become links; anything else stays the model's literal text.
+ */
+export function CitedText({ text, citations }: { text: string; citations: Citation[] }) {
+  if (citations.length === 0) return <>{text}</>;
+  const byIndex = new Map(citations.map((c) => [c.index, c]));
+  const nodes: ReactNode[] = [];
+  let last = 0;
+  for (const match of text.matchAll(MARKERS)) {
+    const cited = (match[1] ?? "").split(",").map((n) => byIndex.get(Number(n.trim())));
+    if (cited.some((c) => !c)) continue;
+    nodes.push(text.slice(last, match.index));
+    nodes.push(
+      <Fragment key={match.index}>
+        {cited.map((c) => (c ? <CitationMarker key={c.index} citation={c} /> : null))}
+      </Fragment>,
+    );
+    last = match.index + match[0].length;
+  }
+  nodes.push(text.slice(last));
+  return <>{nodes}</>;
+}
+
+/** The passages behind an answer, under a disclosure button. */
+export function SourcesList({ citations }: { citations: Citation[] }) {
+  const [open, setOpen] = useState(false);
+  const listId = useId();
+  if (citations.length === 0) return null;
+  return (
+    <div className="mt-3 border-t border-zinc-200 pt-2 dark:border-zinc-700">
+      <button
+        type="button"
+        aria-expanded={open}
+        aria-controls={listId}
+        onClick={() => setOpen((v) => !v)}
+        className="inline-flex items-center gap-1 rounded text-xs font-medium text-zinc-700 hover:underline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-blue-500 dark:text-zinc-300"
+      >
+        <svg aria-hidden="true" viewBox="0 0 16 16" className={`size-3 transition-transform ${open ? "rotate-90" : ""}`}>
+          <path d="M6 3l5 5-5 5" fill="none" stroke="currentColor" strokeWidth="2" />
+        </svg>
+        Sources ({citations.length})
+      </button>
+      <ol id={listId} hidden={!open} aria-label="Sources" className="mt-2 space-y-2">
+        {citations.map((c) => {
+          const pages = pagesLabel(c);
+          return (
+            <li key={c.index} className="rounded-lg bg-white/70 p-2 text-xs dark:bg-zinc-900/60">
+              <div className="flex flex-wrap items-baseline gap-x-2 gap-y-0.5">
+                <span className="font-semibold">[{c.index}]</span>
+                <span className="font-medium break-all">{c.filename}</span>
+                <span>{pages}</span>
+                <span className="text-zinc-500 dark:text-zinc-400">score {c.score.toFixed(2)}</span>
+                <a
+                  href={citationHref(c)}
+                  target="_blank"
+                  rel="noopener noreferrer"
+                  aria-label={`Open ${c.filename} at ${pages}`}
+                  className="ml-auto text-blue-700 underline-offset-2 hover:underline dark:text-blue-300"
+                >
+                  Open
+                </a>
+              </div>
+              <p className="mt-1 whitespace-pre-wrap text-zinc-600 dark:text-zinc-300">{c.snippet}</p>
+            </li>
+          );
+        })}
+      </ol>
+    </div>
+  );
+}

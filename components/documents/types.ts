@@ -1,0 +1,63 @@
+/** Wire shapes of the documents API as the browser reads them (see /work/shared/API.md). */
+
+export type DocumentStatus = "pending" | "processing" | "ready" | "failed";
+export type ConversationMode = "open" | "grounded";
+
+export type Problem = { code?: string; title?: string; detail?: string; status?: number };
+
+export type DocumentResource = {
+  id: string;
+  filename: string;
+  mime_type: string;
+  size_bytes: number;
+  pages: number | null;
+  chunk_count: number;
+  status: DocumentStatus;
+  progress: number;
+  error: Problem | null;
+  created_at: string;
+};
+
+/** What the file picker offers; the server still decides (415 for anything else). */
+export const ACCEPTED_FILE_TYPES = ".pdf,.txt,.md,application/pdf,text/plain,text/markdown";
+
+export function isIndexing(document: Pick<DocumentResource, "status">): boolean {
+  return document.status === "pending" || document.status === "processing";
+}
+
+export const contentUrl = (documentId: string, page?: number) =>
+  `/api/v1/documents/${documentId}/content${page ? `#page=${page}` : ""}`;
+
+export function problemText(problem: Problem | null | undefined, fallback = "the file could not be read."): string {
+  return problem?.detail || problem?.title || fallback;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** The status line a person reads under a document's name. */
+export function documentStatusText(document: DocumentResource): string {
+  switch (document.status) {
+    case "pending":
+      return "Waiting to index…";
+    case "processing":
+      return `Indexing ${Math.round(document.progress * 100)}%`;
+    case "ready":
+      return document.pages != null ? `Ready — ${plural(document.pages, "page")}` : `Ready — ${plural(document.chunk_count, "passage")}`;
+    case "failed":
+      return `Failed: ${problemText(document.error)}`;
+  }
+}
+
+/** 0–100 for the progress bar. */
+export function documentPercent(document: DocumentResource): number {
+  // A failed row shows a full red bar; its text says why.
+  if (document.status === "ready" || document.status === "failed") return 100;
+  if (document.status === "processing") return Math.round(document.progress * 100);
+  return 0;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}

@@ -1,0 +1,134 @@
+import { createOpenAI } from "@ai-sdk/openai";
+import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
+import { embed, embedMany, type EmbeddingModel } from "ai";
+import { sql } from "drizzle-orm";
+import { parseModelId } from "@/lib/ai/models";
+import { getDb, type Db } from "@/lib/db/client";
+import { env } from "@/lib/env";
+
+/**
+ * Optional dense retrieval. When EMBEDDING_MODEL is set and the database has pgvector, chunks are
+ * embedded after ingestion and searches rank them by cosine distance too. Everything here fails
+ * soft: a missing extension, a provider outage or a bad model id leaves lexical retrieval working.
+ */
+
+/** Texts per embedding request. */
+export const EMBEDDING_BATCH = 64;
+/** Retries per request (the AI SDK backs off exponentially and honours Retry-After). */
+const EMBEDDING_RETRIES = 2;
+const QUERY_TIMEOUT_MS = 10_000;
+
+export function resolveEmbeddingModel(id: string): EmbeddingModel {
+  const parsed = parseModelId(id);
+  if (parsed?.provider === "openai") {
+    return createOpenAI({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL }).embedding(parsed.name);
+  }
+  if (parsed?.provider === "ollama") {
+    return createOpenAICompatible({ name: "ollama", baseURL: env.OLLAMA_BASE_URL, apiKey: env.OLLAMA_API_KEY }).embeddingModel(parsed.name);
+  }
+  throw new Error(`EMBEDDING_MODEL "${id}": only openai: and ollama: embedding models are supported.`);
+}
+
+// Per database handle (tests reopen it): whether the embeddings table exists.
+const stores = new WeakMap<Db, Promise<boolean>>();
+let warned = false;
+
+async function createStore(db: Db): Promise<boolean> {
+  try {
+    await db.execute(sql`create extension if not exists vector`);
+  } catch {
+    // Another instance may have created it between our check and our create.
+    const present = await db.execute(sql`select 1 from pg_extension where extname = 'vector'`).catch(() => ({ rows: [] }));
+    if ((present as { rows: unknown[] }).rows.length === 0) {
+      if (!warned) console.warn("pgvector not available: lexical retrieval only");
+      warned = true;
+      return false;
+    }
+  }
+  // Created at run time, not by a migration: the extension is optional, the migrations are not.
+  await db.execute(sql`
+    create table if not exists document_chunk_embeddings (
+      chunk_id uuid primary key references document_chunks(id) on delete cascade,
+      document_id uuid not null references documents(id) on delete cascade,
+      model text not null,
+      embedding vector not null
+    )`);
+  await db.execute(sql`create index if not exists document_chunk_embeddings_document_idx on document_chunk_embeddings (document_id, model)`);
+  return true;
+}
+
+/** Whether embeddings can be stored; creates the extension and table on first use. */
+export function embeddingStoreReady(db: Db): Promise<boolean> {
+  let ready = stores.get(db);
+  if (!ready) {
+    ready = createStore(db).catch((error: unknown) => {
+      console.error("embedding store could not be created: lexical retrieval only", error instanceof Error ? error.message : error);
+      return false;
+    });
+    stores.set(db, ready);
+  }
+  return ready;
+}
+
+const vectorLiteral = (values: number[]) => `[${values.join(",")}]`;
+
+/**
+ * Embeds the document's chunks that have no embedding from the current model yet. Never throws:
+ * a failure is logged and the document stays searchable lexically.
+ */
+export async function embedDocumentChunks({ documentId }: { documentId: string }): Promise<void> {
+  const modelId = env.EMBEDDING_MODEL;
+  if (!modelId) return;
+  try {
+    const db = await getDb();
+    if (!(await embeddingStoreReady(db))) return;
+    const model = resolveEmbeddingModel(modelId);
+    const result = await db.execute(sql`
+      select c.id, c.content from document_chunks c
+      where c.document_id = ${documentId}
+        and not exists (select 1 from document_chunk_embeddings e where e.chunk_id = c.id and e.model = ${modelId})
+      order by c.ord`);
+    const chunks = (result as unknown as { rows: Array<{ id: string; content: string }> }).rows;
+    for (let i = 0; i < chunks.length; i += EMBEDDING_BATCH) {
+      const batch = chunks.slice(i, i + EMBEDDING_BATCH);
+      const { embeddings } = await embedMany({ model, values: batch.map((c) => c.content), maxRetries: EMBEDDING_RETRIES, maxParallelCalls: 1 });
+      const rows = JSON.stringify(batch.map((c, j) => ({ id: c.id, v: vectorLiteral(embeddings[j] ?? []) })));
+      await db.execute(sql`
+        insert into document_chunk_embeddings (chunk_id, document_id, model, embedding)
+        select r.id, ${documentId}::uuid, ${modelId}, r.v::vector from jsonb_to_recordset(${rows}::jsonb) as r(id uuid, v text)
+        on conflict (chunk_id) do update set model = excluded.model, embedding = excluded.embedding`);
+    }
+  } catch (error) {
+    console.error(`embedding document ${documentId} failed: lexical retrieval only for it —`, error instanceof Error ? error.message : error);
+  }
+}
+
+/**
+ * Chunks of the ready documents among `documentIds` nearest to the query, best first, with cosine
+ * similarity as score; null when embeddings are off or unavailable (the caller goes lexical).
+ */
+export async function rankByEmbedding(input: { documentIds: string[]; query: string; limit: number }): Promise<Array<{ id: string; score: number }> | null> {
+  const modelId = env.EMBEDDING_MODEL;
+  if (!modelId) return null;
+  try {
+    const db = await getDb();
+    if (!(await embeddingStoreReady(db))) return null;
+    const { embedding } = await embed({
+      model: resolveEmbeddingModel(modelId),
+      value: input.query,
+      maxRetries: 1,
+      abortSignal: AbortSignal.timeout(QUERY_TIMEOUT_MS),
+    });
+    const query = vectorLiteral(embedding);
+    const result = await db.execute(sql`
+      select e.chunk_id as id, (1 - (e.embedding <=> ${query}::vector))::float8 as score
+      from document_chunk_embeddings e join documents d on d.id = e.document_id
+      where d.id = any(${`{${input.documentIds.join(",")}}`}::uuid[]) and d.status = 'ready' and e.model = ${modelId}
+      order by e.embedding <=> ${query}::vector, e.chunk_id
+      limit ${input.limit}`);
+    return (result as unknown as { rows: Array<{ id: string; score: number }> }).rows.map((r) => ({ id: r.id, score: Number(r.score) }));
+  } catch (error) {
+    console.error("query embedding failed: lexical results only —", error instanceof Error ? error.message : error);
+    return null;
+  }
+}
