@@ -15,8 +15,8 @@ export default defineConfig([
     },
   },
   {
-    // lib/env.ts is the single reader of process.env; build/test tooling configures itself.
-    files: ["lib/env.ts", "next.config.ts", "instrumentation.ts", "*.config.*", "test/**", "e2e/**", "scripts/**"],
+    // lib/env.ts is the single reader of process.env; build/test/bench tooling configures itself.
+    files: ["lib/env.ts", "next.config.ts", "instrumentation.ts", "*.config.*", "test/**", "e2e/**", "scripts/**", "bench/**"],
     rules: { "no-restricted-properties": "off" },
   },
 ]);

@@ -150,8 +150,16 @@ export class OfflineLanguageModel implements LanguageModelV3 {
         if (index < pieces.length) {
           if (delay > 0) {
             await new Promise<void>((resolve) => {
-              timer = setTimeout(resolve, delay);
-              signal?.addEventListener("abort", () => resolve(), { once: true });
+              // One listener per token, removed when the token is due: they must not pile up.
+              const onAbort = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+              timer = setTimeout(() => {
+                signal?.removeEventListener("abort", onAbort);
+                resolve();
+              }, delay);
+              signal?.addEventListener("abort", onAbort, { once: true });
             });
             if (signal?.aborted) {
               controller.error(abortError());

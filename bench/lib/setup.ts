@@ -1,0 +1,41 @@
+import pg from "pg";
+
+/** Shared set-up for benchmark scripts: flags, logging and a scratch database. */
+
+export type DbChoice = { db: "pglite" | "postgres"; url: string };
+
+export function flag(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+export function dbChoice(argv: string[], scratchName: string): DbChoice {
+  const db = flag(argv, "--db") ?? "pglite";
+  if (db !== "pglite" && db !== "postgres") throw new Error("--db must be pglite or postgres");
+  return { db, url: flag(argv, "--url") ?? `postgres://postgres@127.0.0.1:5432/${scratchName}` };
+}
+
+export const log = (message: string) => process.stderr.write(`${message}\n`);
+
+/** Drops and recreates the scratch database named in `url` (never anything else). */
+export async function recreateDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = target.pathname.slice(1);
+  if (!/^bot_gpt_bench[a-z0-9_]*$/.test(name)) throw new Error(`refusing to recreate database "${name}" (scratch names start with bot_gpt_bench)`);
+  const admin = new URL(url);
+  admin.pathname = "/postgres";
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    await client.query(`drop database if exists ${name}`);
+    await client.query(`create database ${name}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Points the app at the chosen database; call before importing any app module. */
+export async function configureDatabase(choice: DbChoice, extra: Record<string, string> = {}): Promise<void> {
+  if (choice.db === "postgres") await recreateDatabase(choice.url);
+  Object.assign(process.env, choice.db === "postgres" ? { DATABASE_URL: choice.url } : { DATABASE_URL: "", DATA_DIR: "memory://" }, extra);
+}
