@@ -3,6 +3,7 @@ import {
   claimNextDocument,
   completeDocument,
   failDocument,
+  hasPendingDocuments,
   readDocumentBlob,
   requeueDocuments,
   setDocumentProgress,
@@ -13,12 +14,22 @@ import { extractAndChunk } from "./ingest";
 /**
  * Background ingestion. The documents table is the queue: each instance claims pending rows with
  * SKIP LOCKED, parses them in a worker thread and stores chunks. Work left `processing` by a
- * stopped instance goes back to `pending` when it starts again.
+ * stopped instance goes back to `pending` when it starts again (or, if it never does, once the row
+ * has been still for 10 minutes), and every instance looks for waiting work every 30 s, so an
+ * upload received by one instance is indexed even if that instance goes away.
  */
 
-type QueueState = { running: boolean; again: boolean; started: boolean; idle: Promise<void> };
+type QueueState = { running: boolean; again: boolean; started: boolean; idle: Promise<void>; sweeper?: ReturnType<typeof setInterval> };
 const holder = globalThis as typeof globalThis & { __botGptIngest?: QueueState };
 const state: QueueState = (holder.__botGptIngest ??= { running: false, again: false, started: false, idle: Promise.resolve() });
+
+const SWEEP_EVERY_MS = 30_000;
+
+async function sweep(): Promise<void> {
+  const db = await getDb();
+  const requeued = await requeueDocuments(db, { workerId: env.instanceId });
+  if (requeued > 0 || (await hasPendingDocuments())) void kickIngestion();
+}
 
 const PROGRESS_EVERY_MS = 250;
 
@@ -82,6 +93,8 @@ export function kickIngestion(): Promise<void> {
       state.started = true;
       const requeued = await requeueDocuments(await getDb(), { workerId: env.instanceId }).catch(() => 0);
       if (requeued > 0) console.warn(`resuming ${requeued} document(s) left processing by the last shutdown`);
+      state.sweeper = setInterval(() => void sweep().catch(() => {}), SWEEP_EVERY_MS);
+      state.sweeper.unref();
     }
     await drain();
   })().finally(() => {

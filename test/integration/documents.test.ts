@@ -185,6 +185,14 @@ describe("document upload and ingestion", () => {
     await db.update(table).set({ status: "processing", workerId: env.instanceId, progress: 0.4 }).where(eq(table.id, doc.id));
     expect(await requeueDocuments(db, { workerId: env.instanceId })).toBe(1);
     expect((await settled(cookie, doc.id)).status).toBe("ready");
+
+    // Another instance's work is left alone while it moves, and taken over once it has been still.
+    const { document: other } = await createDocument({ userId: user.id, filename: "orphan.txt", mimeType: "text/plain", bytes: Buffer.from("Orphaned text about tides.") });
+    await db.update(table).set({ status: "processing", workerId: "gone-instance:3000", updatedAt: new Date() }).where(eq(table.id, other.id));
+    expect(await requeueDocuments(db, { workerId: env.instanceId })).toBe(0);
+    await db.update(table).set({ updatedAt: new Date(Date.now() - 11 * 60 * 1000) }).where(eq(table.id, other.id));
+    expect(await requeueDocuments(db, { workerId: env.instanceId })).toBe(1);
+    expect((await settled(cookie, other.id)).status).toBe("ready");
   });
 
   it("keeps documents private: another user gets 404 everywhere", async () => {

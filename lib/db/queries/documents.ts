@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { and, asc, desc, eq, inArray, notInArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lt, notInArray, or, sql } from "drizzle-orm";
 import { AppError } from "@/lib/api/errors";
 import { decodeCursor, encodeCursor, isTimestampIdCursor, isUuid } from "@/lib/api/pagination";
 import type { ExtractedChunk } from "@/lib/retrieval/ingest";
@@ -290,12 +290,27 @@ export async function failDocument({ id, error }: { id: string; error: StoredPro
   await db.update(documents).set({ status: "failed", error, workerId: null, updatedAt: new Date() }).where(eq(documents.id, id));
 }
 
-/** Start-up: documents this instance was processing when it stopped go back to the queue. */
-export async function requeueDocuments(db: Db, { workerId }: { workerId: string }): Promise<number> {
+/**
+ * Documents this instance was processing when it stopped, and anyone's that have not moved for
+ * `staleMs` (an instance that never came back), go back to the queue.
+ */
+export async function requeueDocuments(db: Db, { workerId, staleMs = 10 * 60 * 1000 }: { workerId: string; staleMs?: number }): Promise<number> {
   const rows = await db
     .update(documents)
-    .set({ status: "pending", workerId: null, progress: 0 })
-    .where(and(eq(documents.status, "processing"), eq(documents.workerId, workerId)))
+    .set({ status: "pending", workerId: null, progress: 0, updatedAt: new Date() })
+    .where(
+      and(
+        eq(documents.status, "processing"),
+        or(eq(documents.workerId, workerId), lt(documents.updatedAt, new Date(Date.now() - staleMs))),
+      ),
+    )
     .returning({ id: documents.id });
   return rows.length;
+}
+
+/** Whether any document waits in the queue (the partial index makes this cheap). */
+export async function hasPendingDocuments(): Promise<boolean> {
+  const db = await getDb();
+  const [row] = await db.select({ id: documents.id }).from(documents).where(eq(documents.status, "pending")).limit(1);
+  return Boolean(row);
 }
