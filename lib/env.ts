@@ -1,5 +1,6 @@
 import os from "node:os";
 import { z } from "zod";
+import { TOKENIZER_FAMILIES } from "./context/tokenizer-families";
 
 /**
  * The only reader of process.env. Every setting is validated once, typed, and given a default
@@ -27,6 +28,37 @@ const boolWithDefault = (fallback: boolean) =>
 const modelId = z
   .string()
   .regex(/^[a-z][a-z0-9-]*:.+$/, "must look like provider:model, e.g. openai:gpt-4o-mini");
+
+const modelOverride = z
+  .strictObject({
+    context_window: z.number().int().min(512),
+    max_output_tokens: z.number().int().min(1),
+    tokenizer: z.enum(TOKENIZER_FAMILIES),
+    input_per_million: z.number().min(0),
+    output_per_million: z.number().min(0),
+    cached_input_per_million: z.number().min(0),
+  })
+  .partial()
+  .refine((o) => !o.context_window || !o.max_output_tokens || o.max_output_tokens < o.context_window, {
+    message: "max_output_tokens must be below context_window",
+  });
+
+/** JSON keyed by model id: `{"ollama:llama3.1": {"context_window": 8192}}`. */
+const modelOverrides = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .default("{}")
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be a JSON object keyed by provider:model id" });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(modelId, modelOverride)),
+);
 
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -57,6 +89,10 @@ const schema = z.object({
   GROQ_BASE_URL: optionalUrl,
   OLLAMA_BASE_URL: z.preprocess(emptyToUndefined, z.url().default("http://localhost:11434/v1")),
   OLLAMA_API_KEY: optionalString,
+  /** The context length the Ollama server runs unknown models with (its default is 4,096 below 24 GiB of VRAM). */
+  OLLAMA_NUM_CTX: intWithDefault(4_096, 512),
+  /** Context window, output limit, tokenizer and prices for models the catalog lacks or gets wrong. */
+  MODEL_OVERRIDES: modelOverrides,
   CHAT_MODEL: z.preprocess(emptyToUndefined, modelId.optional()),
   /** Delay between the offline model's tokens, so it streams like a real model. */
   OFFLINE_TOKEN_DELAY_MS: intWithDefault(12),

@@ -6,7 +6,7 @@ import type {
   LanguageModelV3StreamPart,
   LanguageModelV3Usage,
 } from "@ai-sdk/provider";
-import { countTokens } from "gpt-tokenizer";
+import { countTextTokens } from "@/lib/context/tokens";
 import { pageLabel } from "@/lib/ai/prompts";
 import { bestSentences, truncate } from "@/lib/retrieval/sentences";
 
@@ -58,6 +58,9 @@ function textOf(message: LanguageModelV3Prompt[number]): string {
   if (typeof message.content === "string") return message.content;
   return message.content.map((part) => ("text" in part && typeof part.text === "string" ? part.text : "")).join("");
 }
+
+// The offline model counts like OpenAI's o200k models; special-token text counts as plain text.
+const countTokens = (text: string) => countTextTokens(text, "o200k");
 
 function promptTokens(prompt: LanguageModelV3Prompt): number {
   // ~4 tokens of chat framing per message, as OpenAI's chat format adds.

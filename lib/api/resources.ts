@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { TOKENIZER_FAMILIES } from "@/lib/context/tokenizer-families";
 import { apiKeyScopes, conversationModes, documentMimeTypes, documentStatuses, messageStatuses } from "@/lib/db/schema";
 import { errorCatalog, type ErrorCode } from "./errors";
 
@@ -138,7 +139,14 @@ export const modelResource = z.object({
   provider: z.string(),
   context_window: z.number().int(),
   max_output_tokens: z.number().int(),
-  pricing: z.object({ input_per_million_usd: z.number(), output_per_million_usd: z.number() }),
+  tokenizer: z
+    .enum(TOKENIZER_FAMILIES)
+    .describe("How the server counts this model's tokens: an exact OpenAI encoding, Llama 3 (bounded by cl100k) or a calibrated estimate"),
+  pricing: z.object({
+    input_per_million_usd: z.number(),
+    cached_input_per_million_usd: z.number().describe("Input served from the provider's prompt cache"),
+    output_per_million_usd: z.number(),
+  }),
   default: z.boolean(),
   offline: z.boolean().describe("The built-in offline model: not an AI"),
 });

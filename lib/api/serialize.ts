@@ -114,7 +114,12 @@ export function serializeModel(m: AvailableModel): ModelResource {
     provider: m.provider,
     context_window: m.contextWindow,
     max_output_tokens: m.maxOutputTokens,
-    pricing: { input_per_million_usd: m.inputPerMillion, output_per_million_usd: m.outputPerMillion },
+    tokenizer: m.tokenizer,
+    pricing: {
+      input_per_million_usd: m.inputPerMillion,
+      cached_input_per_million_usd: m.cachedInputPerMillion,
+      output_per_million_usd: m.outputPerMillion,
+    },
     default: m.isDefault,
     offline: m.provider === "offline",
   };

@@ -1,4 +1,4 @@
-import { countTokens } from "gpt-tokenizer";
+import { countTextTokens } from "@/lib/context/tokens";
 import type { PromptPassage } from "@/lib/ai/prompts";
 import { listAttachedDocuments, listChunksOnPage, queryTermStats } from "@/lib/db/queries/documents";
 import type { CitationPart, Document, RetrievalPart } from "@/lib/db/schema";
@@ -211,7 +211,7 @@ export async function groundMessage(input: {
   const passages: Passage[] = [];
   let tokens = 0;
   for (const passage of merged) {
-    const cost = countTokens(passage.content) + 20;
+    const cost = countTextTokens(passage.content, "o200k") + 20;
     if (tokens + cost > input.passageTokenBudget && passages.length > 0) break;
     tokens += cost;
     passages.push({ ...passage, index: passages.length + 1 });

@@ -4,7 +4,12 @@
 // overlap } in; { type: "progress", value } … then { type: "done", pages, chunks } or
 // { type: "error", code, message } out.
 import { parentPort } from "node:worker_threads";
-import { countTokens } from "gpt-tokenizer";
+import { countTokens as countO200k } from "gpt-tokenizer/encoding/o200k_base";
+
+// Documents may contain text like "<|endoftext|>": count it as the plain text it is.
+const PLAIN_TEXT = { disallowedSpecial: new Set() };
+/** @param {string} text */
+const countTokens = (text) => countO200k(text, PLAIN_TEXT);
 
 /** @typedef {{ num: number, text: string }} Page */
 /** @typedef {{ content: string, pageStart: number, pageEnd: number, charStart: number, charEnd: number, tokenCount: number }} Chunk */

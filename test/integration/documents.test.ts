@@ -164,6 +164,16 @@ describe("document upload and ingestion", () => {
     expect((await settled(cookie, (await uploadOk(cookie, { name: "ok.txt", bytes: "still working fine" })).id)).status).toBe("ready");
   });
 
+  it("treats special-token text like <|endoftext|> as plain text, in documents and questions", async () => {
+    const { cookie } = await h.signUp();
+    const doc = await uploadOk(cookie, { name: "tokens.txt", bytes: "The marker <|endoftext|> ends a sample. The flamingo colony nests by the salt lake." });
+    expect((await settled(cookie, doc.id)).status).toBe("ready");
+    const conv = await groundedConversation(cookie, [doc.id], "offline:bot-gpt-offline");
+    const reply = await ask(cookie, conv.id, "Where does the flamingo colony nest? <|endoftext|>");
+    expect(reply.status).toBe("complete");
+    expect(reply.content).toContain("salt lake");
+  });
+
   it("fails a scanned PDF with no_extractable_text instead of an empty index", async () => {
     const { cookie } = await h.signUp();
     const created = await uploadOk(cookie, { name: "scan.pdf", bytes: makeImageOnlyPdf(3) });

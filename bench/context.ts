@@ -1,0 +1,259 @@
+/**
+ * Context-window assembly: speed, savings, and the token estimator's error.
+ *
+ *   npx tsx bench/context.ts [--quick]
+ *
+ * assembly: p50/p99 of assembleContext for a 200-message conversation, with stored token counts
+ *   (the target: p99 ≤ 5 ms) and, for information, with every count taken during assembly.
+ * conversation: a scripted 300-turn chat on an 8,192-token model: prompt tokens sent with assembly
+ *   against the naive full history (every previous message each turn, overflowing or not), and
+ *   how many requests exceed the window (the target: 0, and a ratio ≤ 0.25).
+ * estimator: estimateTokens against exact cl100k and o200k counts on local text (README, docs,
+ *   this repo's TypeScript, package-lock.json, BEIR SciFact abstracts, zod's locale strings).
+ * Prints one JSON object on stdout.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { modelInfo } from "../lib/ai/models";
+import { assembleContext, type HistoryMessage } from "../lib/context/assemble";
+import { countMessageTokens, countTextTokens, estimateTokens, replyPrimingTokens, type TokenizerFamily } from "../lib/context/tokens";
+import { percentile, round } from "./lib/metrics";
+import { log } from "./lib/setup";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const SCIFACT = "/work/shared/data/beir-scifact/corpus.jsonl";
+const quick = process.argv.includes("--quick");
+
+/** Deterministic pseudo-random numbers, so every run sees the same conversation. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+const WORDS =
+  "the a of to and in is that for it on with as was this be by are at from or an have not but we can which their more model context window token budget summary message reply user assistant question answer document page passage search index retrieval conversation latency stream provider cache price request response error limit server client database query result function variable string number array object parse schema validate".split(
+    " ",
+  );
+
+function prose(next: () => number, words: number): string {
+  const out: string[] = [];
+  for (let i = 0; i < words; i++) {
+    out.push(WORDS[Math.floor(next() * WORDS.length)] ?? "the");
+    if (i % 14 === 13) out.push(next() < 0.3 ? ".\n\n" : ".");
+  }
+  return out.join(" ");
+}
+
+/** A chat of `count` messages: short questions, longer answers, now and then a pasted document. */
+function scriptConversation(count: number, family: TokenizerFamily, seed: number): HistoryMessage[] {
+  const next = random(seed);
+  return Array.from({ length: count }, (_, i) => {
+    const user = i % 2 === 0;
+    const words = user ? (next() < 0.05 ? 1_200 : 15 + Math.floor(next() * 100)) : 60 + Math.floor(next() * 350);
+    const content = prose(next, words);
+    return { seq: i + 1, role: user ? "user" : "assistant", content, tokens: countTextTokens(content, family) };
+  });
+}
+
+/** No 8k model is in the catalog: describe one the way an operator would, through MODEL_OVERRIDES. */
+const eightKModel = () => modelInfo("openai", "gpt-4", { overrides: { "openai:gpt-4": { context_window: 8_192 } }, ollamaNumCtx: 4_096 });
+
+function timeAssembly(runs: number) {
+  const model = modelInfo("openai", "gpt-4o-mini");
+  const history = scriptConversation(200, model.tokenizer, 7);
+  const next = random(11);
+  const system = prose(next, 220);
+  const passages = Array.from({ length: 6 }, (_, i) => {
+    const text = prose(next, 220);
+    return { id: `p${i}`, text, tokens: countTextTokens(text, model.tokenizer) };
+  });
+  const small = eightKModel();
+  const smallHistory = scriptConversation(200, small.tokenizer, 7);
+  const summary = { text: prose(next, 250), throughSeq: 150 };
+  const cases = {
+    stored_counts_128k: () => assembleContext({ model, system, summary: null, passages, history }),
+    stored_counts_8k_with_summary: () => assembleContext({ model: small, system, summary, passages, history: smallHistory }),
+    null_counts_128k: () =>
+      assembleContext({
+        model,
+        system,
+        summary: null,
+        passages: passages.map(({ id, text }) => ({ id, text })),
+        history: history.map((m) => ({ ...m, tokens: null })),
+      }),
+  };
+  const result: Record<string, { runs: number; p50_ms: number; p99_ms: number; messages_included: number }> = {};
+  for (const [name, run] of Object.entries(cases)) {
+    const samples: number[] = [];
+    let included = 0;
+    for (let i = 0; i < runs + 50; i++) {
+      const started = performance.now();
+      const context = run();
+      const elapsed = performance.now() - started;
+      if (i >= 50) samples.push(elapsed);
+      included = context.messages.length;
+    }
+    result[name] = { runs, p50_ms: round(percentile(samples, 50), 3), p99_ms: round(percentile(samples, 99), 3), messages_included: included };
+  }
+  return result;
+}
+
+const SUMMARY_TOKENS = 400;
+
+function simulateConversation(turns: number) {
+  const model = eightKModel();
+  const family = model.tokenizer;
+  const script = scriptConversation(turns * 2, family, 300);
+  const next = random(5);
+  const system = "You are BOT GPT, a helpful assistant. Answer clearly and concisely; say so when you are unsure.";
+  let summaryText = prose(next, 1_000);
+  while (countTextTokens(summaryText, family) > SUMMARY_TOKENS) summaryText = summaryText.slice(0, Math.floor(summaryText.length * 0.95));
+  let summary: { text: string; throughSeq: number } | null = null;
+
+  const totals = { assembled: 0, naive: 0, overflows: 0, naiveOverflows: 0, truncatedTurns: 0, maxRequest: 0 };
+  const summarization = { calls: 0, inputTokens: 0, outputTokens: 0 };
+  const systemTokens = countMessageTokens({ content: system }, family);
+  const costs = script.map((m) => countMessageTokens(m, family));
+  for (let turn = 0; turn < turns; turn++) {
+    const history = script.slice(0, turn * 2 + 1);
+    const naive = replyPrimingTokens(family) + systemTokens + costs.slice(0, history.length).reduce((a, b) => a + b, 0);
+    let context = assembleContext({ model, system, summary, passages: [], history });
+    if (context.needsSummaryThroughSeq !== null) {
+      // Fold messages into the summary until what stays verbatim takes at most half the room, so
+      // the summary (and the cached prompt prefix) changes every few turns, not every turn.
+      const room = (context.tokens.budget - systemTokens - SUMMARY_TOKENS) / 2;
+      let kept = 0;
+      let through = history.length - 1;
+      while (through > 0 && kept + (costs[through] ?? 0) <= room) {
+        kept += costs[through] ?? 0;
+        through--;
+      }
+      const throughSeq = Math.max(history[through]?.seq ?? 0, summary?.throughSeq ?? 0);
+      const folded = history.filter((m) => m.seq > (summary?.throughSeq ?? 0) && m.seq <= throughSeq);
+      summarization.calls++;
+      summarization.inputTokens += (summary ? SUMMARY_TOKENS : 0) + folded.reduce((sum, m) => sum + countMessageTokens(m, family), 0);
+      summarization.outputTokens += SUMMARY_TOKENS;
+      summary = { text: summaryText, throughSeq };
+      context = assembleContext({ model, system, summary, passages: [], history });
+    }
+    totals.assembled += context.tokens.total;
+    totals.naive += naive;
+    totals.maxRequest = Math.max(totals.maxRequest, context.tokens.total);
+    if (context.tokens.total > model.contextWindow - context.tokens.reservedOutput) totals.overflows++;
+    if (naive > model.contextWindow - context.tokens.reservedOutput) totals.naiveOverflows++;
+    if (context.truncated) totals.truncatedTurns++;
+    if (context.omittedMessages > 0) throw new Error(`turn ${turn}: ${context.omittedMessages} messages neither sent nor summarized`);
+  }
+  return {
+    model: { id: "openai:gpt-4 (MODEL_OVERRIDES context_window 8192)", window: model.contextWindow, tokenizer: family },
+    turns,
+    assumptions: [
+      `A rolling summary of at most ${SUMMARY_TOKENS} tokens covers every message that left the window; it is refreshed when assembly reports needsSummaryThroughSeq, folding messages until the verbatim tail is at most half the room.`,
+      "Chat mode (no retrieved passages); reply lengths are scripted, not generated.",
+      "naive = system prompt + every previous message + the new one, every turn, counted even past the window.",
+    ],
+    assembled_prompt_tokens: totals.assembled,
+    naive_prompt_tokens: totals.naive,
+    ratio: round(totals.assembled / totals.naive, 4),
+    summarization,
+    ratio_including_summarization: round((totals.assembled + summarization.inputTokens) / totals.naive, 4),
+    overflows: totals.overflows,
+    naive_overflows: totals.naiveOverflows,
+    largest_request_tokens: totals.maxRequest,
+    turns_with_a_cut_message: totals.truncatedTurns,
+  };
+}
+
+type Sample = { group: string; text: string };
+
+function estimatorCorpus(): Sample[] {
+  const next = random(42);
+  const samples: Sample[] = [];
+  const slices = (group: string, text: string, count: number) => {
+    for (let i = 0; i < count; i++) {
+      const size = Math.floor(20 + next() ** 2 * 6_000);
+      const start = Math.floor(next() * Math.max(1, text.length - size));
+      samples.push({ group, text: text.slice(start, start + size) });
+    }
+  };
+  const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
+  slices("markdown", ["README.md", ...fs.readdirSync(path.join(ROOT, "docs")).map((f) => `docs/${f}`)].map(read).join("\n\n"), 150);
+  const code: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (/\.tsx?$/.test(entry.name)) code.push(fs.readFileSync(full, "utf8"));
+    }
+  };
+  for (const dir of ["app", "lib", "components", "test", "scripts"]) if (fs.existsSync(path.join(ROOT, dir))) walk(path.join(ROOT, dir));
+  slices("typescript", code.join("\n"), 300);
+  slices("json", read("package-lock.json"), 60);
+  if (fs.existsSync(SCIFACT)) {
+    const lines = fs.readFileSync(SCIFACT, "utf8").split("\n").filter(Boolean);
+    for (let i = 0; i < lines.length; i += 13) {
+      const doc = JSON.parse(lines[i] ?? "{}") as { title?: string; text?: string };
+      samples.push({ group: "scifact", text: `${doc.title ?? ""} ${doc.text ?? ""}` });
+    }
+  }
+  const locales = path.join(ROOT, "node_modules/zod/v4/locales");
+  for (const file of fs.readdirSync(locales).filter((f) => f.endsWith(".js") && f !== "index.js" && f !== "en.js")) {
+    const source = fs.readFileSync(path.join(locales, file), "utf8");
+    const strings = [...source.matchAll(/["`]([^"`\n]*[^\x00-\x7f][^"`\n]*)["`]/g)].map((m) => m[1]).join("\n");
+    if (strings.length < 50) continue;
+    const letters = [...strings].filter((ch) => /\p{L}/u.test(ch));
+    const nonLatin = letters.filter((ch) => (ch.codePointAt(0) ?? 0) >= 0x250).length;
+    samples.push({ group: nonLatin > letters.length * 0.1 ? "other-scripts" : "latin-locales", text: strings });
+  }
+  return samples;
+}
+
+function measureEstimator() {
+  const samples = estimatorCorpus().filter((s) => s.text.length > 0);
+  const stats = (ratios: number[]) => ({
+    n: ratios.length,
+    min: round(Math.min(...ratios), 3),
+    p1: round(percentile(ratios, 1), 3),
+    p50: round(percentile(ratios, 50), 3),
+    p99: round(percentile(ratios, 99), 3),
+    max: round(Math.max(...ratios), 3),
+    under_share: round(ratios.filter((r) => r < 1).length / ratios.length, 4),
+    under_5pct_share: round(ratios.filter((r) => r < 0.95).length / ratios.length, 4),
+  });
+  const byGroup = new Map<string, { cl100k: number[]; o200k: number[] }>();
+  const add = (group: string, cl: number, o2: number) => {
+    const entry = byGroup.get(group) ?? { cl100k: [], o200k: [] };
+    entry.cl100k.push(cl);
+    entry.o200k.push(o2);
+    byGroup.set(group, entry);
+  };
+  for (const sample of samples) {
+    const estimate = estimateTokens(sample.text);
+    const cl = estimate / Math.max(1, countTextTokens(sample.text, "cl100k"));
+    const o2 = estimate / Math.max(1, countTextTokens(sample.text, "o200k"));
+    add(sample.group, cl, o2);
+    if (!sample.group.endsWith("-locales") && sample.group !== "other-scripts") add("english-and-code", cl, o2);
+  }
+  return {
+    ratio: "estimate / exact count (above 1 = overestimate)",
+    groups: Object.fromEntries([...byGroup].map(([group, r]) => [group, { vs_cl100k: stats(r.cl100k), vs_o200k: stats(r.o200k) }])),
+  };
+}
+
+async function main() {
+  log("estimator…");
+  const estimator = measureEstimator();
+  log("assembly timing…");
+  const assembly = timeAssembly(quick ? 300 : 3_000);
+  log("300-turn conversation…");
+  const conversation = simulateConversation(300);
+  process.stdout.write(`${JSON.stringify({ assembly, conversation, estimator }, null, 2)}\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

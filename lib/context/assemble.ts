@@ -1,0 +1,243 @@
+import { countTextTokens, messageOverheadTokens, replyPrimingTokens, type TokenizerFamily } from "./tokens";
+
+/**
+ * What one model request carries, fitted to the model's context window. Budget = window − the
+ * output reserved for the reply − a safety margin. It is filled in priority order: the system
+ * prompt, the conversation summary, retrieved passages (capped share, lowest-ranked dropped first),
+ * then the newest turns as whole messages, newest first, always including the latest. Pure: the
+ * caller loads the inputs and acts on `needsSummaryThroughSeq`.
+ */
+
+export type ContextModel = { contextWindow: number; maxOutputTokens: number; tokenizer: TokenizerFamily };
+
+/** `tokens`: the content's stored count, taken in the model's tokenizer family (null: count now). */
+export type HistoryMessage = { seq: number; role: "user" | "assistant"; content: string; tokens: number | null };
+
+/** `text` (or `tokens`) is the passage as it will appear in the prompt, its markers included. */
+export type ContextPassage = { id: string; text: string; tokens?: number };
+
+export type AssembleContextInput<P extends ContextPassage> = {
+  model: ContextModel;
+  /** Default: the model's output limit, at most 4,096 and a quarter of the window. */
+  reservedOutputTokens?: number;
+  /** Default: 2 % of the window + 64, for counting error and provider-side framing. */
+  safetyMargin?: number;
+  system: string | null;
+  /** A summary of every message up to and including `throughSeq`. */
+  summary: { text: string; throughSeq: number } | null;
+  /** Best first. */
+  passages: P[];
+  /** Share of the budget passages may use (default and most: 0.4). */
+  passageShare?: number;
+  /** Oldest first; the last entry is the message being answered. */
+  history: HistoryMessage[];
+};
+
+export type AssembledContext<P extends ContextPassage> = {
+  /** The system prompt with the summary block after it: a stable prefix for provider prompt caches. */
+  system: string | null;
+  passages: P[];
+  messages: Array<{ seq: number; role: "user" | "assistant"; content: string }>;
+  includedFromSeq: number | null;
+  summaryUsed: boolean;
+  /** Messages older than the window that the summary does not cover. */
+  omittedMessages: number;
+  /** The newest message that fell out uncovered: summarize through it before the next turn. */
+  needsSummaryThroughSeq: number | null;
+  tokens: {
+    system: number;
+    summary: number;
+    passages: number;
+    history: number;
+    total: number;
+    budget: number;
+    window: number;
+    reservedOutput: number;
+  };
+  /** The system prompt, the summary or the latest message was cut to fit. */
+  truncated: boolean;
+};
+
+// Shares of the budget. Whatever they take, a fifth is left for the latest message.
+const SYSTEM_SHARE = 0.25;
+const SUMMARY_SHARE = 0.15;
+const MAX_PASSAGE_SHARE = 1 - SYSTEM_SHARE - SUMMARY_SHARE - 0.2;
+/** Allowance for the separator between passages when the caller joins them. */
+export const PASSAGE_SEPARATOR_TOKENS = 2;
+const MIN_BUDGET = 256;
+
+export const SUMMARY_HEADING = "Summary of the earlier conversation (older messages are not shown):";
+
+export function defaultReservedOutputTokens(model: ContextModel): number {
+  return Math.min(model.maxOutputTokens, 4_096, Math.floor(model.contextWindow / 4));
+}
+
+export function defaultSafetyMargin(contextWindow: number): number {
+  return Math.ceil(contextWindow * 0.02) + 64;
+}
+
+export function assembleContext<P extends ContextPassage>(input: AssembleContextInput<P>): AssembledContext<P> {
+  const { model, history } = input;
+  const family = model.tokenizer;
+  const overhead = messageOverheadTokens(family);
+  const reservedOutput = input.reservedOutputTokens ?? defaultReservedOutputTokens(model);
+  const budget = model.contextWindow - reservedOutput - (input.safetyMargin ?? defaultSafetyMargin(model.contextWindow));
+  if (budget < MIN_BUDGET) {
+    throw new RangeError(`A ${model.contextWindow}-token window leaves ${budget} tokens after the reserved output and margin.`);
+  }
+
+  const systemText = input.system?.trim() ? input.system : null;
+  const systemPart = systemText === null ? null : fitText(systemText, family, Math.floor(budget * SYSTEM_SHARE) - overhead);
+  const systemTokens = systemPart ? systemPart.tokens + overhead : 0;
+
+  const passageShare = Math.min(MAX_PASSAGE_SHARE, Math.max(0, input.passageShare ?? MAX_PASSAGE_SHARE));
+  const passageLimit = Math.floor(budget * passageShare);
+  const passages: P[] = [];
+  let passageTokens = 0;
+  for (const passage of input.passages) {
+    const cost = (passage.tokens ?? countTextTokens(passage.text, family)) + PASSAGE_SEPARATOR_TOKENS;
+    if (passageTokens + cost > passageLimit) break;
+    passages.push(passage);
+    passageTokens += cost;
+  }
+
+  const fixed = replyPrimingTokens(family) + passageTokens;
+  const costs = new Array<number | undefined>(history.length);
+  const costOf = (index: number, message: HistoryMessage) =>
+    (costs[index] ??= (message.tokens ?? countTextTokens(message.content, family)) + overhead);
+
+  // The whole conversation verbatim when it fits; otherwise the summary and what follows it.
+  let turns = fitHistory(history, 0, budget - fixed - systemTokens, costOf, family);
+  let summaryBlock: FittedText | null = null;
+  let blockTokens = systemTokens;
+  const summary = input.summary;
+  if (turns.from > 0 && summary && summary.text.trim()) {
+    summaryBlock = fitText(`${SUMMARY_HEADING}\n${summary.text}`, family, Math.floor(budget * SUMMARY_SHARE));
+    blockTokens = countTextTokens(joinBlocks(systemPart?.text ?? null, summaryBlock.text) ?? "", family) + overhead;
+    turns = fitHistory(history, firstAfter(history, summary.throughSeq), budget - fixed - blockTokens, costOf, family);
+  }
+
+  const coveredUpTo = summaryBlock && summary ? firstAfter(history, summary.throughSeq) : 0;
+  const omittedMessages = Math.max(0, turns.from - coveredUpTo);
+  return {
+    system: joinBlocks(systemPart?.text ?? null, summaryBlock?.text ?? null),
+    passages,
+    messages: turns.messages,
+    includedFromSeq: turns.messages[0]?.seq ?? null,
+    summaryUsed: summaryBlock !== null,
+    omittedMessages,
+    needsSummaryThroughSeq: omittedMessages > 0 ? (history[turns.from - 1]?.seq ?? null) : null,
+    tokens: {
+      system: systemTokens,
+      summary: blockTokens - systemTokens,
+      passages: passageTokens,
+      history: turns.tokens,
+      total: fixed + blockTokens + turns.tokens,
+      budget,
+      window: model.contextWindow,
+      reservedOutput,
+    },
+    truncated: Boolean(systemPart?.cut || summaryBlock?.cut || turns.latestCut),
+  };
+}
+
+type HistoryWindow = {
+  from: number;
+  messages: AssembledContext<ContextPassage>["messages"];
+  tokens: number;
+  latestCut: boolean;
+};
+
+/**
+ * The newest messages that fit in `room`, whole and contiguous, walking back no further than
+ * `start`. The latest message is always included, cut head-and-tail when it alone is too large.
+ */
+function fitHistory(
+  history: HistoryMessage[],
+  start: number,
+  room: number,
+  costOf: (index: number, message: HistoryMessage) => number,
+  family: TokenizerFamily,
+): HistoryWindow {
+  const lastIndex = history.length - 1;
+  const latest = history[lastIndex];
+  if (!latest) return { from: 0, messages: [], tokens: 0, latestCut: false };
+
+  const overhead = messageOverheadTokens(family);
+  let used = costOf(lastIndex, latest);
+  let latestContent = latest.content;
+  let latestCut = false;
+  if (used > room) {
+    const fitted = fitText(latest.content, family, room - overhead, used - overhead);
+    latestContent = fitted.text;
+    latestCut = true;
+    used = fitted.tokens + overhead;
+  }
+
+  let from = lastIndex;
+  if (!latestCut) {
+    for (let i = lastIndex - 1; i >= start; i--) {
+      const message = history[i];
+      if (!message) break;
+      const cost = costOf(i, message);
+      if (used + cost > room) break;
+      used += cost;
+      from = i;
+    }
+  }
+  const messages = history.slice(from).map((m) => ({ seq: m.seq, role: m.role, content: m.content }));
+  const last = messages[messages.length - 1];
+  if (last) last.content = latestContent;
+  return { from, messages, tokens: used, latestCut };
+}
+
+/** Index of the first message after `seq` (history is in seq order); the latest at the least. */
+function firstAfter(history: HistoryMessage[], seq: number): number {
+  let low = 0;
+  let high = history.length - 1;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if ((history[mid]?.seq ?? Infinity) > seq) high = mid;
+    else low = mid + 1;
+  }
+  return Math.max(0, high);
+}
+
+function joinBlocks(system: string | null, summary: string | null): string | null {
+  if (system && summary) return `${system}\n\n${summary}`;
+  return system ?? summary;
+}
+
+type FittedText = { text: string; tokens: number; cut: boolean };
+
+export function omissionMarker(tokens: number): string {
+  return `\n\n[… ${tokens.toLocaleString("en-US")} tokens omitted …]\n\n`;
+}
+
+/**
+ * `text` when it fits in `maxTokens`; otherwise its head and tail around an explicit marker,
+ * shrunk until the result (counted again, marker included) fits. Empty when even the marker does not.
+ */
+export function fitText(text: string, family: TokenizerFamily, maxTokens: number, knownTokens?: number): FittedText {
+  const tokens = knownTokens ?? countTextTokens(text, family);
+  if (tokens <= maxTokens) return { text, tokens, cut: false };
+  let keep = Math.floor(text.length * Math.max(0, maxTokens / tokens));
+  for (let attempt = 0; attempt < 16 && keep > 0; attempt++) {
+    const head = text.slice(0, boundary(text, Math.ceil(keep / 2)));
+    const tail = text.slice(boundary(text, text.length - Math.floor(keep / 2)));
+    const omitted = Math.max(0, tokens - countTextTokens(head, family) - countTextTokens(tail, family));
+    const candidate = head + omissionMarker(omitted) + tail;
+    const count = countTextTokens(candidate, family);
+    if (count <= maxTokens) return { text: candidate, tokens: count, cut: true };
+    keep = Math.floor(keep * Math.min(0.95, maxTokens / count));
+  }
+  const marker = omissionMarker(tokens);
+  const markerTokens = countTextTokens(marker, family);
+  return markerTokens <= maxTokens ? { text: marker, tokens: markerTokens, cut: true } : { text: "", tokens: 0, cut: true };
+}
+
+/** A cut position that does not split a surrogate pair. */
+function boundary(text: string, index: number): number {
+  const code = text.charCodeAt(index);
+  return code >= 0xdc00 && code <= 0xdfff ? index + 1 : index;
+}
