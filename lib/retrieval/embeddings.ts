@@ -1,6 +1,7 @@
 import { createOpenAI } from "@ai-sdk/openai";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
-import { embed, embedMany, type EmbeddingModel } from "ai";
+import type { EmbeddingModelV3 } from "@ai-sdk/provider";
+import { embed, embedMany } from "ai";
 import { sql } from "drizzle-orm";
 import { parseModelId } from "@/lib/ai/models";
 import { getDb, type Db } from "@/lib/db/client";
@@ -18,7 +19,8 @@ export const EMBEDDING_BATCH = 64;
 const EMBEDDING_RETRIES = 2;
 const QUERY_TIMEOUT_MS = 10_000;
 
-export function resolveEmbeddingModel(id: string): EmbeddingModel {
+/** `openai:` and `ollama:` ids, resolved like chat models (same keys and base URLs). */
+export function resolveEmbeddingModel(id: string): EmbeddingModelV3 {
   const parsed = parseModelId(id);
   if (parsed?.provider === "openai") {
     return createOpenAI({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL }).embedding(parsed.name);
@@ -26,7 +28,24 @@ export function resolveEmbeddingModel(id: string): EmbeddingModel {
   if (parsed?.provider === "ollama") {
     return createOpenAICompatible({ name: "ollama", baseURL: env.OLLAMA_BASE_URL, apiKey: env.OLLAMA_API_KEY }).embeddingModel(parsed.name);
   }
-  throw new Error(`EMBEDDING_MODEL "${id}": only openai: and ollama: embedding models are supported.`);
+  throw new Error(`EMBEDDING_MODEL "${id}" is not supported: use an openai: or ollama: embedding model.`);
+}
+
+let resolved: { id: string; model: EmbeddingModelV3 | null } | undefined;
+
+/** The configured model, or null (unset, or unusable: said once, not on every search). */
+function configuredModel(): { id: string; model: EmbeddingModelV3 } | null {
+  const id = env.EMBEDDING_MODEL;
+  if (!id) return null;
+  if (resolved?.id !== id) {
+    try {
+      resolved = { id, model: resolveEmbeddingModel(id) };
+    } catch (error) {
+      console.error(`${error instanceof Error ? error.message : String(error)} Lexical retrieval only.`);
+      resolved = { id, model: null };
+    }
+  }
+  return resolved.model ? { id, model: resolved.model } : null;
 }
 
 // Per database handle (tests reopen it): whether the embeddings table exists.
@@ -62,7 +81,7 @@ export function embeddingStoreReady(db: Db): Promise<boolean> {
   let ready = stores.get(db);
   if (!ready) {
     ready = createStore(db).catch((error: unknown) => {
-      console.error("embedding store could not be created: lexical retrieval only", error instanceof Error ? error.message : error);
+      console.error("embedding store could not be created: lexical retrieval only —", error instanceof Error ? error.message : error);
       return false;
     });
     stores.set(db, ready);
@@ -71,31 +90,31 @@ export function embeddingStoreReady(db: Db): Promise<boolean> {
 }
 
 const vectorLiteral = (values: number[]) => `[${values.join(",")}]`;
+const uuidArray = (ids: string[]) => `{${ids.join(",")}}`;
 
 /**
- * Embeds the document's chunks that have no embedding from the current model yet. Never throws:
- * a failure is logged and the document stays searchable lexically.
+ * Embeds the document's chunks that have no embedding from the current model yet, in batches.
+ * Never throws: a failure is logged and the document stays searchable lexically.
  */
 export async function embedDocumentChunks({ documentId }: { documentId: string }): Promise<void> {
-  const modelId = env.EMBEDDING_MODEL;
-  if (!modelId) return;
+  const configured = configuredModel();
+  if (!configured) return;
   try {
     const db = await getDb();
     if (!(await embeddingStoreReady(db))) return;
-    const model = resolveEmbeddingModel(modelId);
     const result = await db.execute(sql`
       select c.id, c.content from document_chunks c
       where c.document_id = ${documentId}
-        and not exists (select 1 from document_chunk_embeddings e where e.chunk_id = c.id and e.model = ${modelId})
+        and not exists (select 1 from document_chunk_embeddings e where e.chunk_id = c.id and e.model = ${configured.id})
       order by c.ord`);
     const chunks = (result as unknown as { rows: Array<{ id: string; content: string }> }).rows;
     for (let i = 0; i < chunks.length; i += EMBEDDING_BATCH) {
       const batch = chunks.slice(i, i + EMBEDDING_BATCH);
-      const { embeddings } = await embedMany({ model, values: batch.map((c) => c.content), maxRetries: EMBEDDING_RETRIES, maxParallelCalls: 1 });
+      const { embeddings } = await embedMany({ model: configured.model, values: batch.map((c) => c.content), maxRetries: EMBEDDING_RETRIES, maxParallelCalls: 1 });
       const rows = JSON.stringify(batch.map((c, j) => ({ id: c.id, v: vectorLiteral(embeddings[j] ?? []) })));
       await db.execute(sql`
         insert into document_chunk_embeddings (chunk_id, document_id, model, embedding)
-        select r.id, ${documentId}::uuid, ${modelId}, r.v::vector from jsonb_to_recordset(${rows}::jsonb) as r(id uuid, v text)
+        select r.id, ${documentId}::uuid, ${configured.id}, r.v::vector from jsonb_to_recordset(${rows}::jsonb) as r(id uuid, v text)
         on conflict (chunk_id) do update set model = excluded.model, embedding = excluded.embedding`);
     }
   } catch (error) {
@@ -104,26 +123,27 @@ export async function embedDocumentChunks({ documentId }: { documentId: string }
 }
 
 /**
- * Chunks of the ready documents among `documentIds` nearest to the query, best first, with cosine
- * similarity as score; null when embeddings are off or unavailable (the caller goes lexical).
+ * Chunks of the ready documents among `documentIds` nearest to the query, best first, scored by
+ * cosine similarity; null when embeddings are off, unavailable or failing (the caller goes lexical).
  */
 export async function rankByEmbedding(input: { documentIds: string[]; query: string; limit: number }): Promise<Array<{ id: string; score: number }> | null> {
-  const modelId = env.EMBEDDING_MODEL;
-  if (!modelId) return null;
+  const configured = configuredModel();
+  if (!configured || input.documentIds.length === 0) return null;
   try {
     const db = await getDb();
     if (!(await embeddingStoreReady(db))) return null;
-    const { embedding } = await embed({
-      model: resolveEmbeddingModel(modelId),
-      value: input.query,
-      maxRetries: 1,
-      abortSignal: AbortSignal.timeout(QUERY_TIMEOUT_MS),
-    });
+    const ids = uuidArray(input.documentIds);
+    // No provider call for documents that have no vectors (yet).
+    const any = await db.execute(sql`
+      select 1 from document_chunk_embeddings e join documents d on d.id = e.document_id
+      where e.document_id = any(${ids}::uuid[]) and e.model = ${configured.id} and d.status = 'ready' limit 1`);
+    if ((any as unknown as { rows: unknown[] }).rows.length === 0) return [];
+    const { embedding } = await embed({ model: configured.model, value: input.query, maxRetries: 1, abortSignal: AbortSignal.timeout(QUERY_TIMEOUT_MS) });
     const query = vectorLiteral(embedding);
     const result = await db.execute(sql`
       select e.chunk_id as id, (1 - (e.embedding <=> ${query}::vector))::float8 as score
       from document_chunk_embeddings e join documents d on d.id = e.document_id
-      where d.id = any(${`{${input.documentIds.join(",")}}`}::uuid[]) and d.status = 'ready' and e.model = ${modelId}
+      where e.document_id = any(${ids}::uuid[]) and e.model = ${configured.id} and d.status = 'ready'
       order by e.embedding <=> ${query}::vector, e.chunk_id
       limit ${input.limit}`);
     return (result as unknown as { rows: Array<{ id: string; score: number }> }).rows.map((r) => ({ id: r.id, score: Number(r.score) }));

@@ -9,7 +9,9 @@ import {
   setDocumentProgress,
 } from "@/lib/db/queries/documents";
 import { env } from "@/lib/env";
+import { embedDocumentChunks } from "./embeddings";
 import { extractAndChunk } from "./ingest";
+import { settleSearchIndex } from "./search";
 
 /**
  * Background ingestion. The documents table is the queue: each instance claims pending rows with
@@ -64,7 +66,11 @@ async function processOne(): Promise<boolean> {
       id: document.id,
       error: { code: "ingestion_failed", title: "Document could not be indexed", status: 500, detail: "The document was read but its index could not be saved. Upload it again to retry." },
     });
+    return true;
   }
+  // Never throw. Until embeddings land (EMBEDDING_MODEL only) the document is searched lexically.
+  await settleSearchIndex();
+  await embedDocumentChunks({ documentId: document.id });
   return true;
 }
 

@@ -1,12 +1,12 @@
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import { isUuid } from "@/lib/api/pagination";
-import { getDb, type Db, type Executor } from "@/lib/db/client";
+import { getDb, type Executor } from "@/lib/db/client";
 import { rankByEmbedding } from "./embeddings";
 
 /**
  * Chunk search over a conversation's documents: Okapi BM25 computed in SQL from the statistics
  * ingestion stores (documents.chunk_count/term_count, document_terms.df, document_chunks.term_count
- * and tsv), optionally fused with embedding similarity by reciprocal rank fusion.
+ * and tsv), fused with embedding similarity by reciprocal rank fusion when embeddings are on.
  */
 
 export type RetrievedChunk = {
@@ -19,24 +19,31 @@ export type RetrievedChunk = {
   pageEnd: number;
   charStart: number;
   charEnd: number;
-  /** Fused score when both rankings exist, otherwise the BM25 score. */
+  /** The fused score when both rankings exist, otherwise the BM25 score. */
   score: number;
   lexicalScore: number | null;
   vectorScore: number | null;
 };
 
-// Anserini's defaults for BM25.
+// Anserini's BM25 parameters.
 export const BM25_K1 = 0.9;
 export const BM25_B = 0.4;
 const RRF_K = 60;
-/** Long queries (a pasted page) keep their most selective terms only. */
+/** A long query (a pasted page) keeps its most selective terms. */
 const MAX_QUERY_TERMS = 64;
 /**
- * Candidate generation budget, in postings. Terms are taken rarest first while their summed
- * document frequency stays under it; the commoner terms still score every candidate, they just do
- * not add candidates of their own (a chunk matching only very common terms rarely makes the top).
+ * Candidate budget, in postings: a twentieth of the searched chunks, within bounds. Terms are taken
+ * rarest first while their postings fit; the commoner ones still score the candidates but bring
+ * none of their own. Quality cost on SciFact: see bench/retrieval-quality.ts --budgets.
  */
-export const CANDIDATE_POSTINGS = 8_000;
+export function candidateBudget(chunks: number): number {
+  return Math.min(20_000, Math.max(500, Math.round(chunks / 20)));
+}
+
+/** How many candidates get their exact BM25; fewer than ~200 costs quality on SciFact. */
+export function rescorePool(limit: number): number {
+  return Math.max(200, 4 * limit);
+}
 
 type Rows<T> = { rows: T[] };
 const rowsOf = <T>(result: unknown): T[] => (result as Rows<T>).rows;
@@ -55,10 +62,23 @@ export function quoteLexeme(lexeme: string): string {
   return `'${lexeme.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
 }
 
-/** A Postgres array literal; every element quoted, so any text is safe inside it. */
+/** A Postgres array literal with every element quoted, so any text is safe inside it. */
 function arrayLiteral(values: Array<string | number>): string {
-  return `{${values.map((v) => (typeof v === "number" ? String(v) : `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`)).join(",")}}`;
+  const element = (v: string | number) => (typeof v === "number" ? String(v) : `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`);
+  return `{${values.map(element).join(",")}}`;
 }
+
+/**
+ * tf without unnesting positions: for a one-lexeme query, ts_rank with unit weights is H(tf) / H(∞)
+ * where H(n) = Σ 1/j², j ≤ n (tsrank.c, calc_rank_or), strictly increasing in tf; so tf is the
+ * number of midpoints between consecutive values at or below it (width_bucket). One C call per
+ * term, exact for every tf a tsvector can hold (it keeps at most 255 positions per lexeme; tested).
+ */
+export const TF_THRESHOLDS = (() => {
+  const h = [0];
+  for (let n = 1; n <= 257; n++) h.push((h[n - 1] ?? 0) + 1 / (n * n));
+  return arrayLiteral(h.slice(0, 257).map((v, n) => ((v + (h[n + 1] ?? 0)) / 2 / 1.64493406685).toPrecision(12)));
+})();
 
 /** Collection statistics over the ready documents among `ids`, and the analysed query terms. */
 async function loadStats(tx: Executor, ids: string[], query: string): Promise<CorpusStats> {
@@ -90,7 +110,7 @@ async function loadStats(tx: Executor, ids: string[], query: string): Promise<Co
 }
 
 /** The rarest terms whose postings fit the budget (at least one): they generate the candidates. */
-export function candidateTerms(terms: QueryTerm[], budget = CANDIDATE_POSTINGS): QueryTerm[] {
+export function candidateTerms(terms: QueryTerm[], budget: number): QueryTerm[] {
   const chosen: QueryTerm[] = [];
   let postings = 0;
   for (const t of terms) {
@@ -102,57 +122,102 @@ export function candidateTerms(terms: QueryTerm[], budget = CANDIDATE_POSTINGS):
 }
 
 type Hit = { id: string; score: number };
+type ChunkFields = Omit<RetrievedChunk, "score" | "lexicalScore" | "vectorScore">;
+type ChunkRow = { id: string; document_id: string; filename: string; ord: number; content: string; page_start: number; page_end: number; char_start: number; char_end: number };
+
+const chunkColumns = sql`c.id, c.document_id, d.filename, c.ord, c.content, c.page_start, c.page_end, c.char_start, c.char_end`;
+
+function toChunk(r: ChunkRow): ChunkFields {
+  return {
+    chunkId: r.id,
+    documentId: r.document_id,
+    filename: r.filename,
+    ord: r.ord,
+    content: r.content,
+    pageStart: r.page_start,
+    pageEnd: r.page_end,
+    charStart: r.char_start,
+    charEnd: r.char_end,
+  };
+}
 
 /**
- * BM25 over the candidates: Σ qtf·idf·tf·(k1+1) / (tf + k1·(1 − b + b·dl/avgdl)), with tf the
- * number of positions of the term in the chunk's tsvector and dl the chunk's term_count.
+ * BM25 = Σ qtf·idf·(k1+1)·tf / (tf + k1·(1 − b + b·dl/avgdl)) over the query terms, tf being the
+ * positions of the term in the chunk's tsvector and dl the chunk's term_count.
+ *
+ * Reading a chunk's tsvector (a TOAST fetch) is what costs, so few chunks are read:
+ * 1. candidates: the postings of the rarest terms within the budget, from the GIN index one term
+ *    at a time (no tsvector read), ranked by BM25 as if each matched term occurred once;
+ * 2. the best `pool` of them get their exact BM25 over all the query terms.
  */
-async function rankLexical(tx: Executor, stats: CorpusStats, limit: number, budget: number): Promise<Hit[]> {
+async function rankLexical(tx: Executor, stats: CorpusStats, limit: number, budget: number, pool: number): Promise<Array<Hit & ChunkFields>> {
   const { terms, avgdl } = stats;
   if (terms.length === 0 || avgdl <= 0 || stats.documentIds.length === 0) return [];
-  const tsquery = candidateTerms(terms, budget).map((t) => quoteLexeme(t.term)).join(" | ");
-  const lexemes = arrayLiteral(terms.map((t) => t.term));
-  const weights = arrayLiteral(terms.map((t) => t.qtf * t.idf * (BM25_K1 + 1)));
-  const result = await tx.execute(sql`
-    select c.id, (
-      -- setweight marks the query's lexemes and ts_filter keeps only them: tf without unnesting the whole chunk.
-      select sum((${weights}::float8[])[array_position(${lexemes}::text[], u.lexeme)] * u.tf
-        / (u.tf + ${BM25_K1}::float8 * (1 - ${BM25_B}::float8 + ${BM25_B}::float8 * c.term_count / ${avgdl}::float8)))
-      from (select lexeme, coalesce(array_length(positions, 1), 1)::float8 as tf from unnest(ts_filter(setweight(c.tsv, 'A', ${lexemes}::text[]), '{a}'))) u
-    ) as score
-    from document_chunks c
-    where c.document_id = any(${arrayLiteral(stats.documentIds)}::uuid[]) and c.tsv @@ ${tsquery}::tsquery
-    order by score desc, c.id
-    limit ${limit}`);
-  return rowsOf<Hit>(result).map((r) => ({ id: r.id, score: Number(r.score) }));
-}
-
-async function loadChunks(db: Executor, chunkIds: string[]) {
-  if (chunkIds.length === 0) return new Map<string, Omit<RetrievedChunk, "score" | "lexicalScore" | "vectorScore">>();
-  const result = await db.execute(sql`
-    select c.id, c.document_id, d.filename, c.ord, c.content, c.page_start, c.page_end, c.char_start, c.char_end
-    from document_chunks c join documents d on d.id = c.document_id
-    where c.id = any(${arrayLiteral(chunkIds)}::uuid[])`);
-  type Row = { id: string; document_id: string; filename: string; ord: number; content: string; page_start: number; page_end: number; char_start: number; char_end: number };
-  return new Map(
-    rowsOf<Row>(result).map((r) => [
-      r.id,
-      {
-        chunkId: r.id,
-        documentId: r.document_id,
-        filename: r.filename,
-        ord: r.ord,
-        content: r.content,
-        pageStart: r.page_start,
-        pageEnd: r.page_end,
-        charStart: r.char_start,
-        charEnd: r.char_end,
-      },
-    ]),
+  const weight = (t: QueryTerm) => t.qtf * t.idf * (BM25_K1 + 1);
+  const norm = (termCount: SQL) => sql`${BM25_K1}::float8 * (1 - ${BM25_B}::float8 + ${BM25_B}::float8 * ${termCount} / ${avgdl}::float8)`;
+  // Not indexable on purpose: postings come from the GIN index, never from reading all the documents' chunks.
+  const inDocuments = sql`coalesce(document_id = any(${arrayLiteral(stats.documentIds)}::uuid[]), false)`;
+  const seeds = candidateTerms(terms, budget);
+  // Even the rarest term is too common for the budget: `budget` of its postings, whichever come first.
+  const cap = seeds.length === 1 && (seeds[0]?.df ?? 0) > budget ? sql`limit ${budget}` : sql``;
+  const postings = sql.join(
+    seeds.map((t) => sql`(select id, term_count, ${weight(t)}::float8 as w from document_chunks where tsv @@ ${quoteLexeme(t.term)}::tsquery and ${inDocuments} ${cap})`),
+    sql` union all `,
   );
+  const contributions = sql.join(
+    terms.map((t) => {
+      const tf = sql`width_bucket(ts_rank('{1,1,1,1}', h.v, ${quoteLexeme(t.term)}::tsquery, 0)::float8, ${TF_THRESHOLDS}::float8[])`;
+      // tf / (tf + norm), written with tf once.
+      return sql`${weight(t)}::float8 * (1 - h.norm / (${tf} + h.norm))`;
+    }),
+    sql` + `,
+  );
+  const result = await tx.execute(sql`
+    with candidates as (
+      select id from (${postings}) p
+      group by id, term_count
+      order by sum(w) / (1 + ${norm(sql`term_count`)}) desc, id
+      limit ${pool}
+    ), ranked as (
+      select c.id, (${contributions})::float8 as score
+      from candidates k
+      join document_chunks c on c.id = k.id
+      cross join lateral (
+        -- The tsvector read once, cut to the query's lexemes (setweight marks them, ts_filter keeps them).
+        select ts_filter(setweight(c.tsv, 'A', ${arrayLiteral(terms.map((t) => t.term))}::text[]), '{a}') as v, ${norm(sql`c.term_count`)} as norm
+        offset 0
+      ) h
+      order by score desc, c.id
+      limit ${limit}
+    )
+    select ${chunkColumns}, r.score
+    from ranked r join document_chunks c on c.id = r.id join documents d on d.id = c.document_id
+    order by r.score desc, c.id`);
+  return rowsOf<ChunkRow & { score: number }>(result).map((r) => ({ ...toChunk(r), id: r.id, score: Number(r.score) }));
 }
 
-/** Reciprocal rank fusion of two rankings (ids best first). */
+async function loadChunks(db: Executor, chunkIds: string[]): Promise<ChunkFields[]> {
+  if (chunkIds.length === 0) return [];
+  const result = await db.execute(sql`
+    select ${chunkColumns} from document_chunks c join documents d on d.id = c.document_id
+    where c.id = any(${arrayLiteral(chunkIds)}::uuid[])`);
+  return rowsOf<ChunkRow>(result).map(toChunk);
+}
+
+/**
+ * After a document's chunks are stored: moves the GIN index's pending entries (where fast-update
+ * inserts land) into the index proper. Every search scans the pending list once per query term;
+ * autovacuum empties it on a server, but PGlite has no autovacuum. Best effort.
+ */
+export async function settleSearchIndex(): Promise<void> {
+  try {
+    await (await getDb()).execute(sql`select gin_clean_pending_list('document_chunks_tsv_idx'::regclass)`);
+  } catch (error) {
+    console.warn("could not clean the search index's pending list:", error instanceof Error ? error.message : error);
+  }
+}
+
+/** Reciprocal rank fusion: each ranking adds 1 / (k + rank) to its items. */
 export function fuseRankings(rankings: string[][], k = RRF_K): Map<string, number> {
   const fused = new Map<string, number>();
   for (const ranking of rankings) {
@@ -162,12 +227,13 @@ export function fuseRankings(rankings: string[][], k = RRF_K): Map<string, numbe
 }
 
 /**
- * The chunks of the given documents that best match `query`. Callers have checked ownership;
- * documents that are not `ready` are skipped. A query with no searchable terms returns [].
+ * The chunks of the given documents that best match `query`, best first. Callers have checked
+ * ownership; documents that are not `ready` are skipped. A query with no searchable terms (empty,
+ * or stop words only) returns []. `candidatePostings` overrides the candidate budget (benchmarks).
  */
 export async function searchChunks(
   input: { documentIds: string[]; query: string; limit: number },
-  options: { candidatePostings?: number } = {},
+  options: { candidatePostings?: number; rescored?: number } = {},
 ): Promise<RetrievedChunk[]> {
   const ids = [...new Set(input.documentIds.filter(isUuid))];
   const limit = Math.max(0, Math.floor(input.limit));
@@ -175,30 +241,34 @@ export async function searchChunks(
   const db = await getDb();
   const vectorRanking = rankByEmbedding({ documentIds: ids, query: input.query, limit });
   const { stats, lexical } = await db.transaction(async (tx) => {
-    // The planner costs a sequential scan without the TOAST reads it implies; on these tables
-    // the GIN and primary-key indexes are always the better path.
+    // The planner prices a sequential scan without the TOAST read each tsvector costs: here the GIN
+    // and primary-key indexes are always the better path. Parallel workers take longer to start
+    // than these queries take to run.
     await tx.execute(sql`set local enable_seqscan = off`);
+    await tx.execute(sql`set local max_parallel_workers_per_gather = 0`);
     const stats = await loadStats(tx, ids, input.query);
-    return { stats, lexical: await rankLexical(tx, stats, limit, options.candidatePostings ?? CANDIDATE_POSTINGS) };
+    const budget = options.candidatePostings ?? candidateBudget(stats.n);
+    return { stats, lexical: await rankLexical(tx, stats, limit, budget, options.rescored ?? rescorePool(limit)) };
   });
-  if (stats.analysed === 0) return [];
   const vector = await vectorRanking;
+  if (stats.analysed === 0) return [];
   const lexicalScores = new Map(lexical.map((h) => [h.id, h.score]));
   const vectorScores = new Map((vector ?? []).map((h) => [h.id, h.score]));
-  let order: Array<{ id: string; score: number }>;
-  if (vector && vector.length > 0 && lexical.length > 0) {
-    const fused = fuseRankings([lexical.map((h) => h.id), vector.map((h) => h.id)]);
-    order = [...fused].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
-  } else if (lexical.length > 0) {
-    order = lexical;
-  } else {
-    order = vector ?? [];
+  // Hybrid: every score is the fused one, so scores stay comparable within a result list.
+  let order: Hit[] = lexical;
+  if (vector && vector.length > 0) {
+    order = [...fuseRankings([lexical.map((h) => h.id), vector.map((h) => h.id)])]
+      .map(([id, score]) => ({ id, score }))
+      .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
+      .slice(0, limit);
   }
-  order = order.slice(0, limit);
-  const chunks = await loadChunks(db, order.map((o) => o.id));
+  const chunks = new Map<string, ChunkFields>(lexical.map((h) => [h.id, h]));
+  for (const chunk of await loadChunks(db, order.filter((o) => !chunks.has(o.id)).map((o) => o.id))) chunks.set(chunk.chunkId, chunk);
   return order.flatMap((o) => {
     const chunk = chunks.get(o.id);
     if (!chunk) return [];
-    return [{ ...chunk, score: o.score, lexicalScore: lexicalScores.get(o.id) ?? null, vectorScore: vectorScores.get(o.id) ?? null }];
+    const { chunkId, documentId, filename, ord, content, pageStart, pageEnd, charStart, charEnd } = chunk;
+    return [{ chunkId, documentId, filename, ord, content, pageStart, pageEnd, charStart, charEnd, score: o.score, lexicalScore: lexicalScores.get(o.id) ?? null, vectorScore: vectorScores.get(o.id) ?? null }];
   });
 }
+
