@@ -10,6 +10,7 @@ const nextConfig: NextConfig = {
   outputFileTracingIncludes: {
     "/**": [
       "./node_modules/@electric-sql/pglite/dist/**/*",
+      "./node_modules/@electric-sql/pglite-pgvector/dist/**/*",
       "./drizzle/**/*",
       "./lib/retrieval/ingest-worker.mjs",
       "./node_modules/pdf-parse/**/*",
