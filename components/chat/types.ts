@@ -1,3 +1,4 @@
+import type { CitationResource } from "@/lib/api/resources";
 import type { SourceDocumentUIPart, UIMessage } from "ai";
 
 /** Metadata the server attaches to assistant messages (start + finish parts, or stored row). */
@@ -16,16 +17,7 @@ export type ChatMetadata = {
 export type ChatMessage = UIMessage<ChatMetadata>;
 
 /** A passage an answer cites; the reply's text refers to it as `[index]`. */
-export type Citation = {
-  index: number;
-  document_id: string;
-  filename: string;
-  page_start: number;
-  page_end: number;
-  chunk_id: string;
-  score: number;
-  snippet: string;
-};
+export type Citation = CitationResource;
 
 export type StoredMessage = {
   id: string;

@@ -1,22 +1,12 @@
-/** Wire shapes of the documents API as the browser reads them (see /work/shared/API.md). */
+import type { ConversationResource, DocumentResource } from "@/lib/api/resources";
 
-export type DocumentStatus = "pending" | "processing" | "ready" | "failed";
-export type ConversationMode = "open" | "grounded";
+/** The documents API as the browser reads it: the server's own wire types (type-only imports). */
+export type { DocumentResource };
+export type DocumentStatus = DocumentResource["status"];
+export type ConversationMode = ConversationResource["mode"];
 
+/** What the browser reads of a problem+json body (any of it may be missing on a network error). */
 export type Problem = { code?: string; title?: string; detail?: string; status?: number };
-
-export type DocumentResource = {
-  id: string;
-  filename: string;
-  mime_type: string;
-  size_bytes: number;
-  pages: number | null;
-  chunk_count: number;
-  status: DocumentStatus;
-  progress: number;
-  error: Problem | null;
-  created_at: string;
-};
 
 /** What the file picker offers; the server still decides (415 for anything else). */
 export const ACCEPTED_FILE_TYPES = ".pdf,.txt,.md,application/pdf,text/plain,text/markdown";

@@ -1,9 +1,9 @@
 import { countTextTokens } from "@/lib/context/tokens";
 import type { PromptPassage } from "@/lib/ai/prompts";
-import { listAttachedDocuments, listChunksOnPage, queryTermStats } from "@/lib/db/queries/documents";
+import { listAttachedDocuments, listChunksOnPage } from "@/lib/db/queries/documents";
 import type { CitationPart, Document, RetrievalPart } from "@/lib/db/schema";
 import { env } from "@/lib/env";
-import { searchChunks, type RetrievedChunk } from "./search";
+import { searchChunksWithStats, type RetrievedChunk } from "./search";
 import { bestSentenceSpans, truncate } from "./sentences";
 
 /**
@@ -181,16 +181,10 @@ export async function groundMessage(input: {
   const startedAt = performance.now();
   const documentIds = ready.map((d) => d.id);
   const query = buildQuery(input.content, input.previousQuestion);
-  const [candidates, stats] = await Promise.all([
-    searchChunks({ documentIds, query, limit: env.RETRIEVAL_TOP_K }),
-    queryTermStats({ documentIds, query }),
-  ]);
-  // The score a chunk would get matching every query term once at average length: Σ idf. A term
-  // the documents never use counts as much as their rarest one, so "capital of Peru" against a
-  // report that mentions neither finds nothing relevant.
-  const present = stats.filter((t) => t.df > 0);
-  const maxIdf = Math.max(0, ...present.map((t) => t.idf));
-  const attainable = stats.reduce((sum, t) => sum + (t.df > 0 ? t.idf : maxIdf), 0);
+  // A chunk is evidence when it reaches a share of the query's attainable score (Σ idf, a term
+  // the documents never use counting as much as their rarest one), so "capital of Peru" against
+  // a report that mentions neither finds nothing relevant.
+  const { chunks: candidates, attainableScore: attainable } = await searchChunksWithStats({ documentIds, query, limit: env.RETRIEVAL_TOP_K });
   const best = Math.max(0, ...candidates.map((c) => c.lexicalScore ?? 0));
   const relevant = (c: RetrievedChunk) =>
     c.lexicalScore !== null
@@ -200,10 +194,12 @@ export async function groundMessage(input: {
 
   // A page the user points at is read whatever its score.
   const page = referencedPage(input.content, input.lastCitation);
-  const pageChunks = page
-    ? await listChunksOnPage({ documentIds: page.documentId ? [page.documentId].filter((id) => documentIds.includes(id)) : documentIds, page: page.page, limit: 2 })
-    : [];
-  const chosen = [...pageChunks.map((c) => ({ ...c, score: 0, lexicalScore: null, vectorScore: null })), ...used];
+  const pageHits: RetrievedChunk[] = (
+    page
+      ? await listChunksOnPage({ documentIds: page.documentId ? [page.documentId].filter((id) => documentIds.includes(id)) : documentIds, page: page.page, limit: 2 })
+      : []
+  ).map((c) => ({ ...c, score: 0, lexicalScore: null, vectorScore: null }));
+  const chosen = [...pageHits, ...used];
   const unique = chosen.filter((c, i) => chosen.findIndex((o) => o.chunkId === c.chunkId) === i);
 
   // Best first, within the token budget; numbers follow that order.
@@ -221,7 +217,7 @@ export async function groundMessage(input: {
     type: "retrieval",
     query,
     durationMs: Math.round((performance.now() - startedAt) * 10) / 10,
-    candidates: [...pageChunks.map((c) => ({ ...c, score: 0, lexicalScore: null, vectorScore: null })), ...candidates]
+    candidates: [...pageHits, ...candidates]
       .filter((c, i, all) => all.findIndex((o) => o.chunkId === c.chunkId) === i)
       .map((c) => ({
       chunkId: c.chunkId,

@@ -50,7 +50,19 @@ const rowsOf = <T>(result: unknown): T[] => (result as Rows<T>).rows;
 
 export type QueryTerm = { term: string; qtf: number; df: number; idf: number };
 /** What BM25 needs to know about the searched collection (the ready documents among the ids). */
-export type CorpusStats = { documentIds: string[]; n: number; avgdl: number; analysed: number; terms: QueryTerm[] };
+export type CorpusStats = {
+  documentIds: string[];
+  n: number;
+  avgdl: number;
+  analysed: number;
+  terms: QueryTerm[];
+  /**
+   * Σ idf over every analysed query term — what a chunk matching each once at average length
+   * scores — with terms the documents never use counted like their rarest used one. Callers
+   * judge relevance against it.
+   */
+  attainableScore: number;
+};
 
 /** Lucene's BM25 idf: never negative, even for a term in every chunk. */
 export function bm25Idf(n: number, df: number): number {
@@ -101,12 +113,21 @@ async function loadStats(tx: Executor, ids: string[], query: string): Promise<Co
   type Row = { ids: string[]; n: number; total: number; terms: Array<{ term: string; qtf: number; df: number }> };
   const row = rowsOf<Row>(result)[0];
   const n = Number(row?.n ?? 0);
-  const terms = (row?.terms ?? [])
+  const present = (row?.terms ?? [])
     .filter((t) => t.df > 0)
     .map((t) => ({ term: t.term, qtf: Number(t.qtf), df: Number(t.df), idf: bm25Idf(n, Number(t.df)) }))
-    .sort((a, b) => a.df - b.df || (a.term < b.term ? -1 : 1))
-    .slice(0, MAX_QUERY_TERMS);
-  return { documentIds: row?.ids ?? [], n, avgdl: n > 0 ? Number(row?.total ?? 0) / n : 0, analysed: row?.terms.length ?? 0, terms };
+    .sort((a, b) => a.df - b.df || (a.term < b.term ? -1 : 1));
+  const analysed = row?.terms.length ?? 0;
+  const maxIdf = Math.max(0, ...present.map((t) => t.idf));
+  const attainableScore = present.reduce((sum, t) => sum + t.idf, 0) + (analysed - present.length) * maxIdf;
+  return {
+    documentIds: row?.ids ?? [],
+    n,
+    avgdl: n > 0 ? Number(row?.total ?? 0) / n : 0,
+    analysed,
+    terms: present.slice(0, MAX_QUERY_TERMS),
+    attainableScore,
+  };
 }
 
 /** The rarest terms whose postings fit the budget (at least one): they generate the candidates. */
@@ -235,9 +256,17 @@ export async function searchChunks(
   input: { documentIds: string[]; query: string; limit: number },
   options: { candidatePostings?: number; rescored?: number } = {},
 ): Promise<RetrievedChunk[]> {
+  return (await searchChunksWithStats(input, options)).chunks;
+}
+
+/** searchChunks, plus the query's attainable BM25 score (for relevance thresholds). */
+export async function searchChunksWithStats(
+  input: { documentIds: string[]; query: string; limit: number },
+  options: { candidatePostings?: number; rescored?: number } = {},
+): Promise<{ chunks: RetrievedChunk[]; attainableScore: number }> {
   const ids = [...new Set(input.documentIds.filter(isUuid))];
   const limit = Math.max(0, Math.floor(input.limit));
-  if (ids.length === 0 || limit === 0 || !input.query.trim()) return [];
+  if (ids.length === 0 || limit === 0 || !input.query.trim()) return { chunks: [], attainableScore: 0 };
   const db = await getDb();
   const vectorRanking = rankByEmbedding({ documentIds: ids, query: input.query, limit });
   const { stats, lexical } = await db.transaction(async (tx) => {
@@ -251,7 +280,7 @@ export async function searchChunks(
     return { stats, lexical: await rankLexical(tx, stats, limit, budget, options.rescored ?? rescorePool(limit)) };
   });
   const vector = await vectorRanking;
-  if (stats.analysed === 0) return [];
+  if (stats.analysed === 0) return { chunks: [], attainableScore: 0 };
   const lexicalScores = new Map(lexical.map((h) => [h.id, h.score]));
   const vectorScores = new Map((vector ?? []).map((h) => [h.id, h.score]));
   // Hybrid: every score is the fused one, so scores stay comparable within a result list.
@@ -264,11 +293,12 @@ export async function searchChunks(
   }
   const chunks = new Map<string, ChunkFields>(lexical.map((h) => [h.id, h]));
   for (const chunk of await loadChunks(db, order.filter((o) => !chunks.has(o.id)).map((o) => o.id))) chunks.set(chunk.chunkId, chunk);
-  return order.flatMap((o) => {
+  const results = order.flatMap((o) => {
     const chunk = chunks.get(o.id);
     if (!chunk) return [];
     const { chunkId, documentId, filename, ord, content, pageStart, pageEnd, charStart, charEnd } = chunk;
     return [{ chunkId, documentId, filename, ord, content, pageStart, pageEnd, charStart, charEnd, score: o.score, lexicalScore: lexicalScores.get(o.id) ?? null, vectorScore: vectorScores.get(o.id) ?? null }];
   });
+  return { chunks: results, attainableScore: stats.attainableScore };
 }
 

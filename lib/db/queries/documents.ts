@@ -3,7 +3,6 @@ import { and, asc, desc, eq, inArray, lt, notInArray, or, sql } from "drizzle-or
 import { AppError } from "@/lib/api/errors";
 import { decodeCursor, encodeCursor, isTimestampIdCursor, isUuid } from "@/lib/api/pagination";
 import type { ExtractedChunk } from "@/lib/retrieval/ingest";
-import { bm25Idf } from "@/lib/retrieval/search";
 import { getDb, type Db } from "../client";
 import { conversationDocuments, conversations, documentBlobs, documentChunks, documents, documentTerms, type Document, type DocumentMimeType, type StoredProblem } from "../schema";
 
@@ -200,23 +199,6 @@ export async function listChunksOnPage(input: { documentIds: string[]; page: num
     )
     .orderBy(asc(documentChunks.documentId), asc(documentChunks.ord))
     .limit(input.limit);
-}
-
-/**
- * The analysed terms of a query with their chunk frequency over the given (ready) documents and
- * BM25 idf — including terms the documents never use (df 0).
- */
-export async function queryTermStats(input: { documentIds: string[]; query: string }): Promise<Array<{ term: string; df: number; idf: number }>> {
-  if (input.documentIds.length === 0) return [];
-  const db = await getDb();
-  const ids = sql`array[${sql.join(input.documentIds.map((id) => sql`${id}::uuid`), sql`, `)}]`;
-  const result = await db.execute(sql`
-    with docs as (select id, chunk_count from ${documents} where id = any(${ids}) and status = 'ready')
-    select q.term, (select coalesce(sum(chunk_count), 0) from docs)::float8 as n,
-      coalesce((select sum(t.df) from ${documentTerms} t where t.term = q.term and t.document_id in (select id from docs)), 0)::float8 as df
-    from (select distinct u.lexeme as term from unnest(to_tsvector('english', ${input.query})) u) q`);
-  const rows = (result as unknown as { rows: Array<{ term: string; n: number; df: number }> }).rows;
-  return rows.map((r) => ({ term: r.term, df: Number(r.df), idf: bm25Idf(Number(r.n), Number(r.df)) }));
 }
 
 // ---- the ingestion queue: pending rows are the queue, claimed with SKIP LOCKED ----

@@ -2,7 +2,7 @@ import { validationError } from "@/lib/api/errors";
 import { assertScope, json, withAuth } from "@/lib/api/handler";
 import { serializeDocument } from "@/lib/api/serialize";
 import { getConversationOrThrow } from "@/lib/db/queries/conversations";
-import { attachDocument, createDocument, getDocumentOrThrow, listDocuments } from "@/lib/db/queries/documents";
+import { attachDocument, createDocument, listDocuments } from "@/lib/db/queries/documents";
 import { env } from "@/lib/env";
 import { kickIngestion } from "@/lib/retrieval/queue";
 import { acceptUpload } from "@/lib/retrieval/upload";
@@ -45,8 +45,7 @@ export const POST = withAuth(
     }
     // Ingestion runs in the background on this instance (and any other that polls the queue).
     void kickIngestion();
-    const current = await getDocumentOrThrow({ id: document.id, userId: user.id });
-    return json(serializeDocument(current), 202, { location: `/api/v1/documents/${document.id}` });
+    return json(serializeDocument(document), 202, { location: `/api/v1/documents/${document.id}` });
   },
   { multipart: { maxBytes: env.MAX_UPLOAD_BYTES }, scope: "documents:write" },
 );
