@@ -94,6 +94,8 @@ const schema = z.object({
   /** Context window, output limit, tokenizer and prices for models the catalog lacks or gets wrong. */
   MODEL_OVERRIDES: modelOverrides,
   CHAT_MODEL: z.preprocess(emptyToUndefined, modelId.optional()),
+  /** A cheaper model for rolling conversation summaries; unset = the conversation's own model. */
+  SUMMARY_MODEL: z.preprocess(emptyToUndefined, modelId.optional()),
   /** Delay between the offline model's tokens, so it streams like a real model. */
   OFFLINE_TOKEN_DELAY_MS: intWithDefault(12),
 
@@ -109,6 +111,21 @@ const schema = z.object({
   RETRIEVAL_MIN_SIMILARITY: z.preprocess(emptyToUndefined, z.coerce.number().min(-1).max(1).default(0.3)),
   /** Embedding model for hybrid retrieval (`openai:text-embedding-3-small` style id); unset = lexical only. */
   EMBEDDING_MODEL: z.preprocess(emptyToUndefined, modelId.optional()),
+  /**
+   * Exact-match response cache: `deterministic` (default) serves repeats of temperature-0 requests,
+   * `always` any repeat, `off` none. In-process LRU, or Redis when REDIS_URL is set.
+   */
+  RESPONSE_CACHE: z.preprocess(emptyToUndefined, z.enum(["off", "deterministic", "always"]).default("deterministic")),
+  RESPONSE_CACHE_TTL_SECONDS: intWithDefault(3_600, 1),
+  /** Entries kept by the in-process cache (Redis evicts by its own policy). */
+  RESPONSE_CACHE_MAX_ENTRIES: intWithDefault(1_000, 1),
+
+  /** Default spending limits per user and per API key (0 = no limit); the admin CLI sets them per user or key. */
+  BUDGET_TOKENS_PER_DAY: intWithDefault(0),
+  BUDGET_USD_PER_MONTH: z.preprocess(emptyToUndefined, z.coerce.number().min(0).default(0)),
+  API_KEY_BUDGET_TOKENS_PER_DAY: intWithDefault(0),
+  API_KEY_BUDGET_USD_PER_MONTH: z.preprocess(emptyToUndefined, z.coerce.number().min(0).default(0)),
+
   /** Requests per minute per user and per API key, all routes. */
   RATE_LIMIT_PER_MINUTE: intWithDefault(600, 1),
   /** Model calls (new messages, completions) per minute per user and per API key. */

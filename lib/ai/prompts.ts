@@ -22,21 +22,32 @@ const GROUNDED_RULES = [
   "5. Answer in the language of the user's question.",
 ].join("\n");
 
+export const NO_RELEVANT_PASSAGE =
+  "No passage in the user's documents is relevant to this message. Tell the user, in one or two sentences, that their documents do not cover it. Do not cite anything and do not answer from general knowledge.";
+
+/** The part of a grounded system prompt that is the same every turn (a stable cache prefix). */
+export function groundedInstructions(base: string | null): string {
+  return base?.trim() ? `${base.trim()}\n\n${GROUNDED_RULES}` : GROUNDED_RULES;
+}
+
+export function newPromptNonce(): string {
+  return randomBytes(6).toString("hex");
+}
+
+/**
+ * The passages as prompt blocks, the header riding on the first, so each block's size can be
+ * budgeted on its own. Joined with a blank line they form the passages section.
+ */
+export function passageBlocks(passages: PromptPassage[], nonce: string): string[] {
+  if (passages.length === 0) return [NO_RELEVANT_PASSAGE];
+  return passages.map((p, i) => {
+    const block = `<<<passage ${nonce} [${p.index}] ${p.filename} ${pageLabel(p.pageStart, p.pageEnd)}>>>\n${p.content}\n<<<end passage ${nonce} [${p.index}]>>>`;
+    return i === 0 ? `Passages (each between <<<passage ${nonce} …>>> and <<<end passage ${nonce} …>>>):\n\n${block}` : block;
+  });
+}
+
+export const joinPassageBlocks = (blocks: string[]) => blocks.join("\n\n");
+
 export function groundedSystemPrompt(input: { base: string | null; passages: PromptPassage[]; nonce?: string }): string {
-  const nonce = input.nonce ?? randomBytes(6).toString("hex");
-  const sections: string[] = [];
-  if (input.base?.trim()) sections.push(input.base.trim());
-  sections.push(GROUNDED_RULES);
-  if (input.passages.length === 0) {
-    sections.push(
-      "No passage in the user's documents is relevant to this message. Tell the user, in one or two sentences, that their documents do not cover it. Do not cite anything and do not answer from general knowledge.",
-    );
-  } else {
-    const blocks = input.passages.map(
-      (p) =>
-        `<<<passage ${nonce} [${p.index}] ${p.filename} ${pageLabel(p.pageStart, p.pageEnd)}>>>\n${p.content}\n<<<end passage ${nonce} [${p.index}]>>>`,
-    );
-    sections.push(`Passages (each between <<<passage ${nonce} …>>> and <<<end passage ${nonce} …>>>):\n\n${blocks.join("\n\n")}`);
-  }
-  return sections.join("\n\n");
+  return `${groundedInstructions(input.base)}\n\n${joinPassageBlocks(passageBlocks(input.passages, input.nonce ?? newPromptNonce()))}`;
 }

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { env } from "@/lib/env";
+import { getRedis } from "@/lib/redis";
 
 /**
  * Rate limiting with GCRA (the generic cell rate algorithm): one timestamp per key — the
@@ -104,14 +105,8 @@ let store: RateLimitStore | undefined;
 
 async function getStore(): Promise<RateLimitStore> {
   if (store) return store;
-  if (env.REDIS_URL) {
-    const { default: IORedis } = await import("ioredis");
-    const client = new IORedis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false });
-    client.on("error", (error: Error) => console.error("redis error", error.message));
-    store = new RedisRateLimitStore(client);
-  } else {
-    store = new MemoryRateLimitStore();
-  }
+  const redis = await getRedis();
+  store = redis ? new RedisRateLimitStore(redis) : new MemoryRateLimitStore();
   return store;
 }
 

@@ -30,12 +30,15 @@ export const conversationResource = z.object({
   mode: z.enum(conversationModes),
   model: z.string().describe("provider:model id"),
   system_prompt: z.string().nullable(),
+  temperature: z.number().nullable().describe("Sampling temperature; null = the provider's default"),
   document_ids: z.array(id),
   pinned: z.boolean(),
   archived: z.boolean(),
   message_count: z.number().int(),
-  total_tokens: z.number().int(),
+  total_tokens: z.number().int().describe("Prompt + completion tokens of every model call in the conversation, summaries included"),
   total_cost_usd: z.number(),
+  summary: z.string().nullable().describe("Rolling summary of messages 1…summary_through_seq, sent to the model in their place"),
+  summary_through_seq: z.number().int().nullable().describe("The newest message the summary covers; null while every message still fits the window"),
   created_at: timestamp,
   updated_at: timestamp,
   last_message_at: timestamp.nullable(),
@@ -71,6 +74,17 @@ export const retrievalTraceResource = z
   })
   .describe("What grounded retrieval found for this reply");
 
+export const contextResource = z
+  .object({
+    tokens: z.number().int().describe("Tokens in the request that produced this reply, by the server's count"),
+    window: z.number().int().describe("The model's context window"),
+    summary_through_seq: z.number().int().nullable().describe("The request carried the summary of messages 1…n instead of them"),
+    included_from_seq: z.number().int().nullable().describe("The oldest message sent verbatim"),
+    omitted_messages: z.number().int().describe("Older messages neither sent nor summarized yet"),
+    truncated: z.boolean().describe("The system prompt, summary or latest message was cut (head and tail kept) to fit"),
+  })
+  .describe("What the request behind an assistant reply carried");
+
 export const storedProblemResource = z
   .object({ type: z.string(), code: z.string(), title: z.string(), status: z.number().int(), detail: z.string().optional() })
   .describe("Why a reply failed or was interrupted");
@@ -87,12 +101,16 @@ export const messageResource = z.object({
   fallback_used: z.boolean(),
   prompt_tokens: z.number().int().nullable(),
   completion_tokens: z.number().int().nullable(),
+  cached_tokens: z.number().int().nullable().describe("Prompt tokens the provider served from its prompt cache (included in prompt_tokens)"),
+  usage_estimated: z.boolean().describe("The provider reported no usage; the token counts are the server's"),
+  cached: z.boolean().describe("Answered from the response cache: no model call, 0 tokens, no cost"),
   cost_usd: z.number().nullable(),
   latency_ms: z.number().int().nullable(),
   ttft_ms: z.number().int().nullable().describe("Time to first token"),
   finish_reason: z.string().nullable(),
   citations: z.array(citationResource).describe("Passages the reply was grounded on; `[n]` in the content refers to `index` n"),
   retrieval: retrievalTraceResource.nullable().describe("Grounded replies: the retrieval trace; null otherwise"),
+  context: contextResource.nullable().describe("Assistant replies: the request's size against the window; null otherwise"),
   error: storedProblemResource.nullable(),
   created_at: timestamp,
 });
@@ -164,10 +182,17 @@ export const feedbackResource = z.object({
 const usageNumbers = {
   prompt_tokens: z.number().int(),
   completion_tokens: z.number().int(),
+  cached_tokens: z.number().int().describe("Prompt tokens served from providers' prompt caches"),
   total_tokens: z.number().int(),
   cost_usd: z.number(),
   requests: z.number().int(),
 };
+
+const budgetPeriod = z.object({
+  limit: z.number().nullable().describe("null: no limit"),
+  used: z.number(),
+  resets_at: timestamp,
+});
 
 export const usageResource = z.object({
   from: timestamp,
@@ -175,6 +200,12 @@ export const usageResource = z.object({
   group_by: z.enum(["day", "model"]),
   data: z.array(z.object({ day: z.string().optional(), model: z.string().optional(), ...usageNumbers })),
   totals: z.object(usageNumbers),
+  by_kind: z
+    .object({ chat: z.object(usageNumbers), summary: z.object(usageNumbers), embedding: z.object(usageNumbers) })
+    .describe("The totals split by what the tokens were for: replies, conversation summaries, document embeddings"),
+  budget: z
+    .object({ tokens_per_day: budgetPeriod, usd_per_month: budgetPeriod })
+    .describe("The caller's limits (the API key's when a key calls) and what is used of them"),
 });
 
 export const chatCompletionResource = z.object({
@@ -202,3 +233,4 @@ export type DocumentResource = z.infer<typeof documentResource>;
 export type CitationResource = z.infer<typeof citationResource>;
 export type RetrievalTraceResource = z.infer<typeof retrievalTraceResource>;
 export type ModelResource = z.infer<typeof modelResource>;
+export type ContextResource = z.infer<typeof contextResource>;

@@ -1,10 +1,11 @@
-import type { CitationPart, Conversation, Document, Message, RetrievalPart } from "@/lib/db/schema";
+import type { CitationPart, ContextPart, Conversation, Document, Message, RetrievalPart } from "@/lib/db/schema";
 import { ERROR_TYPE_BASE } from "./errors";
 import type { AvailableModel } from "@/lib/ai/providers";
 import type { PublicApiKey } from "@/lib/db/queries/api-keys";
 import type {
   ApiKeyResource,
   CitationResource,
+  ContextResource,
   ConversationResource,
   DocumentResource,
   MessageResource,
@@ -22,12 +23,15 @@ export function serializeConversation(c: Conversation, documentIds: string[] = [
     mode: c.mode,
     model: c.model,
     system_prompt: c.systemPrompt,
+    temperature: c.temperature,
     document_ids: documentIds,
     pinned: c.pinned,
     archived: c.archived,
     message_count: c.lastSeq,
     total_tokens: c.totalTokens,
     total_cost_usd: c.totalCostUsd,
+    summary: c.summary,
+    summary_through_seq: c.summaryThroughSeq,
     created_at: c.createdAt.toISOString(),
     updated_at: c.updatedAt.toISOString(),
     last_message_at: c.lastMessageAt?.toISOString() ?? null,
@@ -47,12 +51,16 @@ export function serializeMessage(m: Message): MessageResource {
     fallback_used: m.fallbackUsed,
     prompt_tokens: m.promptTokens,
     completion_tokens: m.completionTokens,
+    cached_tokens: m.cachedTokens,
+    usage_estimated: m.usageEstimated,
+    cached: m.cached,
     cost_usd: m.costUsd,
     latency_ms: m.latencyMs,
     ttft_ms: m.ttftMs,
     finish_reason: m.finishReason,
     citations: m.parts.filter((p): p is CitationPart => p.type === "citation").map(serializeCitation),
     retrieval: serializeRetrieval(m.parts.find((p): p is RetrievalPart => p.type === "retrieval")),
+    context: serializeContext(m.parts.find((p): p is ContextPart => p.type === "context")),
     error: m.error ? { type: `${ERROR_TYPE_BASE}${m.error.code}`, ...m.error } : null,
     created_at: m.createdAt.toISOString(),
   };
@@ -68,6 +76,18 @@ export function serializeCitation(c: CitationPart): CitationResource {
     chunk_id: c.chunkId,
     score: c.score,
     snippet: c.snippet,
+  };
+}
+
+function serializeContext(c: ContextPart | undefined): ContextResource | null {
+  if (!c) return null;
+  return {
+    tokens: c.tokens,
+    window: c.window,
+    summary_through_seq: c.summaryThroughSeq,
+    included_from_seq: c.includedFromSeq,
+    omitted_messages: c.omittedMessages,
+    truncated: c.truncated,
   };
 }
 

@@ -1,12 +1,15 @@
-import type { ModelMessage } from "ai";
 import { AppError } from "@/lib/api/errors";
 import { resolveModel } from "@/lib/ai/providers";
 import { createConversation, getConversationOrThrow } from "@/lib/db/queries/conversations";
+import { assembleContext } from "@/lib/context/assemble";
+import { countTextTokens } from "@/lib/context/tokens";
+import { getDb } from "@/lib/db/client";
 import { appendMessage } from "@/lib/db/queries/messages";
 import type { Conversation } from "@/lib/db/schema";
 import { sseData, sseResponse } from "./sse";
 import { deriveTitle } from "./title";
-import { runTurn, streamModel, type CallSettings } from "./turn";
+import { recordUsage } from "@/lib/usage/ledger";
+import { generate, replyTokens, runTurn, type CallSettings } from "./turn";
 
 /**
  * The OpenAI-compatible chat completions endpoint on top of the same turn machinery: the same
@@ -68,13 +71,22 @@ async function conversationFor(userId: string, request: CompletionRequest, split
   });
   // The caller's earlier turns become the stored history the model will see.
   for (const m of split.history) {
-    await appendMessage({ conversationId: conversation.id, userId, role: m.role === "assistant" ? "assistant" : "user", content: textOf(m.content) });
+    const content = textOf(m.content);
+    const family = resolveModel(request.model).info.tokenizer;
+    await appendMessage({
+      conversationId: conversation.id,
+      userId,
+      role: m.role === "assistant" ? "assistant" : "user",
+      content,
+      tokens: { count: countTextTokens(content, family), family },
+    });
   }
   return conversation;
 }
 
 type Prepared = {
   userId: string;
+  apiKeyId: string | null;
   request: CompletionRequest;
   resolved: ReturnType<typeof resolveModel>;
   split: ReturnType<typeof splitRequest>;
@@ -85,29 +97,57 @@ type Prepared = {
  * Everything that can fail as a request error (422, 404) happens here, before any response is
  * started — a stream cannot change its status once it has begun.
  */
-export async function prepareCompletion(userId: string, request: CompletionRequest): Promise<Prepared> {
+export async function prepareCompletion(userId: string, apiKeyId: string | null, request: CompletionRequest): Promise<Prepared> {
   const resolved = resolveModel(request.model);
   const split = splitRequest(request.messages);
   const conversation = request.store ? await conversationFor(userId, request, split) : null;
-  return { userId, request, resolved, split, conversation };
+  return { userId, apiKeyId, request, resolved, split, conversation };
 }
 
 async function execute(prepared: Prepared, signal: AbortSignal, onDelta: (delta: string) => void, onId: (id: string) => void): Promise<Final> {
-  const { userId, request, resolved, split, conversation } = prepared;
+  const { userId, apiKeyId, request, resolved, split, conversation } = prepared;
   if (!conversation) {
     const id = `chatcmpl-${crypto.randomUUID()}`;
     onId(id);
-    const messages: ModelMessage[] = [
-      ...split.history.map((m): ModelMessage => (m.role === "assistant" ? { role: "assistant", content: textOf(m.content) } : { role: "user", content: textOf(m.content) })),
-      { role: "user", content: split.content },
-    ];
-    const outcome = await streamModel({ resolved, system: split.system, messages, signal, settings: request.settings, onDelta: (d) => onDelta(d) });
-    const prompt = outcome.promptTokens ?? 0;
-    const completion = outcome.completionTokens ?? 0;
-    return { id, text: outcome.text, finishReason: openAiFinishReason(outcome.finishReason), usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion }, conversationId: null, problem: outcome.problem };
+    const reservedOutput = replyTokens(resolved.info, request.settings.maxOutputTokens);
+    // Not stored, but still fitted to the window: the oldest turns give way first.
+    const context = assembleContext({
+      model: resolved.info,
+      reservedOutputTokens: reservedOutput,
+      system: split.system,
+      summary: null,
+      passages: [],
+      history: [...split.history, { role: "user", content: split.content }].map((m, i) => ({
+        seq: i + 1,
+        role: m.role === "assistant" ? ("assistant" as const) : ("user" as const),
+        content: textOf(m.content),
+        tokens: null,
+      })),
+    });
+    const outcome = await generate({
+      resolved,
+      system: context.system,
+      messages: context.messages,
+      requestTokens: context.tokens.total,
+      maxOutputTokens: reservedOutput,
+      settings: request.settings,
+      signal,
+      onDelta: (d) => onDelta(d),
+    });
+    const { usage } = outcome;
+    await recordUsage(await getDb(), { userId, apiKeyId, kind: "chat", provider: resolved.provider, model: resolved.id, ...usage, cached: outcome.cached });
+        return {
+      id,
+      text: outcome.text,
+      finishReason: openAiFinishReason(outcome.finishReason),
+      usage: { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.promptTokens + usage.completionTokens },
+      conversationId: null,
+      problem: outcome.problem,
+    };
   }
   const result = await runTurn({
     userId,
+    apiKeyId,
     conversation,
     content: split.content,
     signal,

@@ -26,7 +26,7 @@ export function wantsStream(request: Request, bodyFlag: boolean | undefined): bo
   return bodyFlag === true || (request.headers.get("accept") ?? "").includes("text/event-stream");
 }
 
-type TurnRequest = { userId: string; conversation: Conversation; content: string; request: Request };
+type TurnRequest = { userId: string; apiKeyId?: string | null; conversation: Conversation; content: string; request: Request };
 
 function finishMetadata(result: TurnResult): FinishMetadata {
   const m = result.assistantMessage;
@@ -57,6 +57,7 @@ export function streamTurn(input: TurnRequest, options: { heartbeatMs?: number }
       try {
         const result = await runTurn({
           userId: input.userId,
+          apiKeyId: input.apiKeyId ?? null,
           conversation: input.conversation,
           content: input.content,
           signal,

@@ -1,23 +1,30 @@
 import { APICallError, type ModelMessage, streamText } from "ai";
 import { AppError, type ErrorCode } from "@/lib/api/errors";
-import { costUsd } from "@/lib/ai/models";
+import { costUsd, type ModelInfo } from "@/lib/ai/models";
 import { resolveModel, type ResolvedModel } from "@/lib/ai/providers";
-import type { OfflineGrounding } from "@/lib/ai/offline-model";
+import { splitIntoTokens, type OfflineGrounding } from "@/lib/ai/offline-model";
+import { groundedInstructions, joinPassageBlocks, newPromptNonce, passageBlocks } from "@/lib/ai/prompts";
+import { getResponseCache, isCacheable, responseCacheKey } from "@/lib/cache/response-cache";
+import { assembleContext, contextBudget, defaultReservedOutputTokens, summaryCutoff, type HistoryMessage } from "@/lib/context/assemble";
+import { countTextTokens, type TokenizerFamily } from "@/lib/context/tokens";
 import {
   appendMessage,
   finishAssistantMessage,
   loadModelHistory,
   savePartialContent,
+  type HistoryRow,
 } from "@/lib/db/queries/messages";
-import type { CitationPart, Conversation, Message, MessagePart, StoredProblem } from "@/lib/db/schema";
+import type { CitationPart, ContextPart, Conversation, Message, MessagePart, StoredProblem } from "@/lib/db/schema";
 import { env } from "@/lib/env";
-import { groundedSystemPrompt } from "@/lib/ai/prompts";
 import { groundMessage, type Grounding } from "@/lib/retrieval/ground";
+import { scheduleSummary } from "./summarize";
 
 /**
- * One chat turn: persist the user message (its own transaction) → build the model request from
- * the stored history → stream → persist the reply with usage, timings and how it ended. The turn
- * runs to completion and saves its outcome whether or not anyone is still reading.
+ * One chat turn: persist the user message (its own transaction, with its token count) → retrieve
+ * (grounded mode) → fit system prompt, summary, passages and the newest turns into the model's
+ * window → answer from the response cache or stream from the model → persist the reply with usage,
+ * cost, timings and how it ended (one transaction with the usage ledger) → schedule the rolling
+ * summary. The turn runs to completion and saves its outcome whether or not anyone is still reading.
  */
 
 export type TurnEvents = {
@@ -89,6 +96,8 @@ export type ModelOutcome = {
   latencyMs: number;
   promptTokens: number | null;
   completionTokens: number | null;
+  /** Prompt tokens the provider served from its prompt cache. */
+  cachedTokens: number | null;
   finishReason: string | null;
   /** Set when the provider failed (not when the caller aborted). */
   problem: AppError | null;
@@ -112,6 +121,7 @@ export async function streamModel(input: {
   let ttftMs: number | null = null;
   let promptTokens: number | null = null;
   let completionTokens: number | null = null;
+  let cachedTokens: number | null = null;
   let finishReason: string | null = null;
   let failure: unknown = null;
   try {
@@ -138,6 +148,7 @@ export async function streamModel(input: {
       } else if (part.type === "finish") {
         promptTokens = part.totalUsage.inputTokens ?? null;
         completionTokens = part.totalUsage.outputTokens ?? null;
+        cachedTokens = part.totalUsage.inputTokenDetails?.cacheReadTokens ?? null;
         finishReason = part.finishReason;
       } else if (part.type === "error") {
         failure = part.error;
@@ -154,10 +165,126 @@ export async function streamModel(input: {
     latencyMs: Math.round(performance.now() - startedAt),
     promptTokens,
     completionTokens,
+    cachedTokens,
     finishReason: aborted ? "aborted" : problem ? "error" : finishReason,
     problem,
     aborted,
   };
+}
+
+export type Usage = {
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+  costUsd: number;
+  /** The provider reported no usage: the counts are ours. */
+  estimated: boolean;
+};
+
+export type Generation = ModelOutcome & { usage: Usage; cached: boolean };
+
+/**
+ * What a call cost: the provider's usage, or our count of what was sent (`requestTokens`) and
+ * received when it reported none. A call that failed before producing anything is not billed.
+ */
+export function settleUsage(outcome: ModelOutcome, requestTokens: number, resolved: ResolvedModel): Usage {
+  if (outcome.promptTokens !== null && outcome.completionTokens !== null) {
+    const cachedTokens = outcome.cachedTokens ?? 0;
+    return {
+      promptTokens: outcome.promptTokens,
+      completionTokens: outcome.completionTokens,
+      cachedTokens,
+      costUsd: costUsd(resolved.info, outcome.promptTokens, outcome.completionTokens, cachedTokens),
+      estimated: false,
+    };
+  }
+  if (outcome.problem && outcome.text === "") return { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: 0, estimated: false };
+  const promptTokens = outcome.promptTokens ?? requestTokens;
+  const completionTokens = outcome.completionTokens ?? countTextTokens(outcome.text, resolved.info.tokenizer);
+  return { promptTokens, completionTokens, cachedTokens: 0, costUsd: costUsd(resolved.info, promptTokens, completionTokens), estimated: true };
+}
+
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * One model call with its context already assembled: answered from the response cache when the
+ * settings allow and the same request was answered before (streamed in word-sized pieces like a
+ * live reply, no tokens), otherwise streamed from the provider and, if it completed, cached.
+ */
+export async function generate(input: {
+  resolved: ResolvedModel;
+  system: string | null;
+  messages: Array<{ role: "user" | "assistant"; content: string }>;
+  /** What the request carries, by our count (the usage estimate when the provider sends none). */
+  requestTokens: number;
+  maxOutputTokens: number;
+  settings: CallSettings;
+  signal: AbortSignal;
+  grounding?: OfflineGrounding;
+  /** A per-request random string in `system` that must not defeat the cache (the passage nonce). */
+  volatile?: string;
+  onDelta?: (delta: string, textSoFar: string) => void;
+}): Promise<Generation> {
+  const { resolved, settings } = input;
+  const key = isCacheable(settings)
+    ? responseCacheKey({
+        model: resolved.id,
+        system: input.volatile && input.system ? input.system.replaceAll(input.volatile, "\u2063") : input.system,
+        messages: input.messages,
+        settings: { ...settings, maxOutputTokens: input.maxOutputTokens },
+      })
+    : null;
+  const cache = key ? await getResponseCache() : null;
+  const hit = key && cache ? await cache.get(key) : null;
+  if (hit) {
+    const startedAt = performance.now();
+    let text = "";
+    let ttftMs: number | null = null;
+    for (const piece of splitIntoTokens(hit.text)) {
+      if (input.signal.aborted) break;
+      text += piece;
+      ttftMs ??= Math.round(performance.now() - startedAt);
+      input.onDelta?.(piece, text);
+      await yieldToIo();
+    }
+    const aborted = input.signal.aborted;
+    return {
+      text,
+      ttftMs,
+      latencyMs: Math.round(performance.now() - startedAt),
+      promptTokens: 0,
+      completionTokens: 0,
+      cachedTokens: 0,
+      finishReason: aborted ? "aborted" : hit.finishReason,
+      problem: null,
+      aborted,
+      cached: true,
+      usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: 0, estimated: false },
+    };
+  }
+  const outcome = await streamModel({
+    resolved,
+    system: input.system,
+    messages: toModelMessages(input.messages),
+    signal: input.signal,
+    settings: { ...settings, maxOutputTokens: input.maxOutputTokens },
+    grounding: input.grounding,
+    onDelta: input.onDelta,
+  });
+  if (key && cache && !outcome.aborted && !outcome.problem && outcome.finishReason === "stop" && outcome.text) {
+    await cache.set(
+      key,
+      { text: outcome.text, finishReason: outcome.finishReason, model: resolved.id, provider: resolved.provider, createdAt: new Date().toISOString() },
+      env.RESPONSE_CACHE_TTL_SECONDS,
+    );
+  }
+  return { ...outcome, cached: false, usage: settleUsage(outcome, input.requestTokens, resolved) };
+}
+
+/** Output reserved for the reply: what the caller asked for, within the model's limit and a quarter of its window. */
+export function replyTokens(info: ModelInfo, requested?: number): number {
+  const ceiling = defaultReservedOutputTokens(info);
+  return requested ? Math.min(requested, info.maxOutputTokens, Math.max(ceiling, Math.floor(info.contextWindow / 2))) : ceiling;
 }
 
 const isCitation = (part: MessagePart): part is CitationPart => part.type === "citation";
@@ -167,8 +294,8 @@ async function groundTurn(input: {
   userId: string;
   conversation: Conversation;
   content: string;
-  history: Array<Pick<Message, "role" | "content" | "parts">>;
-  resolved: ResolvedModel;
+  history: HistoryRow[];
+  passageTokenBudget: number;
 }): Promise<Grounding> {
   // history ends with the message being answered.
   const earlier = input.history.slice(0, -1).reverse();
@@ -178,13 +305,31 @@ async function groundTurn(input: {
     content: input.content,
     previousQuestion: earlier.find((m) => m.role === "user")?.content ?? null,
     lastCitation: earlier.find((m) => m.role === "assistant")?.parts.find(isCitation),
-    // Passages take at most 40 % of the window (and never more than 8k tokens).
-    passageTokenBudget: Math.min(8_000, Math.floor(input.resolved.info.contextWindow * 0.4)),
+    passageTokenBudget: input.passageTokenBudget,
   });
+}
+
+function historyMessages(rows: HistoryRow[], family: TokenizerFamily): HistoryMessage[] {
+  return rows.flatMap((m) =>
+    m.role === "system"
+      ? []
+      : [{ seq: m.seq, role: m.role, content: m.content, tokens: m.tokenFamily === family ? m.tokenCount : null }],
+  );
+}
+
+/** Settings in effect: the request's, over the conversation's temperature. */
+function turnSettings(conversation: Conversation, requested: CallSettings | undefined): CallSettings {
+  const settings: CallSettings = conversation.temperature === null ? {} : { temperature: conversation.temperature };
+  for (const [name, value] of Object.entries(requested ?? {})) {
+    if (value !== undefined) Object.assign(settings, { [name]: value });
+  }
+  return settings;
 }
 
 export async function runTurn(input: {
   userId: string;
+  /** The API key making the call, if one is: its budget and usage rows. */
+  apiKeyId?: string | null;
   conversation: Conversation;
   content: string;
   signal: AbortSignal;
@@ -194,18 +339,56 @@ export async function runTurn(input: {
   const { conversation, events } = input;
   // A model that cannot be used is a request error; nothing is saved yet.
   const resolved: ResolvedModel = resolveModel(conversation.model);
+  const family = resolved.info.tokenizer;
+  const settings = turnSettings(conversation, input.settings);
+  const reservedOutput = replyTokens(resolved.info, settings.maxOutputTokens);
 
   const userMessage = await appendMessage({
     conversationId: conversation.id,
     userId: input.userId,
     role: "user",
     content: input.content,
+    tokens: { count: countTextTokens(input.content, family), family },
   });
-  const history = await loadModelHistory({ conversationId: conversation.id, beforeSeq: userMessage.seq + 1 });
-  const grounding = conversation.mode === "grounded" ? await groundTurn({ ...input, history, resolved }) : null;
+  const summary =
+    conversation.summary && conversation.summaryThroughSeq ? { text: conversation.summary, throughSeq: conversation.summaryThroughSeq } : null;
+  // Only what the summary does not cover: older messages are never sent verbatim again.
+  const rows = await loadModelHistory({ conversationId: conversation.id, beforeSeq: userMessage.seq + 1, afterSeq: summary?.throughSeq ?? 0 });
+  const budget = contextBudget(resolved.info, reservedOutput);
+  const grounding =
+    conversation.mode === "grounded"
+      ? await groundTurn({ ...input, history: rows, passageTokenBudget: Math.min(8_000, Math.floor(budget * 0.4)) })
+      : null;
 
   const blocked = grounding?.kind === "blocked" ? grounding : null;
   const retrieved = grounding?.kind === "retrieved" ? grounding : null;
+
+  // System prompt first, then the summary (a stable prefix for providers' prompt caches), then the
+  // passages, then the newest turns.
+  const nonce = newPromptNonce();
+  const blocks = retrieved ? passageBlocks(retrieved.passages, nonce) : [];
+  const history = historyMessages(rows, family);
+  const context = assembleContext({
+    model: resolved.info,
+    reservedOutputTokens: reservedOutput,
+    system: retrieved ? groundedInstructions(conversation.systemPrompt) : conversation.systemPrompt,
+    summary,
+    passages: blocks.map((text, i) => ({ id: String(i), text })),
+    history,
+  });
+  // Passages that did not fit are not cited either.
+  const kept = retrieved ? retrieved.passages.slice(0, retrieved.passages.length === 0 ? 0 : context.passages.length) : [];
+  const citations = retrieved ? retrieved.citations.filter((c) => c.index <= kept.length) : [];
+  const contextPart: ContextPart = {
+    type: "context",
+    tokens: context.tokens.total,
+    window: resolved.info.contextWindow,
+    summaryThroughSeq: context.summaryUsed ? (summary?.throughSeq ?? null) : null,
+    includedFromSeq: context.includedFromSeq,
+    omittedMessages: context.omittedMessages,
+    truncated: context.truncated,
+  };
+
   const assistantMessage = await appendMessage({
     conversationId: conversation.id,
     userId: input.userId,
@@ -215,7 +398,7 @@ export async function runTurn(input: {
     model: blocked ? null : resolved.id,
     provider: blocked ? null : resolved.provider,
     workerId: env.instanceId,
-    parts: retrieved ? [...retrieved.citations, retrieved.trace] : [],
+    parts: retrieved ? [...citations, retrieved.trace, contextPart] : blocked ? [] : [contextPart],
   });
   events?.onStart?.({ userMessage, assistantMessage });
 
@@ -242,25 +425,30 @@ export async function runTurn(input: {
     });
     return { userMessage, assistantMessage: saved, problem: null };
   }
-  if (retrieved) events?.onSources?.(retrieved.citations);
+  if (retrieved) events?.onSources?.(citations);
 
+  const passagesText = joinPassageBlocks(context.passages.map((p) => p.text));
+  const system = [context.system, passagesText].filter(Boolean).join("\n\n") || null;
   let lastFlush = Date.now();
   let flushing: Promise<void> = Promise.resolve();
-  const outcome = await streamModel({
+  const outcome = await generate({
     resolved,
-    system: retrieved ? groundedSystemPrompt({ base: conversation.systemPrompt, passages: retrieved.passages }) : conversation.systemPrompt,
-    messages: toModelMessages(history),
+    system,
+    messages: context.messages,
+    requestTokens: context.tokens.total,
+    maxOutputTokens: reservedOutput,
+    settings,
     signal: input.signal,
-    settings: input.settings,
+    volatile: retrieved ? nonce : undefined,
     grounding: retrieved
       ? {
           question: retrieved.question,
           // Quoted with the exact page of their best sentence (the citation's), not the passage's range.
-          passages: retrieved.passages.map((p, i) => ({
+          passages: kept.map((p, i) => ({
             index: p.index,
             filename: p.filename,
-            pageStart: retrieved.citations[i]?.pageStart ?? p.pageStart,
-            pageEnd: retrieved.citations[i]?.pageEnd ?? p.pageEnd,
+            pageStart: citations[i]?.pageStart ?? p.pageStart,
+            pageEnd: citations[i]?.pageEnd ?? p.pageEnd,
             content: p.content,
           })),
         }
@@ -274,7 +462,8 @@ export async function runTurn(input: {
     },
   });
   await flushing;
-  const { promptTokens, completionTokens, problem } = outcome;
+  const { usage, problem } = outcome;
+  const replyTokenCount = countTextTokens(outcome.text, family);
   const saved = await finishAssistantMessage({
     id: assistantMessage.id,
     conversationId: conversation.id,
@@ -284,14 +473,30 @@ export async function runTurn(input: {
       model: resolved.id,
       provider: resolved.provider,
       fallbackUsed: false,
-      promptTokens,
-      completionTokens,
-      costUsd: promptTokens !== null && completionTokens !== null ? costUsd(resolved.info, promptTokens, completionTokens) : null,
+      promptTokens: usage.promptTokens,
+      completionTokens: usage.completionTokens,
+      cachedTokens: usage.cachedTokens,
+      usageEstimated: usage.estimated,
+      cached: outcome.cached,
+      costUsd: usage.costUsd,
+      tokenCount: replyTokenCount,
+      tokenFamily: family,
       latencyMs: outcome.latencyMs,
       ttftMs: outcome.ttftMs,
       finishReason: outcome.finishReason,
       error: problem ? storedProblem(problem) : null,
     },
+    usage: { userId: input.userId, apiKeyId: input.apiKeyId ?? null },
   });
+
+  // Off the reply's path: fold what no longer fits (or soon will not) into the rolling summary.
+  const reply: HistoryMessage[] = outcome.text ? [{ seq: saved.seq, role: "assistant", content: outcome.text, tokens: replyTokenCount }] : [];
+  const cutoff = Math.max(
+    context.needsSummaryThroughSeq ?? 0,
+    summaryCutoff({ model: resolved.info, fixedTokens: context.tokens.system + context.tokens.passages, history: [...history, ...reply] }) ?? 0,
+  );
+  if (cutoff > (summary?.throughSeq ?? 0)) {
+    scheduleSummary({ conversation, userId: input.userId, apiKeyId: input.apiKeyId ?? null, throughSeq: cutoff });
+  }
   return { userMessage, assistantMessage: saved, problem };
 }

@@ -76,12 +76,22 @@ export function defaultSafetyMargin(contextWindow: number): number {
   return Math.ceil(contextWindow * 0.02) + 64;
 }
 
+/** Tokens a request may carry: the window less the reserved output and the safety margin. */
+export function contextBudget(model: ContextModel, reservedOutputTokens = defaultReservedOutputTokens(model), safetyMargin = defaultSafetyMargin(model.contextWindow)): number {
+  return model.contextWindow - reservedOutputTokens - safetyMargin;
+}
+
+/** Most tokens a summary may take in a request, its heading included. */
+export function summaryTokenLimit(model: ContextModel): number {
+  return Math.floor(contextBudget(model) * SUMMARY_SHARE);
+}
+
 export function assembleContext<P extends ContextPassage>(input: AssembleContextInput<P>): AssembledContext<P> {
   const { model, history } = input;
   const family = model.tokenizer;
   const overhead = messageOverheadTokens(family);
   const reservedOutput = input.reservedOutputTokens ?? defaultReservedOutputTokens(model);
-  const budget = model.contextWindow - reservedOutput - (input.safetyMargin ?? defaultSafetyMargin(model.contextWindow));
+  const budget = contextBudget(model, reservedOutput, input.safetyMargin);
   if (budget < MIN_BUDGET) {
     throw new RangeError(`A ${model.contextWindow}-token window leaves ${budget} tokens after the reserved output and margin.`);
   }
@@ -240,4 +250,37 @@ export function fitText(text: string, family: TokenizerFamily, maxTokens: number
 function boundary(text: string, index: number): number {
   const code = text.charCodeAt(index);
   return code >= 0xdc00 && code <= 0xdfff ? index + 1 : index;
+}
+
+// Summaries are written when the unsummarized history passes the high-water mark of the room it
+// has, and then cover enough that only the low-water share stays verbatim: one summary every few
+// turns instead of one per turn, and room left for the next message.
+const SUMMARY_HIGH_WATER = 0.8;
+const SUMMARY_LOW_WATER = 0.5;
+const KEEP_VERBATIM = 2;
+
+/**
+ * After a reply: the seq the summary should cover through so that the next turns keep fitting,
+ * or null when the unsummarized history still has room. `history`: the messages after the current
+ * summary, oldest first, the reply included; `fixedTokens`: the system prompt and passages of the
+ * turn just answered, as an estimate of the next one's.
+ */
+export function summaryCutoff(input: { model: ContextModel; fixedTokens: number; history: HistoryMessage[] }): number | null {
+  const { model, history } = input;
+  const family = model.tokenizer;
+  const overhead = messageOverheadTokens(family);
+  const room = contextBudget(model) - summaryTokenLimit(model) - input.fixedTokens - replyPrimingTokens(family);
+  const cost = (m: HistoryMessage) => (m.tokens ?? countTextTokens(m.content, family)) + overhead;
+  let total = 0;
+  for (const message of history) total += cost(message);
+  if (history.length <= KEEP_VERBATIM || total <= room * SUMMARY_HIGH_WATER) return null;
+
+  let kept = 0;
+  let index = history.length - 1;
+  for (let n = 0; index >= 0; index--, n++) {
+    const next = kept + cost(history[index]!);
+    if (n >= KEEP_VERBATIM && next > room * SUMMARY_LOW_WATER) break;
+    kept = next;
+  }
+  return index >= 0 ? history[index]!.seq : null;
 }

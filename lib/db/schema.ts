@@ -8,6 +8,7 @@ import {
   numeric,
   pgTable,
   customType,
+  date,
   real,
   primaryKey,
   text,
@@ -27,6 +28,9 @@ export const users = pgTable(
     email: text("email").notNull(),
     name: text("name"),
     passwordHash: text("password_hash").notNull(),
+    /** Spending limits (null: the BUDGET_* defaults; 0: none). */
+    budgetTokensPerDay: integer("budget_tokens_per_day"),
+    budgetUsdPerMonth: numeric("budget_usd_per_month", { precision: 14, scale: 6, mode: "number" }),
     ...timestamps,
   },
   (t) => [uniqueIndex("users_email_key").on(sql`lower(${t.email})`)],
@@ -46,6 +50,8 @@ export const conversations = pgTable(
     mode: text("mode", { enum: conversationModes }).notNull().default("open"),
     model: text("model").notNull(),
     systemPrompt: text("system_prompt"),
+    /** Sampling temperature for replies (null: the provider's default). 0 makes replies cacheable. */
+    temperature: real("temperature"),
     pinned: boolean("pinned").notNull().default(false),
     archived: boolean("archived").notNull().default(false),
     /** Highest seq handed out; incremented in the transaction that inserts a message. */
@@ -54,7 +60,7 @@ export const conversations = pgTable(
     totalCostUsd: numeric("total_cost_usd", { precision: 14, scale: 8, mode: "number" })
       .notNull()
       .default(0),
-    // Reserved for the context-budget issue: rolling summary of the older part of the history.
+    /** Rolling summary of messages 1…summary_through_seq, written after a reply when turns fall out of the window. */
     summary: text("summary"),
     summaryThroughSeq: integer("summary_through_seq"),
     summaryTokens: integer("summary_tokens"),
@@ -107,10 +113,26 @@ export type RetrievalPart = {
   }>;
 };
 
+/** What an assistant reply's request carried, against the model's window. */
+export type ContextPart = {
+  type: "context";
+  /** Tokens in the assembled request (counted by us, before the call). */
+  tokens: number;
+  window: number;
+  /** The summary that stood in for messages 1…summaryThroughSeq, if one was sent. */
+  summaryThroughSeq: number | null;
+  /** The oldest message sent verbatim. */
+  includedFromSeq: number | null;
+  /** Older messages neither sent nor yet summarized. */
+  omittedMessages: number;
+  truncated: boolean;
+};
+
 export type MessagePart =
   | { type: "text"; text: string }
   | CitationPart
   | RetrievalPart
+  | ContextPart
   | { type: "tool"; name: string; input: unknown; output?: unknown };
 
 export type StoredProblem = { code: string; title: string; status: number; detail?: string };
@@ -132,7 +154,16 @@ export const messages = pgTable(
     fallbackUsed: boolean("fallback_used").notNull().default(false),
     promptTokens: integer("prompt_tokens"),
     completionTokens: integer("completion_tokens"),
+    /** Prompt tokens the provider served from its prompt cache (part of prompt_tokens). */
+    cachedTokens: integer("cached_tokens"),
+    /** The provider reported no usage; the counts are ours. */
+    usageEstimated: boolean("usage_estimated").notNull().default(false),
+    /** Served from the response cache: no model call, no tokens. */
+    cached: boolean("cached").notNull().default(false),
     costUsd: numeric("cost_usd", { precision: 14, scale: 8, mode: "number" }),
+    /** The content's token count, taken once when the message is written, in `token_family`. */
+    tokenCount: integer("token_count"),
+    tokenFamily: text("token_family"),
     latencyMs: integer("latency_ms"),
     ttftMs: integer("ttft_ms"),
     finishReason: text("finish_reason"),
@@ -175,6 +206,9 @@ export const apiKeys = pgTable(
     ...timestamps,
     lastUsedAt: timestamp("last_used_at", { withTimezone: true, mode: "date" }),
     expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }),
+    /** Spending limits for this key (null: the API_KEY_BUDGET_* defaults; 0: none). */
+    budgetTokensPerDay: integer("budget_tokens_per_day"),
+    budgetUsdPerMonth: numeric("budget_usd_per_month", { precision: 14, scale: 6, mode: "number" }),
     revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
   },
   (t) => [uniqueIndex("api_keys_key_hash_key").on(t.keyHash), index("api_keys_user_idx").on(t.userId, t.createdAt.desc())],
@@ -350,3 +384,63 @@ export type NewMessage = typeof messages.$inferInsert;
 export type ApiKey = typeof apiKeys.$inferSelect;
 export type Document = typeof documents.$inferSelect;
 export type DocumentChunk = typeof documentChunks.$inferSelect;
+
+export const usageKinds = ["chat", "summary", "embedding"] as const;
+export type UsageKind = (typeof usageKinds)[number];
+
+/**
+ * One row per model call that costs tokens: replies, summaries, embeddings. `GET /usage` reads it;
+ * a conversation's rows go when it is deleted.
+ */
+export const usageEvents = pgTable(
+  "usage_events",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    apiKeyId: uuid("api_key_id").references(() => apiKeys.id, { onDelete: "set null" }),
+    conversationId: uuid("conversation_id").references(() => conversations.id, { onDelete: "cascade" }),
+    /** No foreign key: the row goes with its conversation, and messages are only deleted with one. */
+    messageId: uuid("message_id"),
+    documentId: uuid("document_id").references(() => documents.id, { onDelete: "set null" }),
+    kind: text("kind", { enum: usageKinds }).notNull(),
+    provider: text("provider").notNull(),
+    model: text("model").notNull(),
+    promptTokens: integer("prompt_tokens").notNull().default(0),
+    completionTokens: integer("completion_tokens").notNull().default(0),
+    cachedTokens: integer("cached_tokens").notNull().default(0),
+    costUsd: numeric("cost_usd", { precision: 14, scale: 8, mode: "number" }).notNull().default(0),
+    estimated: boolean("estimated").notNull().default(false),
+    cached: boolean("cached").notNull().default(false),
+    ...timestamps,
+  },
+  (t) => [
+    index("usage_events_user_time_idx").on(t.userId, t.createdAt),
+    // For the cascades: deleting a conversation or a document must not scan the ledger.
+    index("usage_events_conversation_idx").on(t.conversationId),
+    index("usage_events_document_idx").on(t.documentId).where(sql`${t.documentId} is not null`),
+    check("usage_events_kind_check", sql`${t.kind} in ('chat', 'summary', 'embedding')`),
+  ],
+);
+
+/**
+ * Spend per budget subject (`user:<id>` or `key:<id>`) per UTC day, added to in the transaction
+ * that records the usage. Budgets read one row (tokens today) or a month of rows (dollars), and
+ * deleting a conversation does not hand its spend back.
+ */
+export const usageCounters = pgTable(
+  "usage_counters",
+  {
+    subject: text("subject").notNull(),
+    day: date("day", { mode: "string" }).notNull(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    tokens: integer("tokens").notNull().default(0),
+    costUsd: numeric("cost_usd", { precision: 14, scale: 8, mode: "number" }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.subject, t.day] }), index("usage_counters_user_idx").on(t.userId)],
+);
+
+export type UsageEvent = typeof usageEvents.$inferSelect;

@@ -54,7 +54,7 @@ describe("a chat turn", () => {
     expect(finish.type).toBe("finish");
     expect(finish.messageMetadata).toMatchObject({ model: "openai:gpt-4o-mini", fallback_used: false, status: "complete" });
     expect(finish.messageMetadata.prompt_tokens).toBeGreaterThan(0);
-    expect(finish.messageMetadata.completion_tokens).toBe(21);
+    expect(finish.messageMetadata.completion_tokens).toBe(18);
 
     // The real OpenAI provider called the Responses API of the mock.
     expect(h.mock.requests.at(-1)?.path).toBe("/v1/responses");
@@ -68,11 +68,11 @@ describe("a chat turn", () => {
     const assistant = messages[1]!;
     expect(assistant.id).toBe(start.messageMetadata.assistant_message_id);
     expect(assistant.content).toBe(textOf(chunks));
-    expect(assistant).toMatchObject({ provider: "openai", model: "openai:gpt-4o-mini", finish_reason: "stop", completion_tokens: 21 });
+    expect(assistant).toMatchObject({ provider: "openai", model: "openai:gpt-4o-mini", finish_reason: "stop", completion_tokens: 18 });
     expect(assistant.latency_ms).toEqual(expect.any(Number));
     expect(assistant.ttft_ms).toEqual(expect.any(Number));
     expect(Number(assistant.cost_usd)).toBeGreaterThan(0);
-    expect(conversation.total_tokens).toBe(Number(assistant.prompt_tokens) + 21);
+    expect(conversation.total_tokens).toBe(Number(assistant.prompt_tokens) + 18);
   });
 
   it("sends the stored history to the model on the next turn", async () => {

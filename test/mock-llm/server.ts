@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
 
 /**
  * A mock LLM server speaking the providers' real wire protocols over loopback:
@@ -8,6 +9,7 @@ import type { AddressInfo } from "node:net";
  * (streaming events), Groq's `x_groq.usage` (under /groq/…), OpenAI-compatible /models and
  * embeddings. Faults are queued through the control API (`POST /__mock/faults`) so tests can make
  * the next call fail: 429 + Retry-After, 500/503, reset mid-stream, slow first byte, hang.
+ * Usage is counted exactly as OpenAI counts it (o200k), so tests can assert the tokens BOT GPT sends.
  */
 
 export type Fault =
@@ -23,11 +25,23 @@ export type MockSettings = {
   chunkDelayMs: number;
   /** Delay before the first chunk (time to first token). */
   ttftMs: number;
+  /** Refuse, as OpenAI does, a request whose prompt plus requested max output exceeds this. */
+  contextWindow?: number;
+  /** Send no usage at all, like providers that omit it. */
+  omitUsage?: boolean;
+  /** Report this many prompt tokens (capped at the prompt) as cached. */
+  cachedPromptTokens?: number;
 };
 
-export type RecordedRequest = { path: string; body: Record<string, unknown>; headers: http.IncomingHttpHeaders };
+export type RecordedRequest = {
+  path: string;
+  body: Record<string, unknown>;
+  headers: http.IncomingHttpHeaders;
+  /** Exact prompt tokens of a chat completions or responses request; 0 for other routes. */
+  promptTokens: number;
+};
 
-type Message = { role?: string; content?: unknown };
+export type Message = { role?: string; content?: unknown };
 
 function textOf(content: unknown): string {
   if (typeof content === "string") return content;
@@ -39,9 +53,42 @@ function textOf(content: unknown): string {
   return "";
 }
 
-/** ~4 characters a token: close enough for a mock; deterministic for tests. */
-export function mockTokenCount(text: string): number {
-  return Math.max(1, Math.ceil(text.length / 4));
+const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
+
+/** Tokens in `text` as OpenAI's o200k models count them; `<|endoftext|>` and the like are plain text. */
+export function countTextTokens(text: string): number {
+  return countTokens(text, PLAIN_TEXT);
+}
+
+/** Same as `countTextTokens`; kept because test/integration/openai-compat.test.ts imports it. */
+export const mockTokenCount = countTextTokens;
+
+/**
+ * Prompt tokens as OpenAI bills them (OpenAI cookbook): each message's content plus 4 tokens of
+ * framing, plus 3 that prime the reply.
+ */
+export function countPromptTokens(messages: readonly Message[]): number {
+  return messages.reduce((n, m) => n + countTextTokens(textOf(m.content)) + 4, 3);
+}
+
+/** The Responses API's prompt as chat messages: `instructions` is a system message, each `input` item a message. */
+function responsesMessages(body: Record<string, unknown>): Message[] {
+  const system = typeof body.instructions === "string" ? [{ role: "system", content: body.instructions }] : [];
+  if (typeof body.input === "string") return [...system, { role: "user", content: body.input }];
+  return [...system, ...(Array.isArray(body.input) ? (body.input as Message[]) : [])];
+}
+
+/** The messages a generation request prompts with, or null for routes that are not generation. */
+function promptMessagesOf(path: string, body: Record<string, unknown>): Message[] | null {
+  if (path.endsWith("/chat/completions")) return Array.isArray(body.messages) ? (body.messages as Message[]) : [];
+  if (path.endsWith("/responses")) return responsesMessages(body);
+  return null;
+}
+
+/** The output the request reserves: `max_output_tokens` (Responses) or `max_completion_tokens`/`max_tokens`. */
+function requestedCompletionTokens(path: string, body: Record<string, unknown>): number {
+  const asked = path.endsWith("/responses") ? body.max_output_tokens : (body.max_completion_tokens ?? body.max_tokens);
+  return typeof asked === "number" ? asked : 0;
 }
 
 export function mockReplyFor(lastUserText: string): string {
@@ -88,6 +135,8 @@ export class MockLlmServer {
   private faults: Fault[] = [];
   private sockets = new Set<import("node:net").Socket>();
   readonly requests: RecordedRequest[] = [];
+  /** The largest prompt (in tokens) any generation request carried since the last reset. */
+  maxPromptTokens = 0;
   settings: MockSettings = { chunkDelayMs: 5, ttftMs: 0 };
   /** Requests whose client went away before the response finished (aborted provider calls). */
   closedEarly = 0;
@@ -128,6 +177,7 @@ export class MockLlmServer {
   reset(): void {
     this.faults = [];
     this.requests.length = 0;
+    this.maxPromptTokens = 0;
     this.closedEarly = 0;
     this.settings = { chunkDelayMs: 5, ttftMs: 0 };
   }
@@ -145,7 +195,10 @@ export class MockLlmServer {
     const body = req.method === "POST" ? await this.readBody(req) : {};
 
     if (path.startsWith("/__mock/")) return this.control(path, body, res);
-    this.requests.push({ path, body, headers: req.headers });
+    const prompt = promptMessagesOf(path, body);
+    const promptTokens = prompt ? countPromptTokens(prompt) : 0;
+    this.requests.push({ path, body, headers: req.headers, promptTokens });
+    if (prompt) this.maxPromptTokens = Math.max(this.maxPromptTokens, promptTokens);
 
     const auth = req.headers.authorization ?? "";
     if (!auth.startsWith("Bearer ") || auth.length <= "Bearer ".length) {
@@ -155,6 +208,20 @@ export class MockLlmServer {
       return this.sendJson(res, 200, {
         object: "list",
         data: [{ id: "mock-model", object: "model", created: 0, owned_by: "mock" }],
+      });
+    }
+
+    const { contextWindow } = this.settings;
+    const completion = requestedCompletionTokens(path, body);
+    if (prompt && typeof contextWindow === "number" && promptTokens + completion > contextWindow) {
+      // OpenAI's exact refusal; it is checked before the request reaches a model, so no fault is used up.
+      return this.sendJson(res, 400, {
+        error: {
+          message: `This model's maximum context length is ${contextWindow} tokens. However, you requested ${promptTokens + completion} tokens (${promptTokens} in the messages, ${completion} in the completion). Please reduce the length of the messages or completion.`,
+          type: "invalid_request_error",
+          param: "messages",
+          code: "context_length_exceeded",
+        },
       });
     }
 
@@ -174,8 +241,8 @@ export class MockLlmServer {
 
     if (path.endsWith("/embeddings")) return this.embeddings(body, res);
     const groq = path.startsWith("/groq/");
-    if (path.endsWith("/chat/completions")) return this.chatCompletions(body, req, res, { groq, resetAfter });
-    if (path.endsWith("/responses")) return this.responses(body, req, res, { resetAfter });
+    if (path.endsWith("/chat/completions")) return this.chatCompletions(body, req, res, { groq, resetAfter, promptTokens });
+    if (path.endsWith("/responses")) return this.responses(body, req, res, { resetAfter, promptTokens });
     return this.sendJson(res, 404, { error: { message: `no route ${path}`, type: "invalid_request_error" } });
   }
 
@@ -192,7 +259,9 @@ export class MockLlmServer {
       this.reset();
       return this.sendJson(res, 200, { ok: true });
     }
-    if (path === "/__mock/requests") return this.sendJson(res, 200, { requests: this.requests, closed_early: this.closedEarly });
+    if (path === "/__mock/requests") {
+      return this.sendJson(res, 200, { requests: this.requests, closed_early: this.closedEarly, max_prompt_tokens: this.maxPromptTokens });
+    }
     return this.sendJson(res, 404, { error: "unknown control path" });
   }
 
@@ -201,16 +270,19 @@ export class MockLlmServer {
     res.end(JSON.stringify(data));
   }
 
-  private replyFor(messages: Message[]): { text: string; promptTokens: number } {
+  private replyFor(messages: Message[]): string {
     const lastUser = [...messages].reverse().find((m) => m.role === "user");
     const question = textOf(lastUser?.content).trim();
     const system = messages
       .filter((m) => m.role === "system" || m.role === "developer")
       .map((m) => textOf(m.content))
       .join("\n");
-    const text = this.settings.reply ?? mockGroundedReply(system, question) ?? mockReplyFor(question);
-    const promptTokens = messages.reduce((n, m) => n + mockTokenCount(textOf(m.content)) + 4, 0);
-    return { text, promptTokens };
+    return this.settings.reply ?? mockGroundedReply(system, question) ?? mockReplyFor(question);
+  }
+
+  /** Prompt tokens reported as cached: the setting, capped at the prompt. */
+  private cachedTokens(promptTokens: number): number {
+    return Math.min(Math.max(0, this.settings.cachedPromptTokens ?? 0), promptTokens);
   }
 
   /** Writes SSE chunks with the configured pacing; stops early if the client went away. */
@@ -245,13 +317,21 @@ export class MockLlmServer {
     body: Record<string, unknown>,
     req: http.IncomingMessage,
     res: http.ServerResponse,
-    options: { groq: boolean; resetAfter?: number },
+    options: { groq: boolean; resetAfter?: number; promptTokens: number },
   ) {
-    const messages = (body.messages as Message[] | undefined) ?? [];
+    const messages = Array.isArray(body.messages) ? (body.messages as Message[]) : [];
     const model = String(body.model ?? "mock-model");
-    const { text, promptTokens } = this.replyFor(messages);
-    const completionTokens = mockTokenCount(text);
-    const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+    const text = this.replyFor(messages);
+    const { promptTokens } = options;
+    const completionTokens = countTextTokens(text);
+    const usage = this.settings.omitUsage
+      ? undefined
+      : {
+          prompt_tokens: promptTokens,
+          completion_tokens: completionTokens,
+          total_tokens: promptTokens + completionTokens,
+          ...(this.settings.cachedPromptTokens === undefined ? {} : { prompt_tokens_details: { cached_tokens: this.cachedTokens(promptTokens) } }),
+        };
     const id = `chatcmpl-${randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
 
@@ -274,10 +354,10 @@ export class MockLlmServer {
     const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
     if (options.groq) {
       // Groq reports usage on the final chunk under x_groq.
-      events.push(sse({ ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }], x_groq: { id: `req_${id}`, usage } }));
+      events.push(sse({ ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }], x_groq: { id: `req_${id}`, ...(usage && { usage }) } }));
     } else {
       events.push(sse({ ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] }));
-      if (includeUsage) events.push(sse({ ...base, choices: [], usage }));
+      if (includeUsage && usage) events.push(sse({ ...base, choices: [], usage }));
     }
     events.push("data: [DONE]\n\n");
     return this.writeStream(req, res, events, options.resetAfter);
@@ -287,23 +367,24 @@ export class MockLlmServer {
     body: Record<string, unknown>,
     req: http.IncomingMessage,
     res: http.ServerResponse,
-    options: { resetAfter?: number },
+    options: { resetAfter?: number; promptTokens: number },
   ) {
-    const input = (body.input as Message[] | undefined) ?? [];
-    const system = typeof body.instructions === "string" ? [{ role: "system", content: body.instructions }] : [];
-    const { text, promptTokens } = this.replyFor([...system, ...input]);
-    const completionTokens = mockTokenCount(text);
+    const text = this.replyFor(responsesMessages(body));
+    const { promptTokens } = options;
+    const completionTokens = countTextTokens(text);
     const model = String(body.model ?? "mock-model");
     const responseId = `resp_${randomUUID().replace(/-/g, "")}`;
     const itemId = `msg_${randomUUID().replace(/-/g, "")}`;
     const createdAt = Math.floor(Date.now() / 1000);
-    const usage = {
-      input_tokens: promptTokens,
-      input_tokens_details: { cached_tokens: 0 },
-      output_tokens: completionTokens,
-      output_tokens_details: { reasoning_tokens: 0 },
-      total_tokens: promptTokens + completionTokens,
-    };
+    const usage = this.settings.omitUsage
+      ? null
+      : {
+          input_tokens: promptTokens,
+          input_tokens_details: { cached_tokens: this.cachedTokens(promptTokens) },
+          output_tokens: completionTokens,
+          output_tokens_details: { reasoning_tokens: 0 },
+          total_tokens: promptTokens + completionTokens,
+        };
     const message = {
       type: "message",
       id: itemId,
@@ -348,7 +429,7 @@ export class MockLlmServer {
     const inputs = Array.isArray(body.input) ? body.input.map(String) : [String(body.input ?? "")];
     const dimensions = typeof body.dimensions === "number" ? body.dimensions : 16;
     const data = inputs.map((text, index) => ({ object: "embedding", index, embedding: embedText(text, dimensions) }));
-    const tokens = inputs.reduce((n, t) => n + mockTokenCount(t), 0);
+    const tokens = inputs.reduce((n, t) => n + countTextTokens(t), 0);
     return this.sendJson(res, 200, {
       object: "list",
       data,

@@ -17,6 +17,8 @@ const publicColumns = {
   lastUsedAt: apiKeys.lastUsedAt,
   expiresAt: apiKeys.expiresAt,
   revokedAt: apiKeys.revokedAt,
+  budgetTokensPerDay: apiKeys.budgetTokensPerDay,
+  budgetUsdPerMonth: apiKeys.budgetUsdPerMonth,
 };
 
 /** Creates a key and returns it in full — the only time it is ever available. */

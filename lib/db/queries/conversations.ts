@@ -1,6 +1,7 @@
-import { and, desc, eq, exists, or, sql } from "drizzle-orm";
+import { and, desc, eq, exists, isNull, lt, or, sql } from "drizzle-orm";
 import { AppError } from "@/lib/api/errors";
 import { decodeCursor, encodeCursor, isTimestampIdCursor, isUuid } from "@/lib/api/pagination";
+import { recordUsage, type UsageEntry } from "@/lib/usage/ledger";
 import { getDb } from "../client";
 import { conversations, messages, type Conversation, type ConversationMode } from "../schema";
 import { replaceConversationDocuments } from "./documents";
@@ -12,6 +13,7 @@ export type ConversationPatch = Partial<{
   mode: ConversationMode;
   model: string;
   systemPrompt: string | null;
+  temperature: number | null;
 }>;
 
 /** Creates a conversation with its attached documents (all the caller's, or 404) in one transaction. */
@@ -21,6 +23,7 @@ export async function createConversation(input: {
   mode: ConversationMode;
   model: string;
   systemPrompt: string | null;
+  temperature?: number | null;
   documentIds?: string[];
 }): Promise<Conversation> {
   const db = await getDb();
@@ -118,4 +121,39 @@ export async function deleteConversation({ id, userId }: { id: string; userId: s
     .where(and(eq(conversations.id, id), eq(conversations.userId, userId)))
     .returning({ id: conversations.id });
   if (deleted.length === 0) throw new AppError("conversation_not_found", "No conversation with this id.");
+}
+
+/**
+ * Stores a rolling summary unless a newer one got there first, recording what writing it cost in
+ * the same transaction. Returns whether it was stored.
+ */
+export async function saveSummary(input: {
+  conversationId: string;
+  userId: string;
+  summary: string;
+  throughSeq: number;
+  tokens: number;
+  usage: UsageEntry | null;
+}): Promise<boolean> {
+  const db = await getDb();
+  return db.transaction(async (tx) => {
+    const rows = await tx
+      .update(conversations)
+      .set({ summary: input.summary, summaryThroughSeq: input.throughSeq, summaryTokens: input.tokens, summaryUpdatedAt: new Date() })
+      .where(
+        and(
+          eq(conversations.id, input.conversationId),
+          eq(conversations.userId, input.userId),
+          or(isNull(conversations.summaryThroughSeq), lt(conversations.summaryThroughSeq, input.throughSeq)),
+        ),
+      )
+      .returning({ id: conversations.id });
+    const stored = rows.length > 0;
+    if (input.usage) {
+      // The spend happened either way; a conversation deleted meanwhile just cannot hold the row.
+      const [still] = stored ? [true] : await tx.select({ id: conversations.id }).from(conversations).where(eq(conversations.id, input.conversationId));
+      await recordUsage(tx, { ...input.usage, conversationId: still ? input.conversationId : null });
+    }
+    return stored;
+  });
 }

@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, lt, ne, or, sql } from "drizzle-orm";
 import { AppError } from "@/lib/api/errors";
 import { decodeCursor, encodeCursor, isUuid } from "@/lib/api/pagination";
+import { recordUsage } from "@/lib/usage/ledger";
 import { getDb, type Db } from "../client";
 import { conversations, messages, type Message, type MessagePart, type MessageRole, type MessageStatus, type StoredProblem } from "../schema";
 
@@ -19,6 +20,8 @@ export async function appendMessage(input: {
   provider?: string | null;
   workerId?: string | null;
   parts?: MessagePart[];
+  /** The content's token count and the tokenizer family it was taken in. */
+  tokens?: { count: number; family: string } | null;
 }): Promise<Message> {
   const db = await getDb();
   return db.transaction(async (tx) => {
@@ -41,6 +44,8 @@ export async function appendMessage(input: {
         provider: input.provider ?? null,
         workerId: input.workerId ?? null,
         parts: input.parts ?? [],
+        tokenCount: input.tokens?.count ?? null,
+        tokenFamily: input.tokens?.family ?? null,
         createdAt: now,
         updatedAt: now,
       })
@@ -59,15 +64,30 @@ export type AssistantOutcome = {
   fallbackUsed: boolean;
   promptTokens: number | null;
   completionTokens: number | null;
+  cachedTokens?: number | null;
+  usageEstimated?: boolean;
+  cached?: boolean;
   costUsd: number | null;
+  tokenCount?: number | null;
+  tokenFamily?: string | null;
+  /** Replaces the parts written at the start (citations, context), when given. */
+  parts?: MessagePart[];
   latencyMs: number;
   ttftMs: number | null;
   finishReason: string | null;
   error: StoredProblem | null;
 };
 
-/** Writes the final state of a streamed reply and adds its usage to the conversation's totals. */
-export async function finishAssistantMessage(input: { id: string; conversationId: string; outcome: AssistantOutcome }): Promise<Message> {
+/**
+ * Writes the final state of a streamed reply, adds its usage to the conversation's totals and, when
+ * a model was called, records it in the usage ledger — one transaction.
+ */
+export async function finishAssistantMessage(input: {
+  id: string;
+  conversationId: string;
+  outcome: AssistantOutcome;
+  usage?: { userId: string; apiKeyId: string | null } | null;
+}): Promise<Message> {
   const db = await getDb();
   const { outcome } = input;
   return db.transaction(async (tx) => {
@@ -85,6 +105,22 @@ export async function finishAssistantMessage(input: { id: string; conversationId
         totalCostUsd: sql`${conversations.totalCostUsd} + ${outcome.costUsd ?? 0}`,
       })
       .where(eq(conversations.id, input.conversationId));
+    if (input.usage && outcome.model && outcome.provider) {
+      await recordUsage(tx, {
+        ...input.usage,
+        kind: "chat",
+        provider: outcome.provider,
+        model: outcome.model,
+        promptTokens: outcome.promptTokens ?? 0,
+        completionTokens: outcome.completionTokens ?? 0,
+        cachedTokens: outcome.cachedTokens ?? 0,
+        costUsd: outcome.costUsd ?? 0,
+        estimated: outcome.usageEstimated ?? false,
+        cached: outcome.cached ?? false,
+        conversationId: input.conversationId,
+        messageId: input.id,
+      });
+    }
     return row;
   });
 }
@@ -127,19 +163,30 @@ export async function listMessagesPage(input: {
   return { rows: page, nextCursor: rows.length > input.limit && last ? encodeCursor({ seq: last.seq }) : null };
 }
 
+export type HistoryRow = Pick<Message, "seq" | "role" | "content" | "parts" | "tokenCount" | "tokenFamily">;
+
 /**
- * What the model sees: every user message and every assistant reply that has text, in order,
- * up to (not including) `beforeSeq`. Replies still streaming for a concurrent turn are left out.
+ * What the model may see: every user message and every assistant reply that has text, in order,
+ * after `afterSeq` (what the summary covers) and before `beforeSeq`. Replies still streaming for a
+ * concurrent turn are left out.
  */
-export async function loadModelHistory(input: { conversationId: string; beforeSeq: number }): Promise<Pick<Message, "role" | "content" | "parts">[]> {
+export async function loadModelHistory(input: { conversationId: string; beforeSeq: number; afterSeq?: number }): Promise<HistoryRow[]> {
   const db = await getDb();
   return db
-    .select({ role: messages.role, content: messages.content, parts: messages.parts })
+    .select({
+      seq: messages.seq,
+      role: messages.role,
+      content: messages.content,
+      parts: messages.parts,
+      tokenCount: messages.tokenCount,
+      tokenFamily: messages.tokenFamily,
+    })
     .from(messages)
     .where(
       and(
         eq(messages.conversationId, input.conversationId),
         lt(messages.seq, input.beforeSeq),
+        gt(messages.seq, input.afterSeq ?? 0),
         ne(messages.status, "streaming"),
         ne(messages.content, ""),
       ),

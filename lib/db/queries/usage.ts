@@ -1,42 +1,38 @@
-import { and, eq, gte, isNotNull, lt, sql } from "drizzle-orm";
+import { and, eq, gte, lt, sql } from "drizzle-orm";
 import { getDb } from "../client";
-import { conversations, messages } from "../schema";
+import { usageEvents, type UsageKind } from "../schema";
 
-export type UsageRow = {
-  key: string;
+export type UsageNumbers = {
   promptTokens: number;
   completionTokens: number;
+  cachedTokens: number;
   costUsd: number;
   requests: number;
 };
 
-/** The caller's model usage between two instants, by UTC day or by model. */
+export type UsageRow = UsageNumbers & { key: string; kind: UsageKind };
+
+/**
+ * The caller's usage between two instants from the ledger (replies, summaries, embeddings), by UTC
+ * day or by model, split by kind. Served by usage_events_user_time_idx.
+ */
 export async function summarizeUsage(input: { userId: string; from: Date; to: Date; groupBy: "day" | "model" }): Promise<UsageRow[]> {
   const db = await getDb();
   const key =
-    input.groupBy === "day"
-      ? sql<string>`to_char(${messages.createdAt} at time zone 'UTC', 'YYYY-MM-DD')`
-      : sql<string>`coalesce(${messages.model}, 'unknown')`;
+    input.groupBy === "day" ? sql<string>`to_char(${usageEvents.createdAt} at time zone 'UTC', 'YYYY-MM-DD')` : sql<string>`${usageEvents.model}`;
   const rows = await db
     .select({
       key,
-      promptTokens: sql<number>`coalesce(sum(${messages.promptTokens}), 0)::int`,
-      completionTokens: sql<number>`coalesce(sum(${messages.completionTokens}), 0)::int`,
-      costUsd: sql<number>`coalesce(sum(${messages.costUsd}), 0)::float8`,
+      kind: usageEvents.kind,
+      promptTokens: sql<number>`coalesce(sum(${usageEvents.promptTokens}), 0)::int`,
+      completionTokens: sql<number>`coalesce(sum(${usageEvents.completionTokens}), 0)::int`,
+      cachedTokens: sql<number>`coalesce(sum(${usageEvents.cachedTokens}), 0)::int`,
+      costUsd: sql<number>`coalesce(sum(${usageEvents.costUsd}), 0)::float8`,
       requests: sql<number>`count(*)::int`,
     })
-    .from(messages)
-    .innerJoin(conversations, eq(conversations.id, messages.conversationId))
-    .where(
-      and(
-        eq(conversations.userId, input.userId),
-        eq(messages.role, "assistant"),
-        isNotNull(messages.model),
-        gte(messages.createdAt, input.from),
-        lt(messages.createdAt, input.to),
-      ),
-    )
-    .groupBy(key)
+    .from(usageEvents)
+    .where(and(eq(usageEvents.userId, input.userId), gte(usageEvents.createdAt, input.from), lt(usageEvents.createdAt, input.to)))
+    .groupBy(key, usageEvents.kind)
     .orderBy(key);
   return rows;
 }

@@ -6,6 +6,7 @@ import { runTurn } from "@/lib/chat/turn";
 import { deriveTitle } from "@/lib/chat/title";
 import { createConversation, getConversationOrThrow, listConversations } from "@/lib/db/queries/conversations";
 import { listConversationDocumentIds } from "@/lib/db/queries/documents";
+import { assertWithinBudget } from "@/lib/usage/budget";
 import { createConversationSchema, listConversationsQuerySchema } from "./schema";
 
 export const dynamic = "force-dynamic";
@@ -20,9 +21,10 @@ export const GET = withAuth(
 );
 
 export const POST = withAuth(
-  async ({ user, body, request }) => {
+  async ({ user, apiKey, body, request }) => {
     const model = body.model ?? defaultModelId();
     resolveModel(model); // 422 for an unknown or unconfigured model, before anything is saved
+    if (body.first_message) await assertWithinBudget({ userId: user.id, apiKey }); // 429 likewise
     const created = await createConversation({
       userId: user.id,
       title: body.title ?? (body.first_message ? deriveTitle(body.first_message) : "New chat"),
@@ -30,13 +32,14 @@ export const POST = withAuth(
       mode: body.mode ?? (body.document_ids?.length ? "grounded" : "open"),
       model,
       systemPrompt: body.system_prompt ?? null,
+      temperature: body.temperature ?? null,
       documentIds: body.document_ids,
     });
     const documentIds = body.document_ids ? [...new Set(body.document_ids)] : [];
     if (!body.first_message) {
       return json({ conversation: serializeConversation(created, documentIds), messages: [] }, 201);
     }
-    const turn = { userId: user.id, conversation: created, content: body.first_message, request };
+    const turn = { userId: user.id, apiKeyId: apiKey?.id ?? null, conversation: created, content: body.first_message, request };
     if (wantsStream(request, body.stream)) return streamTurn(turn);
     const result = await runTurn({ ...turn, signal: request.signal });
     if (result.problem) throw result.problem;

@@ -12,6 +12,12 @@ export const messageContentSchema = z
 const titleSchema = z.string().trim().min(1).max(200);
 const modelSchema = z.string().min(3).max(200);
 const systemPromptSchema = z.string().max(20_000).nullable();
+const temperatureSchema = z
+  .number()
+  .min(0)
+  .max(2)
+  .nullable()
+  .describe("Sampling temperature for replies; null = the provider's default. At 0, repeated requests are answered from the response cache");
 const documentIdsSchema = z.array(z.uuid()).max(100, "attach at most 100 documents to a conversation");
 
 export const createConversationSchema = z.strictObject({
@@ -20,6 +26,7 @@ export const createConversationSchema = z.strictObject({
   mode: z.enum(conversationModes).optional(),
   model: modelSchema.optional(),
   system_prompt: systemPromptSchema.optional(),
+  temperature: temperatureSchema.optional(),
   document_ids: documentIdsSchema.optional(),
   stream: z.boolean().optional(),
 });
@@ -31,6 +38,7 @@ export const updateConversationSchema = z.strictObject({
   mode: z.enum(conversationModes).optional(),
   model: modelSchema.optional(),
   system_prompt: systemPromptSchema.optional(),
+  temperature: temperatureSchema.optional(),
   document_ids: documentIdsSchema.optional(),
 });
 

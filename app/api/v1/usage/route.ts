@@ -1,36 +1,62 @@
 import { json, withAuth } from "@/lib/api/handler";
-import { summarizeUsage } from "@/lib/db/queries/usage";
+import { summarizeUsage, type UsageNumbers } from "@/lib/db/queries/usage";
+import { usageKinds, type UsageKind } from "@/lib/db/schema";
+import { budgetStatus } from "@/lib/usage/budget";
 import { usageQuerySchema } from "./schema";
 
 export const dynamic = "force-dynamic";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Tokens and cost of the caller's model calls; default window: the last 30 days. */
+const zero = (): UsageNumbers => ({ promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: 0, requests: 0 });
+
+function add(total: UsageNumbers, row: UsageNumbers): UsageNumbers {
+  return {
+    promptTokens: total.promptTokens + row.promptTokens,
+    completionTokens: total.completionTokens + row.completionTokens,
+    cachedTokens: total.cachedTokens + row.cachedTokens,
+    costUsd: total.costUsd + row.costUsd,
+    requests: total.requests + row.requests,
+  };
+}
+
+function wire(n: UsageNumbers) {
+  return {
+    prompt_tokens: n.promptTokens,
+    completion_tokens: n.completionTokens,
+    cached_tokens: n.cachedTokens,
+    total_tokens: n.promptTokens + n.completionTokens,
+    cost_usd: Math.round(n.costUsd * 1e8) / 1e8,
+    requests: n.requests,
+  };
+}
+
+/** Tokens and cost of the caller's model calls (replies, summaries, embeddings); default window: the last 30 days. */
 export const GET = withAuth(
-  async ({ user, query }) => {
+  async ({ user, apiKey, query }) => {
     const to = query.to ? new Date(query.to) : new Date();
     const from = query.from ? new Date(query.from) : new Date(to.getTime() - 30 * DAY_MS);
-    const rows = await summarizeUsage({ userId: user.id, from, to, groupBy: query.group_by });
-    const data = rows.map((r) => ({
-      [query.group_by]: r.key,
-      prompt_tokens: r.promptTokens,
-      completion_tokens: r.completionTokens,
-      total_tokens: r.promptTokens + r.completionTokens,
-      cost_usd: Math.round(r.costUsd * 1e8) / 1e8,
-      requests: r.requests,
-    }));
-    const totals = data.reduce(
-      (t, r) => ({
-        prompt_tokens: t.prompt_tokens + r.prompt_tokens,
-        completion_tokens: t.completion_tokens + r.completion_tokens,
-        total_tokens: t.total_tokens + r.total_tokens,
-        cost_usd: Math.round((t.cost_usd + r.cost_usd) * 1e8) / 1e8,
-        requests: t.requests + r.requests,
-      }),
-      { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cost_usd: 0, requests: 0 },
-    );
-    return json({ from: from.toISOString(), to: to.toISOString(), group_by: query.group_by, data, totals });
+    const [rows, budget] = await Promise.all([
+      summarizeUsage({ userId: user.id, from, to, groupBy: query.group_by }),
+      budgetStatus({ userId: user.id, apiKey }),
+    ]);
+    const groups = new Map<string, UsageNumbers>();
+    const byKind = Object.fromEntries(usageKinds.map((k) => [k, zero()])) as Record<UsageKind, UsageNumbers>;
+    for (const row of rows) {
+      groups.set(row.key, add(groups.get(row.key) ?? zero(), row));
+      byKind[row.kind] = add(byKind[row.kind], row);
+    }
+    const data = [...groups].map(([key, n]) => ({ [query.group_by]: key, ...wire(n) }));
+    const totals = Object.values(byKind).reduce(add, zero());
+    return json({
+      from: from.toISOString(),
+      to: to.toISOString(),
+      group_by: query.group_by,
+      data,
+      totals: wire(totals),
+      by_kind: { chat: wire(byKind.chat), summary: wire(byKind.summary), embedding: wire(byKind.embedding) },
+      budget,
+    });
   },
   { query: usageQuerySchema, scope: "conversations:read" },
 );

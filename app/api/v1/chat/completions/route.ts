@@ -1,4 +1,5 @@
 import { json, withAuth } from "@/lib/api/handler";
+import { assertWithinBudget } from "@/lib/usage/budget";
 import { completeChat, prepareCompletion, streamChat, type CompletionRequest } from "@/lib/chat/completions";
 import { chatCompletionSchema } from "./schema";
 
@@ -6,7 +7,8 @@ export const dynamic = "force-dynamic";
 
 /** OpenAI-compatible: the official `openai` client works with baseURL `<host>/api/v1`. */
 export const POST = withAuth(
-  async ({ user, body, request }) => {
+  async ({ user, apiKey, body, request }) => {
+    await assertWithinBudget({ userId: user.id, apiKey });
     const stop = body.stop ?? undefined;
     const completion: CompletionRequest = {
       model: body.model,
@@ -22,7 +24,7 @@ export const POST = withAuth(
         stopSequences: typeof stop === "string" ? [stop] : stop,
       },
     };
-    const prepared = await prepareCompletion(user.id, completion);
+    const prepared = await prepareCompletion(user.id, apiKey?.id ?? null, completion);
     if (completion.stream) return streamChat(prepared, request.signal);
     return json(await completeChat(prepared, request.signal));
   },

@@ -33,6 +33,7 @@ export const PATCH = withAuth(
       mode: body.mode ?? (body.document_ids?.length ? "grounded" : undefined),
       model: body.model,
       systemPrompt: body.system_prompt,
+      temperature: body.temperature,
     };
     const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
     const conversation = await updateConversation({ id: params.id ?? "", userId: user.id, patch: defined, documentIds: body.document_ids });

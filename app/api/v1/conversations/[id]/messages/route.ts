@@ -7,6 +7,7 @@ import { deriveTitle } from "@/lib/chat/title";
 import { runTurn } from "@/lib/chat/turn";
 import { getConversationOrThrow, updateConversation } from "@/lib/db/queries/conversations";
 import { listMessagesPage } from "@/lib/db/queries/messages";
+import { assertWithinBudget } from "@/lib/usage/budget";
 import { postMessageSchema } from "../../schema";
 
 export const dynamic = "force-dynamic";
@@ -21,9 +22,10 @@ export const GET = withAuth(
 );
 
 export const POST = withAuth(
-  async ({ user, params, body, request }) => {
+  async ({ user, apiKey, params, body, request }) => {
     let conversation = await getConversationOrThrow({ id: params.id ?? "", userId: user.id });
     resolveModel(conversation.model); // 422 before anything is saved or streamed
+    await assertWithinBudget({ userId: user.id, apiKey }); // 429 likewise
     if (conversation.lastSeq === 0 && conversation.title === "New chat") {
       conversation = await updateConversation({
         id: conversation.id,
@@ -31,7 +33,7 @@ export const POST = withAuth(
         patch: { title: deriveTitle(body.content) },
       });
     }
-    const turn = { userId: user.id, conversation, content: body.content, request };
+    const turn = { userId: user.id, apiKeyId: apiKey?.id ?? null, conversation, content: body.content, request };
     if (wantsStream(request, body.stream)) return streamTurn(turn);
     const result = await runTurn({ ...turn, signal: request.signal });
     if (result.problem) throw result.problem;

@@ -1,0 +1,147 @@
+import { generateText } from "ai";
+import { costUsd, OFFLINE_MODEL_ID } from "@/lib/ai/models";
+import { resolveModel, type ResolvedModel } from "@/lib/ai/providers";
+import { contextBudget, fitText, summaryTokenLimit, SUMMARY_HEADING } from "@/lib/context/assemble";
+import { extractiveSummary } from "@/lib/context/extractive-summary";
+import { countTextTokens } from "@/lib/context/tokens";
+import { saveSummary } from "@/lib/db/queries/conversations";
+import { loadModelHistory } from "@/lib/db/queries/messages";
+import type { Conversation } from "@/lib/db/schema";
+import { env } from "@/lib/env";
+import type { UsageEntry } from "@/lib/usage/ledger";
+
+/**
+ * Rolling conversation summaries. When turns fall out of the window, the messages since the last
+ * summary are folded into it — by SUMMARY_MODEL if set, else the conversation's model, else (or if
+ * that call fails) extractively. Runs after the reply has been saved, never on the reply's path;
+ * jobs for one conversation run one after another.
+ */
+
+export type SummaryJob = {
+  conversation: Pick<Conversation, "id" | "model" | "summary" | "summaryThroughSeq">;
+  userId: string;
+  apiKeyId: string | null;
+  throughSeq: number;
+};
+
+const SUMMARY_TIMEOUT_MS = 60_000;
+/** Most tokens of one message that go into the summarizer's input. */
+const MESSAGE_INPUT_TOKENS = 1_500;
+
+const INSTRUCTIONS = [
+  "You maintain the running summary of a conversation between a user and an AI assistant.",
+  "You receive the current summary (possibly empty) and the messages that followed it.",
+  "Write the updated summary: the facts, names, numbers, decisions, the user's goals and preferences, and any open questions — everything the assistant needs to continue the conversation. Drop pleasantries and repetition.",
+  "Write plain sentences or short bullet points in the language of the conversation. Output only the summary.",
+].join("\n");
+
+const running = new Map<string, Promise<void>>();
+
+export function scheduleSummary(job: SummaryJob): void {
+  const id = job.conversation.id;
+  const previous = running.get(id) ?? Promise.resolve();
+  const next: Promise<void> = previous
+    .then(() => summarize(job))
+    .catch((error: unknown) => console.error("conversation summary failed", error instanceof Error ? error.message : error))
+    .finally(() => {
+      if (running.get(id) === next) running.delete(id);
+    });
+  running.set(id, next);
+}
+
+/** Resolves once every scheduled summary has been written (tests, graceful shutdown). */
+export async function settleSummaries(): Promise<void> {
+  while (running.size > 0) await Promise.all(running.values());
+}
+
+function summaryModel(conversationModel: string): ResolvedModel | null {
+  for (const id of [env.SUMMARY_MODEL, conversationModel]) {
+    if (!id || id === OFFLINE_MODEL_ID) continue;
+    try {
+      return resolveModel(id);
+    } catch {
+      // Not usable here (no key, unknown provider): try the next.
+    }
+  }
+  return null;
+}
+
+async function summarize(job: SummaryJob): Promise<void> {
+  const { conversation } = job;
+  // The job before this one may have covered it already.
+  const after = Math.max(conversation.summaryThroughSeq ?? 0, lastWritten.get(conversation.id) ?? 0);
+  if (after >= job.throughSeq) return;
+  const messages = await loadModelHistory({ conversationId: conversation.id, afterSeq: after, beforeSeq: job.throughSeq + 1 });
+  const sources = messages.flatMap((m) => (m.role === "user" || m.role === "assistant" ? [{ role: m.role, content: m.content }] : []));
+  const previous = after === (conversation.summaryThroughSeq ?? 0) ? conversation.summary : (lastText.get(conversation.id) ?? conversation.summary);
+
+  // The summary lives in the chat model's requests, so it is sized and counted for that model.
+  const chat = resolveModel(conversation.model).info;
+  const maxTokens = Math.min(1_000, summaryTokenLimit(chat) - countTextTokens(SUMMARY_HEADING, chat.tokenizer) - 8);
+  const model = summaryModel(conversation.model);
+  let text: string | null = null;
+  let usage: UsageEntry | null = null;
+  if (model && sources.length > 0) {
+    try {
+      const result = await generateText({
+        model: model.model,
+        system: INSTRUCTIONS,
+        prompt: summaryPrompt(previous, sources, model, maxTokens),
+        temperature: 0,
+        maxOutputTokens: maxTokens,
+        maxRetries: 1,
+        abortSignal: AbortSignal.timeout(SUMMARY_TIMEOUT_MS),
+        providerOptions: { openai: { store: false } },
+      });
+      text = result.text.trim() || null;
+      const prompt = result.usage.inputTokens;
+      const completion = result.usage.outputTokens;
+      const estimated = prompt === undefined || completion === undefined;
+      const promptTokens = prompt ?? countTextTokens(INSTRUCTIONS + summaryPrompt(previous, sources, model, maxTokens), model.info.tokenizer);
+      const completionTokens = completion ?? countTextTokens(result.text, model.info.tokenizer);
+      const cachedTokens = result.usage.inputTokenDetails?.cacheReadTokens ?? 0;
+      usage = {
+        userId: job.userId,
+        apiKeyId: job.apiKeyId,
+        kind: "summary",
+        provider: model.provider,
+        model: model.id,
+        promptTokens,
+        completionTokens,
+        cachedTokens,
+        costUsd: costUsd(model.info, promptTokens, completionTokens, cachedTokens),
+        estimated,
+      };
+    } catch (error) {
+      console.warn(`summary by ${model.id} failed, using the extractive summary:`, error instanceof Error ? error.message : error);
+    }
+  }
+  const summary = text
+    ? fitText(text, chat.tokenizer, maxTokens).text
+    : extractiveSummary({ previous, messages: sources, maxTokens, family: chat.tokenizer });
+  const stored = await saveSummary({
+    conversationId: conversation.id,
+    userId: job.userId,
+    summary,
+    throughSeq: job.throughSeq,
+    tokens: countTextTokens(summary, chat.tokenizer),
+    usage,
+  });
+  if (stored) {
+    lastWritten.set(conversation.id, job.throughSeq);
+    lastText.set(conversation.id, summary);
+  }
+}
+
+// What this process last wrote per conversation while jobs are queued behind each other: a job
+// scheduled with an older conversation row must build on its predecessor's summary.
+const lastWritten = new Map<string, number>();
+const lastText = new Map<string, string>();
+
+function summaryPrompt(previous: string | null, sources: Array<{ role: string; content: string }>, model: ResolvedModel, maxOutput: number): string {
+  const family = model.info.tokenizer;
+  const room = contextBudget(model.info, maxOutput) - countTextTokens(INSTRUCTIONS, family) - 64;
+  const perMessage = Math.max(64, Math.min(MESSAGE_INPUT_TOKENS, Math.floor((room - countTextTokens(previous ?? "", family)) / Math.max(1, sources.length))));
+  const lines = sources.map((m) => `${m.role === "user" ? "User" : "Assistant"}: ${fitText(m.content, family, perMessage).text}`);
+  return `Current summary:\n${previous?.trim() || "(none yet)"}\n\nNew messages:\n${lines.join("\n\n")}`;
+}
