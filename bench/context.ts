@@ -5,9 +5,7 @@
  *
  * assembly: p50/p99 of assembleContext for a 200-message conversation, with stored token counts
  *   (the target: p99 ≤ 5 ms) and, for information, with every count taken during assembly.
- * conversation: a scripted 300-turn chat on an 8,192-token model: prompt tokens sent with assembly
- *   against the naive full history (every previous message each turn, overflowing or not), and
- *   how many requests exceed the window (the target: 0, and a ratio ≤ 0.25).
+ * (The 300-turn conversation runs through the real pipeline against the mock LLM: bench/conversation.ts.)
  * estimator: estimateTokens against exact cl100k and o200k counts on local text (README, docs,
  *   this repo's TypeScript, package-lock.json, BEIR SciFact abstracts, zod's locale strings).
  * Prints one JSON object on stdout.
@@ -16,7 +14,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { modelInfo } from "../lib/ai/models";
 import { assembleContext, type HistoryMessage } from "../lib/context/assemble";
-import { countMessageTokens, countTextTokens, estimateTokens, replyPrimingTokens, type TokenizerFamily } from "../lib/context/tokens";
+import { countTextTokens, estimateTokens, type TokenizerFamily } from "../lib/context/tokens";
 import { percentile, round } from "./lib/metrics";
 import { log } from "./lib/setup";
 
@@ -101,72 +99,6 @@ function timeAssembly(runs: number) {
   return result;
 }
 
-const SUMMARY_TOKENS = 400;
-
-function simulateConversation(turns: number) {
-  const model = eightKModel();
-  const family = model.tokenizer;
-  const script = scriptConversation(turns * 2, family, 300);
-  const next = random(5);
-  const system = "You are BOT GPT, a helpful assistant. Answer clearly and concisely; say so when you are unsure.";
-  let summaryText = prose(next, 1_000);
-  while (countTextTokens(summaryText, family) > SUMMARY_TOKENS) summaryText = summaryText.slice(0, Math.floor(summaryText.length * 0.95));
-  let summary: { text: string; throughSeq: number } | null = null;
-
-  const totals = { assembled: 0, naive: 0, overflows: 0, naiveOverflows: 0, truncatedTurns: 0, maxRequest: 0 };
-  const summarization = { calls: 0, inputTokens: 0, outputTokens: 0 };
-  const systemTokens = countMessageTokens({ content: system }, family);
-  const costs = script.map((m) => countMessageTokens(m, family));
-  for (let turn = 0; turn < turns; turn++) {
-    const history = script.slice(0, turn * 2 + 1);
-    const naive = replyPrimingTokens(family) + systemTokens + costs.slice(0, history.length).reduce((a, b) => a + b, 0);
-    let context = assembleContext({ model, system, summary, passages: [], history });
-    if (context.needsSummaryThroughSeq !== null) {
-      // Fold messages into the summary until what stays verbatim takes at most half the room, so
-      // the summary (and the cached prompt prefix) changes every few turns, not every turn.
-      const room = (context.tokens.budget - systemTokens - SUMMARY_TOKENS) / 2;
-      let kept = 0;
-      let through = history.length - 1;
-      while (through > 0 && kept + (costs[through] ?? 0) <= room) {
-        kept += costs[through] ?? 0;
-        through--;
-      }
-      const throughSeq = Math.max(history[through]?.seq ?? 0, summary?.throughSeq ?? 0);
-      const folded = history.filter((m) => m.seq > (summary?.throughSeq ?? 0) && m.seq <= throughSeq);
-      summarization.calls++;
-      summarization.inputTokens += (summary ? SUMMARY_TOKENS : 0) + folded.reduce((sum, m) => sum + countMessageTokens(m, family), 0);
-      summarization.outputTokens += SUMMARY_TOKENS;
-      summary = { text: summaryText, throughSeq };
-      context = assembleContext({ model, system, summary, passages: [], history });
-    }
-    totals.assembled += context.tokens.total;
-    totals.naive += naive;
-    totals.maxRequest = Math.max(totals.maxRequest, context.tokens.total);
-    if (context.tokens.total > model.contextWindow - context.tokens.reservedOutput) totals.overflows++;
-    if (naive > model.contextWindow - context.tokens.reservedOutput) totals.naiveOverflows++;
-    if (context.truncated) totals.truncatedTurns++;
-    if (context.omittedMessages > 0) throw new Error(`turn ${turn}: ${context.omittedMessages} messages neither sent nor summarized`);
-  }
-  return {
-    model: { id: "openai:gpt-4 (MODEL_OVERRIDES context_window 8192)", window: model.contextWindow, tokenizer: family },
-    turns,
-    assumptions: [
-      `A rolling summary of at most ${SUMMARY_TOKENS} tokens covers every message that left the window; it is refreshed when assembly reports needsSummaryThroughSeq, folding messages until the verbatim tail is at most half the room.`,
-      "Chat mode (no retrieved passages); reply lengths are scripted, not generated.",
-      "naive = system prompt + every previous message + the new one, every turn, counted even past the window.",
-    ],
-    assembled_prompt_tokens: totals.assembled,
-    naive_prompt_tokens: totals.naive,
-    ratio: round(totals.assembled / totals.naive, 4),
-    summarization,
-    ratio_including_summarization: round((totals.assembled + summarization.inputTokens) / totals.naive, 4),
-    overflows: totals.overflows,
-    naive_overflows: totals.naiveOverflows,
-    largest_request_tokens: totals.maxRequest,
-    turns_with_a_cut_message: totals.truncatedTurns,
-  };
-}
-
 type Sample = { group: string; text: string };
 
 function estimatorCorpus(): Sample[] {
@@ -248,9 +180,7 @@ async function main() {
   const estimator = measureEstimator();
   log("assembly timing…");
   const assembly = timeAssembly(quick ? 300 : 3_000);
-  log("300-turn conversation…");
-  const conversation = simulateConversation(300);
-  process.stdout.write(`${JSON.stringify({ assembly, conversation, estimator }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ assembly, estimator }, null, 2)}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -292,6 +292,7 @@ const isCitation = (part: MessagePart): part is CitationPart => part.type === "c
 /** Grounded conversations: retrieval for this message, from the documents attached to it. */
 async function groundTurn(input: {
   userId: string;
+  apiKeyId?: string | null;
   conversation: Conversation;
   content: string;
   history: HistoryRow[];
@@ -302,6 +303,7 @@ async function groundTurn(input: {
   return groundMessage({
     conversationId: input.conversation.id,
     userId: input.userId,
+    apiKeyId: input.apiKeyId,
     content: input.content,
     previousQuestion: earlier.find((m) => m.role === "user")?.content ?? null,
     lastCitation: earlier.find((m) => m.role === "assistant")?.parts.find(isCitation),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { assembleContext, fitText, SUMMARY_HEADING, type ContextModel, type HistoryMessage } from "./assemble";
+import { assembleContext, contextBudget, fitText, summaryCutoff, summaryTokenLimit, SUMMARY_HEADING, type ContextModel, type HistoryMessage } from "./assemble";
+import { extractiveSummary } from "./extractive-summary";
 import { countTextTokens } from "./tokens";
 
 const GPT_4O: ContextModel = { contextWindow: 128_000, maxOutputTokens: 16_384, tokenizer: "o200k" };
@@ -134,5 +135,60 @@ describe("fitText", () => {
 
   it("leaves text that fits alone", () => {
     expect(fitText("short", "estimate", 100)).toEqual({ text: "short", tokens: countTextTokens("short", "estimate"), cut: false });
+  });
+});
+
+describe("assembleContext with a history that starts after the summary", () => {
+  it("always sends the summary in place of the messages the caller left out", () => {
+    const history = conversation(30, GPT_4O).slice(10);
+    const context = assembleContext({ model: GPT_4O, system: "Be brief.", summary: { text: "Ten messages about valves.", throughSeq: 10 }, passages: [], history });
+    expect(context.summaryUsed).toBe(true);
+    expect(context.system).toBe(`Be brief.\n\n${SUMMARY_HEADING}\nTen messages about valves.`);
+    expect(context.includedFromSeq).toBe(11);
+    expect(context.omittedMessages).toBe(0);
+  });
+});
+
+describe("summaryCutoff", () => {
+  it("leaves a history with room alone", () => {
+    expect(summaryCutoff({ model: SMALL, fixedTokens: 100, history: conversation(6, SMALL) })).toBeNull();
+  });
+
+  it("past the high-water mark, covers the oldest messages so that about half the room stays verbatim", () => {
+    const history = conversation(80, SMALL);
+    const room = contextBudget(SMALL) - summaryTokenLimit(SMALL) - 100 - 3;
+    const cutoff = summaryCutoff({ model: SMALL, fixedTokens: 100, history });
+    expect(cutoff).not.toBeNull();
+    const kept = history.filter((m) => m.seq > cutoff!);
+    const keptTokens = kept.reduce((sum, m) => sum + m.tokens! + 4, 0);
+    expect(keptTokens).toBeLessThanOrEqual(room * 0.5);
+    // …and not much less: one more message would pass the low-water mark.
+    const oneMore = history.find((m) => m.seq === cutoff)!;
+    expect(keptTokens + oneMore.tokens! + 4).toBeGreaterThan(room * 0.5);
+  });
+
+  it("keeps the last exchange verbatim even when it alone is large", () => {
+    const huge = "word ".repeat(6_000);
+    const history: HistoryMessage[] = [
+      ...conversation(4, SMALL),
+      { seq: 5, role: "user", content: huge, tokens: countTextTokens(huge, "cl100k") },
+      { seq: 6, role: "assistant", content: "ok", tokens: 1 },
+    ];
+    expect(summaryCutoff({ model: SMALL, fixedTokens: 0, history })).toBe(4);
+  });
+});
+
+describe("extractiveSummary", () => {
+  it("adds one line per message to the previous summary and drops the oldest lines to stay under the limit", () => {
+    const messages = Array.from({ length: 40 }, (_, i) => ({
+      role: i % 2 === 0 ? ("user" as const) : ("assistant" as const),
+      content: `Point ${i} is about the pressure valve number ${i}. A second sentence. A third one that is left out.`,
+    }));
+    const summary = extractiveSummary({ previous: "- User: earlier things", messages, maxTokens: 200, family: "o200k" });
+    expect(countTextTokens(summary, "o200k")).toBeLessThanOrEqual(200);
+    const lines = summary.split("\n");
+    expect(lines.at(-1)).toBe("- Assistant: Point 39 is about the pressure valve number 39. A second sentence.");
+    expect(summary).not.toContain("earlier things");
+    expect(summary).not.toContain("third one");
   });
 });

@@ -121,7 +121,9 @@ export function assembleContext<P extends ContextPassage>(input: AssembleContext
   let summaryBlock: FittedText | null = null;
   let blockTokens = systemTokens;
   const summary = input.summary;
-  if (turns.from > 0 && summary && summary.text.trim()) {
+  // The summary stands in for whatever the verbatim turns do not reach: messages that did not fit,
+  // and those the caller left out of `history` because the summary covers them.
+  if (summary && summary.text.trim() && (turns.from > 0 || (history[0]?.seq ?? 0) > summary.throughSeq)) {
     summaryBlock = fitText(`${SUMMARY_HEADING}\n${summary.text}`, family, Math.floor(budget * SUMMARY_SHARE));
     blockTokens = countTextTokens(joinBlocks(systemPart?.text ?? null, summaryBlock.text) ?? "", family) + overhead;
     turns = fitHistory(history, firstAfter(history, summary.throughSeq), budget - fixed - blockTokens, costOf, family);

@@ -6,6 +6,7 @@ import { sql } from "drizzle-orm";
 import { parseModelId } from "@/lib/ai/models";
 import { getDb, type Db } from "@/lib/db/client";
 import { env } from "@/lib/env";
+import { recordUsage } from "@/lib/usage/ledger";
 
 /**
  * Optional dense retrieval. When EMBEDDING_MODEL is set and the database has pgvector, chunks are
@@ -29,6 +30,41 @@ export function resolveEmbeddingModel(id: string): EmbeddingModelV3 {
     return createOpenAICompatible({ name: "ollama", baseURL: env.OLLAMA_BASE_URL, apiKey: env.OLLAMA_API_KEY }).embeddingModel(parsed.name);
   }
   throw new Error(`EMBEDDING_MODEL "${id}" is not supported: use an openai: or ollama: embedding model.`);
+}
+
+/** USD per million input tokens of the embedding models we know; MODEL_OVERRIDES' input price wins. */
+const EMBEDDING_PRICES: Record<string, number> = {
+  "openai:text-embedding-3-small": 0.02,
+  "openai:text-embedding-3-large": 0.13,
+  "openai:text-embedding-ada-002": 0.1,
+};
+
+/** Who pays for an embedding call. */
+export type BillTo = { userId: string; apiKeyId: string | null };
+
+/** Embedding calls count toward usage and budgets like any other model call. Never throws. */
+async function recordEmbeddingUsage(id: string, tokens: number | undefined, texts: string[], billTo: BillTo, documentId?: string): Promise<void> {
+  // Providers that report no usage (some Ollama versions) are estimated at ~4 characters a token.
+  const estimated = tokens === undefined || tokens === 0;
+  const count = estimated ? texts.reduce((n, t) => n + Math.ceil(t.length / 4), 0) : tokens;
+  const price = env.MODEL_OVERRIDES[id]?.input_per_million ?? EMBEDDING_PRICES[id] ?? 0;
+  const parsed = parseModelId(id);
+  try {
+    await recordUsage(await getDb(), {
+      ...billTo,
+      kind: "embedding",
+      provider: parsed?.provider ?? "unknown",
+      model: id,
+      promptTokens: count,
+      completionTokens: 0,
+      cachedTokens: 0,
+      costUsd: Math.round(((count * price) / 1_000_000) * 1e8) / 1e8,
+      estimated,
+      documentId: documentId ?? null,
+    });
+  } catch (error) {
+    console.error("recording embedding usage failed:", error instanceof Error ? error.message : error);
+  }
 }
 
 let resolved: { id: string; model: EmbeddingModelV3 | null } | undefined;
@@ -103,14 +139,16 @@ export async function embedDocumentChunks({ documentId }: { documentId: string }
     const db = await getDb();
     if (!(await embeddingStoreReady(db))) return;
     const result = await db.execute(sql`
-      select c.id, c.content from document_chunks c
+      select c.id, c.content, d.user_id from document_chunks c join documents d on d.id = c.document_id
       where c.document_id = ${documentId}
         and not exists (select 1 from document_chunk_embeddings e where e.chunk_id = c.id and e.model = ${configured.id})
       order by c.ord`);
-    const chunks = (result as unknown as { rows: Array<{ id: string; content: string }> }).rows;
+    const chunks = (result as unknown as { rows: Array<{ id: string; content: string; user_id: string }> }).rows;
     for (let i = 0; i < chunks.length; i += EMBEDDING_BATCH) {
       const batch = chunks.slice(i, i + EMBEDDING_BATCH);
-      const { embeddings } = await embedMany({ model: configured.model, values: batch.map((c) => c.content), maxRetries: EMBEDDING_RETRIES, maxParallelCalls: 1 });
+      const values = batch.map((c) => c.content);
+      const { embeddings, usage } = await embedMany({ model: configured.model, values, maxRetries: EMBEDDING_RETRIES, maxParallelCalls: 1 });
+      await recordEmbeddingUsage(configured.id, usage.tokens, values, { userId: batch[0]!.user_id, apiKeyId: null }, documentId);
       const rows = JSON.stringify(batch.map((c, j) => ({ id: c.id, v: vectorLiteral(embeddings[j] ?? []) })));
       await db.execute(sql`
         insert into document_chunk_embeddings (chunk_id, document_id, model, embedding)
@@ -126,7 +164,12 @@ export async function embedDocumentChunks({ documentId }: { documentId: string }
  * Chunks of the ready documents among `documentIds` nearest to the query, best first, scored by
  * cosine similarity; null when embeddings are off, unavailable or failing (the caller goes lexical).
  */
-export async function rankByEmbedding(input: { documentIds: string[]; query: string; limit: number }): Promise<Array<{ id: string; score: number }> | null> {
+export async function rankByEmbedding(input: {
+  documentIds: string[];
+  query: string;
+  limit: number;
+  billTo?: BillTo;
+}): Promise<Array<{ id: string; score: number }> | null> {
   const configured = configuredModel();
   if (!configured || input.documentIds.length === 0) return null;
   try {
@@ -138,7 +181,8 @@ export async function rankByEmbedding(input: { documentIds: string[]; query: str
       select 1 from document_chunk_embeddings e join documents d on d.id = e.document_id
       where e.document_id = any(${ids}::uuid[]) and e.model = ${configured.id} and d.status = 'ready' limit 1`);
     if ((any as unknown as { rows: unknown[] }).rows.length === 0) return [];
-    const { embedding } = await embed({ model: configured.model, value: input.query, maxRetries: 1, abortSignal: AbortSignal.timeout(QUERY_TIMEOUT_MS) });
+    const { embedding, usage } = await embed({ model: configured.model, value: input.query, maxRetries: 1, abortSignal: AbortSignal.timeout(QUERY_TIMEOUT_MS) });
+    if (input.billTo) await recordEmbeddingUsage(configured.id, usage.tokens, [input.query], input.billTo);
     const query = vectorLiteral(embedding);
     const result = await db.execute(sql`
       select e.chunk_id as id, (1 - (e.embedding <=> ${query}::vector))::float8 as score

@@ -144,6 +144,8 @@ export function mergeAdjacent(chunks: RetrievedChunk[]): Array<Omit<Passage, "in
 export async function groundMessage(input: {
   conversationId: string;
   userId: string;
+  /** The API key making the call: the query embedding is billed to it. */
+  apiKeyId?: string | null;
   content: string;
   previousQuestion: string | null;
   lastCitation: CitationPart | undefined;
@@ -184,7 +186,12 @@ export async function groundMessage(input: {
   // A chunk is evidence when it reaches a share of the query's attainable score (Σ idf, a term
   // the documents never use counting as much as their rarest one), so "capital of Peru" against
   // a report that mentions neither finds nothing relevant.
-  const { chunks: candidates, attainableScore: attainable } = await searchChunksWithStats({ documentIds, query, limit: env.RETRIEVAL_TOP_K });
+  const { chunks: candidates, attainableScore: attainable } = await searchChunksWithStats({
+    documentIds,
+    query,
+    limit: env.RETRIEVAL_TOP_K,
+    billTo: { userId: input.userId, apiKeyId: input.apiKeyId ?? null },
+  });
   const best = Math.max(0, ...candidates.map((c) => c.lexicalScore ?? 0));
   const relevant = (c: RetrievedChunk) =>
     c.lexicalScore !== null

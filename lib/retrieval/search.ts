@@ -1,7 +1,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import { isUuid } from "@/lib/api/pagination";
 import { getDb, type Executor } from "@/lib/db/client";
-import { rankByEmbedding } from "./embeddings";
+import { rankByEmbedding, type BillTo } from "./embeddings";
 
 /**
  * Chunk search over a conversation's documents: Okapi BM25 computed in SQL from the statistics
@@ -261,14 +261,14 @@ export async function searchChunks(
 
 /** searchChunks, plus the query's attainable BM25 score (for relevance thresholds). */
 export async function searchChunksWithStats(
-  input: { documentIds: string[]; query: string; limit: number },
+  input: { documentIds: string[]; query: string; limit: number; billTo?: BillTo },
   options: { candidatePostings?: number; rescored?: number } = {},
 ): Promise<{ chunks: RetrievedChunk[]; attainableScore: number }> {
   const ids = [...new Set(input.documentIds.filter(isUuid))];
   const limit = Math.max(0, Math.floor(input.limit));
   if (ids.length === 0 || limit === 0 || !input.query.trim()) return { chunks: [], attainableScore: 0 };
   const db = await getDb();
-  const vectorRanking = rankByEmbedding({ documentIds: ids, query: input.query, limit });
+  const vectorRanking = rankByEmbedding({ documentIds: ids, query: input.query, limit, billTo: input.billTo });
   const { stats, lexical } = await db.transaction(async (tx) => {
     // The planner prices a sequential scan without the TOAST read each tsvector costs: here the GIN
     // and primary-key indexes are always the better path. Parallel workers take longer to start

@@ -199,6 +199,15 @@ describe("embeddings", () => {
     expect(hits[0]?.ord).toBe(3);
     if (driver === "pglite") {
       expect(batches).toEqual([64, 6]);
+      // Both calls are billed to the document's owner, priced like the provider prices them.
+      const { summarizeUsage } = await import("@/lib/db/queries/usage");
+      const usage = (await summarizeUsage({ userId: user.id, from: new Date(0), to: new Date(Date.now() + 60_000), groupBy: "model" })).filter(
+        (r) => r.kind === "embedding",
+      );
+      expect(usage).toHaveLength(1);
+      expect(usage[0]).toMatchObject({ key: "openai:text-embedding-3-small", requests: 2, completionTokens: 0 });
+      expect(usage[0]!.promptTokens).toBeGreaterThan(70);
+      expect(usage[0]!.costUsd).toBeCloseTo((usage[0]!.promptTokens * 0.02) / 1_000_000, 10);
       expect(hits[0]?.vectorScore).toBeGreaterThan(0.5);
       expect(hits[0]?.lexicalScore).toBeGreaterThan(0);
       // Reciprocal rank fusion: first in both rankings.

@@ -1,0 +1,128 @@
+/**
+ * A scripted 300-turn conversation through the real turn pipeline — persistence, context assembly,
+ * rolling summaries, the real OpenAI provider — against the mock LLM on loopback, on a model with
+ * an 8,192-token window (described through MODEL_OVERRIDES, as an operator would). The mock counts
+ * every request exactly (o200k) and refuses, like OpenAI, any request over the window.
+ *
+ *   npx tsx bench/conversation.ts [--turns 300] [--db pglite|postgres]
+ *
+ * Reports the prompt tokens sent against the naive full history (every previous message each turn,
+ * counted even past the window), summary calls' tokens, overflows (refused requests) and the
+ * largest request. Prints one JSON object on stdout.
+ */
+import { countMessageTokens, replyPrimingTokens } from "../lib/context/tokens";
+import { MockLlmServer } from "../test/mock-llm/server";
+import { round } from "./lib/metrics";
+import { configureDatabase, dbChoice, flag, log } from "./lib/setup";
+
+const MODEL = "openai:bench-8k";
+const WINDOW = 8_192;
+const SYSTEM = "You are BOT GPT, a helpful assistant. Answer clearly and concisely; say so when you are unsure.";
+
+/** Deterministic pseudo-random numbers, so every run sees the same conversation. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+const WORDS =
+  "the a of to and in is that for it on with as was this be by are at from or an have not but we can which their more model context window token budget summary message reply user assistant question answer document page passage search index retrieval conversation latency stream provider cache price request response error limit server client database query result function variable string number array object parse schema validate".split(
+    " ",
+  );
+
+function prose(next: () => number, words: number): string {
+  const out: string[] = [];
+  for (let i = 0; i < words; i++) {
+    out.push(WORDS[Math.floor(next() * WORDS.length)] ?? "the");
+    if (i % 14 === 13) out.push(next() < 0.3 ? ".\n\n" : ".");
+  }
+  return out.join(" ");
+}
+
+async function main() {
+  const argv = process.argv.slice(2);
+  const turns = Number(flag(argv, "--turns") ?? 300);
+  const choice = dbChoice(argv, "bot_gpt_bench_conversation");
+  const mock = new MockLlmServer();
+  const url = await mock.listen();
+  await configureDatabase(choice, {
+    OPENAI_API_KEY: "sk-bench",
+    OPENAI_BASE_URL: `${url}/v1`,
+    OPENAI_API: "chat",
+    CHAT_MODEL: MODEL,
+    MODEL_OVERRIDES: JSON.stringify({ [MODEL]: { context_window: WINDOW, max_output_tokens: 1_024, tokenizer: "o200k" } }),
+    NODE_ENV: "production",
+  });
+  const { createUser } = await import("../lib/db/queries/users");
+  const { createConversation, getConversationOrThrow } = await import("../lib/db/queries/conversations");
+  const { runTurn } = await import("../lib/chat/turn");
+  const { settleSummaries } = await import("../lib/chat/summarize");
+  const { closeDb } = await import("../lib/db/client");
+
+  const user = await createUser({ email: `bench-${Date.now()}@example.test`, password: "bench password 1", name: "Bench" });
+  const { id } = await createConversation({ userId: user.id, title: "300 turns", mode: "open", model: MODEL, systemPrompt: SYSTEM });
+  mock.settings = { ...mock.settings, chunkDelayMs: 0, contextWindow: WINDOW };
+
+  // Short questions, longer answers, now and then a pasted document (~1,600 tokens).
+  const next = random(300);
+  let naive = replyPrimingTokens("o200k") + countMessageTokens({ content: SYSTEM }, "o200k");
+  let naiveTotal = 0;
+  let naiveOverflows = 0;
+  const statuses = new Map<string, number>();
+  const started = performance.now();
+  for (let turn = 1; turn <= turns; turn++) {
+    const question = prose(next, next() < 0.05 ? 1_200 : 15 + Math.floor(next() * 100));
+    mock.settings.reply = prose(next, 60 + Math.floor(next() * 350));
+    const conversation = await getConversationOrThrow({ id, userId: user.id });
+    const result = await runTurn({ userId: user.id, conversation, content: question, signal: new AbortController().signal });
+    const status = result.assistantMessage.status;
+    statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    naive += countMessageTokens({ content: question }, "o200k");
+    naiveTotal += naive;
+    if (naive + 1_024 > WINDOW) naiveOverflows++;
+    naive += countMessageTokens({ content: result.assistantMessage.content }, "o200k");
+    // Summaries run after the reply; in a real chat the user's typing hides them.
+    await settleSummaries();
+    if (turn % 50 === 0) log(`turn ${turn}`);
+  }
+  const elapsedS = (performance.now() - started) / 1000;
+
+  const isSummary = (body: Record<string, unknown>) =>
+    ((body.messages as Array<{ role: string; content: string }> | undefined) ?? []).some((m) => m.role === "system" && m.content.includes("running summary"));
+  const chat = mock.requests.filter((r) => r.path.endsWith("/chat/completions") && !isSummary(r.body));
+  const summaries = mock.requests.filter((r) => r.path.endsWith("/chat/completions") && isSummary(r.body));
+  const sent = chat.reduce((sum, r) => sum + r.promptTokens, 0);
+  const summaryInput = summaries.reduce((sum, r) => sum + r.promptTokens, 0);
+  const overflows = chat.filter((r) => r.promptTokens + Number(r.body.max_tokens ?? 0) > WINDOW).length;
+  const final = await getConversationOrThrow({ id, userId: user.id });
+  const result = {
+    db: choice.db,
+    model: { id: MODEL, window: WINDOW, tokenizer: "o200k", reserved_output: Number(chat.at(-1)?.body.max_tokens ?? 0) },
+    turns,
+    replies_by_status: Object.fromEntries(statuses),
+    prompt_tokens_sent: sent,
+    naive_prompt_tokens: naiveTotal,
+    ratio: round(sent / naiveTotal, 4),
+    summary_calls: summaries.length,
+    summary_input_tokens: summaryInput,
+    ratio_including_summaries: round((sent + summaryInput) / naiveTotal, 4),
+    overflows,
+    naive_overflows: naiveOverflows,
+    largest_request_tokens: Math.max(...chat.map((r) => r.promptTokens)),
+    summary_through_seq: final.summaryThroughSeq,
+    summary_tokens: final.summaryTokens,
+    mean_turn_ms: round((elapsedS * 1000) / turns, 1),
+    counted_by: "the mock LLM, exactly (o200k: content + 4 per message + 3 per request), the way the provider bills",
+  };
+  await closeDb();
+  await mock.close();
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
