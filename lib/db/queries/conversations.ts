@@ -150,9 +150,18 @@ export async function saveSummary(input: {
       .returning({ id: conversations.id });
     const stored = rows.length > 0;
     if (input.usage) {
-      // The spend happened either way; a conversation deleted meanwhile just cannot hold the row.
-      const [still] = stored ? [true] : await tx.select({ id: conversations.id }).from(conversations).where(eq(conversations.id, input.conversationId));
-      await recordUsage(tx, { ...input.usage, conversationId: still ? input.conversationId : null });
+      // The spend happened either way: it joins the conversation's totals, unless the conversation
+      // was deleted meanwhile (the ledger row then belongs to no conversation).
+      const usage = input.usage;
+      const [still] = await tx
+        .update(conversations)
+        .set({
+          totalTokens: sql`${conversations.totalTokens} + ${usage.promptTokens + usage.completionTokens}`,
+          totalCostUsd: sql`${conversations.totalCostUsd} + ${usage.costUsd}`,
+        })
+        .where(eq(conversations.id, input.conversationId))
+        .returning({ id: conversations.id });
+      await recordUsage(tx, { ...usage, conversationId: still ? input.conversationId : null });
     }
     return stored;
   });
