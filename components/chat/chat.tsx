@@ -2,16 +2,18 @@
 
 import { useChat } from "@ai-sdk/react";
 import { DefaultChatTransport } from "ai";
-import { useEffect, useRef, useState } from "react";
+import { Fragment, useEffect, useRef, useState } from "react";
 import { createConversation } from "@/components/documents/api";
 import { DocumentsPanel } from "@/components/documents/documents-panel";
 import { FileDropZone } from "@/components/documents/file-drop-zone";
 import { isIndexing, type ConversationMode, type DocumentResource } from "@/components/documents/types";
 import { useConversationDocuments } from "@/components/documents/use-conversation-documents";
+import { fetchConversation, refusalOf, type Refusal } from "./api";
 import { Composer } from "./composer";
+import { ContextGauge, ConversationTotals, SummaryMarker } from "./conversation-meters";
 import { announceConversationsChanged } from "./events";
 import { isOfflineModel, MessageItem } from "./message-item";
-import type { ChatMessage } from "./types";
+import { latestContext, summaryMarkerIndex, usageOf, withStoredMetadata, type ChatMessage, type ConversationUsage } from "./types";
 
 type Props = {
   conversationId: string | null;
@@ -20,15 +22,22 @@ type Props = {
   title: string;
   mode?: ConversationMode;
   documents?: DocumentResource[];
+  usage?: ConversationUsage | null;
 };
 
 const DOCUMENTS_PANEL_ID = "documents-panel";
+/** The rolling summary is written in the background just after a reply; look again this much later. */
+const SUMMARY_RECHECK_MS = 1_500;
 
-export function Chat({ conversationId, initialMessages, model, title, mode: initialMode = "open", documents: initialDocuments = [] }: Props) {
+export function Chat({ conversationId, initialMessages, model, title, mode: initialMode = "open", documents: initialDocuments = [], usage: initialUsage = null }: Props) {
   const [input, setInput] = useState("");
   const [startError, setStartError] = useState<string | null>(null);
   const [panelOpen, setPanelOpen] = useState(() => initialDocuments.some((d) => isIndexing(d) || d.status === "failed"));
+  const [usage, setUsage] = useState(initialUsage);
   const listEnd = useRef<HTMLDivElement>(null);
+  // The text of the last send, put back in the composer if the server refuses it.
+  const lastSent = useRef("");
+  const recheckTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
   // The conversation id lives in this closure: the transport reads it when a message is sent, and
   // a first upload and a first message racing each other create one conversation, not two.
@@ -68,22 +77,52 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
     getConversationId: target.getId,
   });
 
-  const { messages, sendMessage, status, stop, error, clearError } = useChat<ChatMessage>({
+  const { messages, setMessages, sendMessage, status, stop, error, clearError } = useChat<ChatMessage>({
     id: conversationId ?? undefined,
     messages: initialMessages,
     transport: target.transport,
-    onFinish: () => announceConversationsChanged(),
-    onError: () => announceConversationsChanged(),
+    onFinish: ({ isError }) => {
+      announceConversationsChanged();
+      void refreshConversation();
+      clearTimeout(recheckTimer.current);
+      if (!isError) recheckTimer.current = setTimeout(() => void refreshConversation(), SUMMARY_RECHECK_MS);
+    },
+    onError: (e) => {
+      announceConversationsChanged();
+      if (!refusalOf(e)) return;
+      // Refused before anything was saved: the message leaves the thread and goes back to the composer.
+      const draft = lastSent.current;
+      setMessages((shown) => (shown.at(-1)?.role === "user" ? shown.slice(0, -1) : shown));
+      setInput((current) => (current.trim() ? current : draft));
+    },
   });
+
+  useEffect(() => () => clearTimeout(recheckTimer.current), []);
+
+  /** Totals, summary and the stored rows' usage and context, after a turn. */
+  async function refreshConversation() {
+    const id = target.getId();
+    if (!id) return;
+    const stored = await fetchConversation(id).catch(() => null);
+    if (!stored) return;
+    setUsage(usageOf(stored.conversation));
+    setMessages((shown) => withStoredMetadata(shown, stored.messages));
+  }
 
   const busy = status === "submitted" || status === "streaming";
   const grounded = docs.mode === "grounded";
   const indexing = docs.documents.some(isIndexing) || docs.uploads.some((u) => u.error === null);
   const attachedCount = docs.documents.length;
+  const context = latestContext(messages);
+  const markerAfter = summaryMarkerIndex(messages, usage?.summary_through_seq ?? null);
+  const refusal = refusalOf(error);
 
+  // Follows new messages and a reply as it grows; refreshed metadata alone does not scroll.
+  const last = messages.at(-1);
+  const scrollKey = `${messages.length}:${last?.parts.reduce((n, p) => n + (p.type === "text" ? p.text.length : 1), 0) ?? 0}`;
   useEffect(() => {
     listEnd.current?.scrollIntoView({ block: "end" });
-  }, [messages]);
+  }, [scrollKey]);
 
   async function submit() {
     const text = input.trim();
@@ -96,6 +135,7 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
       setStartError(e instanceof Error ? e.message : "Could not start a conversation.");
       return;
     }
+    lastSent.current = text;
     setInput("");
     await sendMessage({ text });
   }
@@ -127,6 +167,8 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
         <span className="shrink-0 rounded-full border border-zinc-300 px-2 py-0.5 text-xs text-zinc-600 dark:border-zinc-700 dark:text-zinc-400" data-testid="model-label">
           {isOfflineModel(model) ? `Offline model (not an AI) · ${model}` : model}
         </span>
+        {usage && messages.length > 0 ? <ConversationTotals usage={usage} /> : null}
+        {context ? <ContextGauge context={context} /> : null}
       </header>
       <DocumentsPanel id={DOCUMENTS_PANEL_ID} open={panelOpen} controller={docs} />
       <p aria-live="polite" className="sr-only">
@@ -139,13 +181,22 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
           </p>
         ) : null}
         <ol role="log" aria-live="polite" aria-label="Messages" className="mx-auto flex max-w-3xl flex-col gap-4">
-          {messages.map((message) => (
-            <MessageItem key={message.id} message={message} />
+          {messages.map((message, index) => (
+            <Fragment key={message.id}>
+              <MessageItem message={message} />
+              {index === markerAfter && usage?.summary_through_seq ? <SummaryMarker throughSeq={usage.summary_through_seq} summary={usage.summary} /> : null}
+            </Fragment>
           ))}
         </ol>
         {error || startError ? (
           <p role="alert" className="mx-auto mt-4 max-w-3xl rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300">
-            {startError ?? error?.message ?? "Something went wrong."} Your message was saved; try again in a moment.
+            {startError ? (
+              startError
+            ) : refusal ? (
+              <RefusalText problem={refusal} />
+            ) : (
+              `${error?.message ?? "Something went wrong."} Your message was saved; try again in a moment.`
+            )}
           </p>
         ) : null}
         <div ref={listEnd} />
@@ -161,5 +212,18 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
         note={grounded && indexing ? "A document is still being indexed; answers wait until it is ready." : undefined}
       />
     </FileDropZone>
+  );
+}
+
+/** A send the server refused (budget, rate limit…): what happened, when it clears, and where the draft is. */
+function RefusalText({ problem }: { problem: Refusal }) {
+  const resetsAt = problem.resets_at ? new Date(problem.resets_at) : null;
+  return (
+    <>
+      {problem.title ? <strong className="font-semibold">{problem.title}. </strong> : null}
+      {problem.detail ?? "The message was not accepted."}
+      {resetsAt && !Number.isNaN(resetsAt.getTime()) ? ` (That is ${resetsAt.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })} your time.)` : ""} Your message was not sent; it is
+      back in the message box.
+    </>
   );
 }

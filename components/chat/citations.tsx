@@ -1,7 +1,8 @@
 "use client";
 
-import { Fragment, useEffect, useId, useRef, useState, type ReactNode } from "react";
+import { Fragment, useId, useState, type ReactNode } from "react";
 import { contentUrl } from "@/components/documents/types";
+import { hoverCardClass, useHoverCard } from "./hover-card";
 import type { Citation } from "./types";
 
 export function pagesLabel(citation: Pick<Citation, "page_start" | "page_end">): string {
@@ -10,50 +11,12 @@ export function pagesLabel(citation: Pick<Citation, "page_start" | "page_end">):
 
 export const citationHref = (citation: Citation) => contentUrl(citation.document_id, citation.page_start);
 
-type Placement = { left: number; width: number; top?: number; bottom?: number };
-
 const CARD_WIDTH = 288;
-const CLOSE_DELAY_MS = 120;
 
 /** `[n]` in an answer: a link to the cited page, with a card showing the passage on hover or focus. */
 function CitationMarker({ citation }: { citation: Citation }) {
   const cardId = useId();
-  const [placement, setPlacement] = useState<Placement | null>(null);
-  const closeTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const open = placement !== null;
-
-  useEffect(() => {
-    if (!open) return;
-    // The card is fixed to the viewport: scrolling would leave it behind, so it closes.
-    const close = () => setPlacement(null);
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key === "Escape") close();
-    };
-    window.addEventListener("scroll", close, true);
-    window.addEventListener("resize", close);
-    document.addEventListener("keydown", onKey);
-    return () => {
-      window.removeEventListener("scroll", close, true);
-      window.removeEventListener("resize", close);
-      document.removeEventListener("keydown", onKey);
-    };
-  }, [open]);
-
-  useEffect(() => () => clearTimeout(closeTimer.current), []);
-
-  function show(anchor: HTMLElement) {
-    clearTimeout(closeTimer.current);
-    const rect = anchor.getBoundingClientRect();
-    const width = Math.min(CARD_WIDTH, window.innerWidth - 16);
-    const left = Math.min(Math.max(8, rect.left + rect.width / 2 - width / 2), window.innerWidth - width - 8);
-    const roomBelow = window.innerHeight - rect.bottom > 200;
-    setPlacement(roomBelow ? { left, width, top: rect.bottom + 6 } : { left, width, bottom: window.innerHeight - rect.top + 6 });
-  }
-
-  function hideSoon() {
-    clearTimeout(closeTimer.current);
-    closeTimer.current = setTimeout(() => setPlacement(null), CLOSE_DELAY_MS);
-  }
+  const { placement, show, hideSoon } = useHoverCard(CARD_WIDTH);
 
   const pages = pagesLabel(citation);
   return (
@@ -70,14 +33,7 @@ function CitationMarker({ citation }: { citation: Citation }) {
       >
         {citation.index}
       </a>
-      {/* Hidden cards still describe the link (aria-describedby reads hidden content). */}
-      <span
-        id={cardId}
-        role="tooltip"
-        hidden={!placement}
-        style={placement ?? undefined}
-        className="fixed z-50 block rounded-lg border border-zinc-200 bg-white p-3 text-left text-xs leading-snug font-normal whitespace-normal text-zinc-800 shadow-lg dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
-      >
+      <span id={cardId} role="tooltip" hidden={!placement} style={placement ?? undefined} className={hoverCardClass}>
         <span className="block font-medium break-all">{citation.filename}</span>
         <span className="block text-zinc-500 capitalize dark:text-zinc-400">{pages}</span>
         <span className="mt-1.5 line-clamp-6 block text-zinc-700 dark:text-zinc-300">“{citation.snippet}”</span>

@@ -1,4 +1,5 @@
 import { CitedText, SourcesList } from "./citations";
+import { CachedBadge, UsageDetails } from "./message-usage";
 import { citationsOf, type ChatMessage } from "./types";
 
 const statusNotes: Record<string, string> = {
@@ -38,12 +39,12 @@ export function MessageItem({ message }: { message: ChatMessage }) {
             {note} {meta?.error_detail ?? ""}
           </p>
         ) : null}
-        {!isUser && meta?.status === "complete" && meta.model ? (
-          <p className="mt-2 text-xs text-zinc-500 dark:text-zinc-400">
-            {meta.model}
-            {meta.completion_tokens != null ? ` · ${(meta.prompt_tokens ?? 0) + meta.completion_tokens} tokens` : ""}
-            {meta.cost_usd ? ` · $${meta.cost_usd.toFixed(6)}` : ""}
-          </p>
+        {!isUser && meta?.model && meta.status !== "streaming" ? (
+          <div className="mt-2 flex flex-wrap items-center gap-1.5 text-xs text-zinc-500 dark:text-zinc-400">
+            <span className="break-all">{meta.model}</span>
+            {meta.cached ? <CachedBadge /> : null}
+            <UsageDetails meta={meta} />
+          </div>
         ) : null}
       </article>
     </li>

@@ -1,13 +1,23 @@
-import type { CitationResource } from "@/lib/api/resources";
+import type { CitationResource, ContextResource, ConversationResource, MessageResource } from "@/lib/api/resources";
 import type { SourceDocumentUIPart, UIMessage } from "ai";
 
-/** Metadata the server attaches to assistant messages (start + finish parts, or stored row). */
+/**
+ * Metadata of a message: the start and finish parts of a live reply carry some of it; the stored
+ * row (loaded with the page, or refetched after a turn) carries all of it.
+ */
 export type ChatMetadata = {
+  seq?: number;
   status?: string;
   model?: string | null;
   prompt_tokens?: number | null;
   completion_tokens?: number | null;
+  cached_tokens?: number | null;
+  usage_estimated?: boolean;
+  cached?: boolean;
   cost_usd?: number | null;
+  latency_ms?: number | null;
+  ttft_ms?: number | null;
+  context?: ContextResource | null;
   fallback_used?: boolean;
   error_detail?: string | null;
   conversation_id?: string;
@@ -19,19 +29,15 @@ export type ChatMessage = UIMessage<ChatMetadata>;
 /** A passage an answer cites; the reply's text refers to it as `[index]`. */
 export type Citation = CitationResource;
 
-export type StoredMessage = {
-  id: string;
-  role: "user" | "assistant" | "system";
-  content: string;
-  status: string;
-  model: string | null;
-  prompt_tokens: number | null;
-  completion_tokens: number | null;
-  cost_usd: number | null;
-  fallback_used: boolean;
-  error: { detail?: string } | null;
-  citations?: Citation[];
-};
+export type StoredMessage = MessageResource;
+
+/** What the chat shows of a conversation beyond its messages; refetched after each turn. */
+export type ConversationUsage = Pick<ConversationResource, "total_tokens" | "total_cost_usd" | "summary" | "summary_through_seq">;
+
+export function usageOf(conversation: ConversationResource): ConversationUsage {
+  const { total_tokens, total_cost_usd, summary, summary_through_seq } = conversation;
+  return { total_tokens, total_cost_usd, summary, summary_through_seq };
+}
 
 function mediaTypeOf(filename: string): string {
   const extension = filename.toLowerCase().split(".").pop();
@@ -82,15 +88,62 @@ export function toChatMessages(messages: StoredMessage[]): ChatMessage[] {
     .map((m) => ({
       id: m.id,
       role: m.role,
-      parts: [...(m.citations ?? []).map(toSourcePart), { type: "text" as const, text: m.content }],
-      metadata: {
-        status: m.status,
-        model: m.model,
-        prompt_tokens: m.prompt_tokens,
-        completion_tokens: m.completion_tokens,
-        cost_usd: m.cost_usd,
-        fallback_used: m.fallback_used,
-        error_detail: m.error?.detail ?? null,
-      },
+      parts: [...m.citations.map(toSourcePart), { type: "text" as const, text: m.content }],
+      metadata: metadataOf(m),
     }));
+}
+
+function metadataOf(m: StoredMessage): ChatMetadata {
+  return {
+    seq: m.seq,
+    status: m.status,
+    model: m.model,
+    prompt_tokens: m.prompt_tokens,
+    completion_tokens: m.completion_tokens,
+    cached_tokens: m.cached_tokens,
+    usage_estimated: m.usage_estimated,
+    cached: m.cached,
+    cost_usd: m.cost_usd,
+    latency_ms: m.latency_ms,
+    ttft_ms: m.ttft_ms,
+    context: m.context,
+    fallback_used: m.fallback_used,
+    error_detail: m.error?.detail ?? null,
+  };
+}
+
+/**
+ * The shown messages with the stored rows' metadata (seq, usage, context), when both lists are the
+ * same turns in the same order. Text and parts stay as shown: a reply just streamed is not redrawn.
+ * Otherwise (a turn started meanwhile, or one the server never saved) the shown list is kept.
+ */
+export function withStoredMetadata(shown: ChatMessage[], stored: StoredMessage[]): ChatMessage[] {
+  const rows = stored.filter((m) => m.role !== "system");
+  if (rows.length !== shown.length) return shown;
+  const aligned = shown.every((m, i) => m.role === rows[i]?.role && (m.role === "user" || m.id === rows[i]?.id));
+  if (!aligned) return shown;
+  const merged = shown.map((m, i) => {
+    const row = rows[i];
+    return row ? { ...m, metadata: { ...m.metadata, ...metadataOf(row) } } : m;
+  });
+  // Unchanged rows keep the same list, so a recheck that finds nothing new redraws nothing.
+  const changed = merged.some((m, i) => JSON.stringify(m.metadata) !== JSON.stringify(shown[i]?.metadata));
+  return changed ? merged : shown;
+}
+
+/** Index in `messages` after which "N earlier messages summarized" goes; -1 for none. */
+export function summaryMarkerIndex(messages: ChatMessage[], summaryThroughSeq: number | null): number {
+  if (!summaryThroughSeq) return -1;
+  const bySeq = messages.findIndex((m) => m.metadata?.seq === summaryThroughSeq);
+  // Seq is gap-free from 1, so without stored seqs the position is the count.
+  return bySeq !== -1 ? bySeq : Math.min(summaryThroughSeq, messages.length) - 1;
+}
+
+/** The request size of the newest reply that has one. */
+export function latestContext(messages: ChatMessage[]): ContextResource | null {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const context = messages[i]?.metadata?.context;
+    if (context) return context;
+  }
+  return null;
 }

@@ -97,6 +97,9 @@ export function Sidebar({ userEmail }: { userEmail: string }) {
           <Link href="/settings/api-keys" onClick={() => setOpen(false)} className="text-zinc-700 hover:underline dark:text-zinc-300">
             API keys
           </Link>
+          <Link href="/settings/usage" onClick={() => setOpen(false)} className="text-zinc-700 hover:underline dark:text-zinc-300">
+            Usage
+          </Link>
           <Link href="/docs/api" className="text-zinc-700 hover:underline dark:text-zinc-300">
             API docs
           </Link>

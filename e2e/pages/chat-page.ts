@@ -31,4 +31,26 @@ export class ChatPage {
   conversationLink(title: string | RegExp): Locator {
     return this.sidebar.getByRole("link", { name: title });
   }
+
+  /** The tokens and cost of every model call in the conversation, in the header. */
+  totals(): Locator {
+    return this.page.getByTestId("conversation-usage");
+  }
+
+  /** How much of the context window the newest reply's request used. */
+  contextGauge(): Locator {
+    return this.page.getByRole("meter", { name: "Context window" });
+  }
+
+  summaryMarker(): Locator {
+    return this.log.getByTestId("summary-marker");
+  }
+
+  /** Hovers a reply's usage button and returns the card it shows. */
+  async openUsage(reply: Locator): Promise<Locator> {
+    await reply.getByRole("button", { name: "Usage details" }).hover();
+    const card = this.page.getByRole("tooltip");
+    await expect(card).toBeVisible();
+    return card;
+  }
 }

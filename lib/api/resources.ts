@@ -234,3 +234,4 @@ export type CitationResource = z.infer<typeof citationResource>;
 export type RetrievalTraceResource = z.infer<typeof retrievalTraceResource>;
 export type ModelResource = z.infer<typeof modelResource>;
 export type ContextResource = z.infer<typeof contextResource>;
+export type UsageResource = z.infer<typeof usageResource>;

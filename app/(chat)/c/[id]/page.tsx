@@ -1,8 +1,8 @@
 import { notFound } from "next/navigation";
 import { Chat } from "@/components/chat/chat";
-import { toChatMessages } from "@/components/chat/types";
+import { toChatMessages, usageOf } from "@/components/chat/types";
 import { AppError } from "@/lib/api/errors";
-import { serializeDocument, serializeMessage } from "@/lib/api/serialize";
+import { serializeConversation, serializeDocument, serializeMessage } from "@/lib/api/serialize";
 import { requirePageUser } from "@/lib/auth/current-user";
 import { getConversationOrThrow } from "@/lib/db/queries/conversations";
 import { listAttachedDocuments } from "@/lib/db/queries/documents";
@@ -30,6 +30,7 @@ export default async function ConversationPage({ params }: { params: Promise<{ i
       title={conversation.title}
       mode={conversation.mode}
       documents={(attached.get(conversation.id) ?? []).map(serializeDocument)}
+      usage={usageOf(serializeConversation(conversation))}
     />
   );
 }

@@ -1,0 +1,28 @@
+import type { Problem } from "@/components/documents/types";
+import type { ConversationResource } from "@/lib/api/resources";
+import type { StoredMessage } from "./types";
+
+/** A refused send's problem+json; `resets_at` comes with `budget_exceeded`. */
+export type Refusal = Problem & { resets_at?: string };
+
+export async function fetchConversation(id: string): Promise<{ conversation: ConversationResource; messages: StoredMessage[] } | null> {
+  const response = await fetch(`/api/v1/conversations/${id}`, { cache: "no-store" });
+  if (!response.ok) return null;
+  return (await response.json()) as { conversation: ConversationResource; messages: StoredMessage[] };
+}
+
+/**
+ * The problem behind a failed send when the server refused the request outright (4xx/5xx before
+ * any stream). The AI SDK's transport throws such a response's body as the error message; a
+ * failure inside the stream carries a plain sentence instead, and yields null here.
+ */
+export function refusalOf(error: Error | undefined): Refusal | null {
+  if (!error?.message.trimStart().startsWith("{")) return null;
+  try {
+    const body: unknown = JSON.parse(error.message);
+    if (typeof body !== "object" || body === null || !("code" in body) || typeof body.code !== "string") return null;
+    return body as Refusal;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,155 @@
+"use client";
+
+import { useEffect, useState } from "react";
+import { formatCount, formatUsd } from "@/components/chat/format";
+import type { UsageResource as Usage } from "@/lib/api/resources";
+
+type UsageRow = Usage["data"][number];
+type BudgetPeriod = Usage["budget"]["tokens_per_day"];
+
+async function fetchUsage(groupBy: "day" | "model"): Promise<Usage> {
+  const response = await fetch(`/api/v1/usage?group_by=${groupBy}`, { cache: "no-store" });
+  if (!response.ok) throw new Error(String(response.status));
+  return (await response.json()) as Usage;
+}
+
+const formatWhen = (iso: string) => new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+function BudgetLine({ label, period, format }: { label: string; period: BudgetPeriod; format: (n: number) => string }) {
+  return (
+    <div className="flex flex-wrap justify-between gap-x-4 gap-y-1 py-2">
+      <dt className="font-medium">{label}</dt>
+      <dd className="text-zinc-700 tabular-nums dark:text-zinc-300">
+        {format(period.used)}
+        {period.limit === null ? " · no limit" : ` of ${format(period.limit)} · resets ${formatWhen(period.resets_at)}`}
+      </dd>
+    </div>
+  );
+}
+
+function UsageTable({ caption, keyLabel, rows, totals }: { caption: string; keyLabel: string; rows: Array<{ key: string; n: UsageRow }>; totals: Usage["totals"] }) {
+  return (
+    <div className="overflow-x-auto rounded-xl border border-zinc-200 dark:border-zinc-800">
+      <table className="w-full text-sm tabular-nums">
+        <caption className="px-3 pt-3 text-left font-medium">{caption}</caption>
+        <thead className="text-xs text-zinc-500 dark:text-zinc-400">
+          <tr className="border-b border-zinc-200 dark:border-zinc-800">
+            <th scope="col" className="px-3 py-2 text-left font-medium">
+              {keyLabel}
+            </th>
+            <th scope="col" className="px-3 py-2 text-right font-medium">
+              Requests
+            </th>
+            <th scope="col" className="px-3 py-2 text-right font-medium">
+              Prompt (cached)
+            </th>
+            <th scope="col" className="px-3 py-2 text-right font-medium">
+              Completion
+            </th>
+            <th scope="col" className="px-3 py-2 text-right font-medium">
+              Cost
+            </th>
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-zinc-100 dark:divide-zinc-800">
+          {rows.length === 0 ? (
+            <tr>
+              <td colSpan={5} className="px-3 py-3 text-zinc-500">
+                Nothing used in this period.
+              </td>
+            </tr>
+          ) : (
+            rows.map(({ key, n }) => (
+              <tr key={key}>
+                <th scope="row" className="px-3 py-2 text-left font-normal break-all">
+                  {key}
+                </th>
+                <td className="px-3 py-2 text-right">{formatCount(n.requests)}</td>
+                <td className="px-3 py-2 text-right">
+                  {formatCount(n.prompt_tokens)}
+                  {n.cached_tokens > 0 ? ` (${formatCount(n.cached_tokens)})` : ""}
+                </td>
+                <td className="px-3 py-2 text-right">{formatCount(n.completion_tokens)}</td>
+                <td className="px-3 py-2 text-right">{formatUsd(n.cost_usd)}</td>
+              </tr>
+            ))
+          )}
+        </tbody>
+        <tfoot className="border-t border-zinc-200 font-medium dark:border-zinc-800">
+          <tr>
+            <th scope="row" className="px-3 py-2 text-left">
+              Total
+            </th>
+            <td className="px-3 py-2 text-right">{formatCount(totals.requests)}</td>
+            <td className="px-3 py-2 text-right">
+              {formatCount(totals.prompt_tokens)}
+              {totals.cached_tokens > 0 ? ` (${formatCount(totals.cached_tokens)})` : ""}
+            </td>
+            <td className="px-3 py-2 text-right">{formatCount(totals.completion_tokens)}</td>
+            <td className="px-3 py-2 text-right">{formatUsd(totals.cost_usd)}</td>
+          </tr>
+        </tfoot>
+      </table>
+    </div>
+  );
+}
+
+/** The last 30 days of tokens and cost, by day and by model, and what is left of the budgets. */
+export function UsageReport() {
+  const [report, setReport] = useState<{ byDay: Usage; byModel: Usage } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    let cancelled = false;
+    Promise.all([fetchUsage("day"), fetchUsage("model")])
+      .then(([byDay, byModel]) => {
+        if (!cancelled) setReport({ byDay, byModel });
+      })
+      .catch(() => {
+        if (!cancelled) setError("Could not load your usage.");
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, []);
+
+  if (error) {
+    return (
+      <p role="alert" className="text-sm text-red-600">
+        {error}
+      </p>
+    );
+  }
+  if (!report) return <p className="text-sm text-zinc-500">Loading…</p>;
+
+  const { byDay, byModel } = report;
+  const { budget, by_kind: kinds } = byDay;
+  const days = byDay.data.map((n) => ({ key: n.day ?? "—", n })).sort((a, b) => b.key.localeCompare(a.key));
+  const models = byModel.data.map((n) => ({ key: n.model ?? "—", n })).sort((a, b) => b.n.cost_usd - a.n.cost_usd || b.n.total_tokens - a.n.total_tokens);
+  return (
+    <div className="space-y-8">
+      <section aria-labelledby="budget-heading" className="space-y-1">
+        <h2 id="budget-heading" className="font-medium">
+          Budget
+        </h2>
+        <dl className="divide-y divide-zinc-200 rounded-xl border border-zinc-200 px-3 text-sm dark:divide-zinc-800 dark:border-zinc-800" data-testid="budget-status">
+          <BudgetLine label="Tokens today (UTC)" period={budget.tokens_per_day} format={formatCount} />
+          <BudgetLine label="Spending this month (UTC)" period={budget.usd_per_month} format={formatUsd} />
+        </dl>
+        <p className="text-xs text-zinc-500 dark:text-zinc-400">A message sent after a limit is reached is refused until it resets.</p>
+      </section>
+
+      <section aria-labelledby="usage-heading" className="space-y-3">
+        <h2 id="usage-heading" className="font-medium">
+          Last 30 days
+        </h2>
+        <p className="text-sm text-zinc-600 dark:text-zinc-400">
+          {formatCount(byDay.totals.total_tokens)} tokens · {formatUsd(byDay.totals.cost_usd)} — replies {formatCount(kinds.chat.total_tokens)}, conversation summaries{" "}
+          {formatCount(kinds.summary.total_tokens)}, document embeddings {formatCount(kinds.embedding.total_tokens)} tokens.
+        </p>
+        <UsageTable caption="By day" keyLabel="Day (UTC)" rows={days} totals={byDay.totals} />
+        <UsageTable caption="By model" keyLabel="Model" rows={models} totals={byModel.totals} />
+      </section>
+    </div>
+  );
+}
