@@ -94,6 +94,19 @@ const schema = z.object({
   /** Context window, output limit, tokenizer and prices for models the catalog lacks or gets wrong. */
   MODEL_OVERRIDES: modelOverrides,
   CHAT_MODEL: z.preprocess(emptyToUndefined, modelId.optional()),
+  /** Models tried, in order, when CHAT_MODEL (or a conversation's model) fails; the offline model always ends the chain. */
+  FALLBACK_MODELS: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .default("")
+      .transform((text) => text.split(",").map((id) => id.trim()).filter(Boolean))
+      .pipe(z.array(modelId)),
+  ),
+  /** Model call time limits: to the first token, between chunks, and in all (ms). */
+  MODEL_TTFT_TIMEOUT_MS: intWithDefault(30_000, 100),
+  MODEL_IDLE_TIMEOUT_MS: intWithDefault(30_000, 100),
+  MODEL_TOTAL_TIMEOUT_MS: intWithDefault(300_000, 1_000),
   /** A cheaper model for rolling conversation summaries; unset = the conversation's own model. */
   SUMMARY_MODEL: z.preprocess(emptyToUndefined, modelId.optional()),
   /** Delay between the offline model's tokens, so it streams like a real model. */
