@@ -1,5 +1,5 @@
 import { CitedText, SourcesList } from "./citations";
-import { CachedBadge, UsageDetails } from "./message-usage";
+import { CachedBadge, FallbackBadge, UsageDetails } from "./message-usage";
 import { citationsOf, type ChatMessage } from "./types";
 
 const statusNotes: Record<string, string> = {
@@ -42,6 +42,7 @@ export function MessageItem({ message }: { message: ChatMessage }) {
         {!isUser && meta?.model && meta.status !== "streaming" ? (
           <div className="mt-2 flex flex-wrap items-center gap-1.5 text-xs text-zinc-500 dark:text-zinc-400">
             <span className="break-all">{meta.model}</span>
+            {meta.fallback_used ? <FallbackBadge /> : null}
             {meta.cached ? <CachedBadge /> : null}
             <UsageDetails meta={meta} />
           </div>

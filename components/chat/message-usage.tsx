@@ -86,3 +86,16 @@ export function CachedBadge() {
     </span>
   );
 }
+
+/** Visible on replies a fallback model gave because the conversation's model failed. */
+export function FallbackBadge() {
+  return (
+    <span
+      data-testid="fallback-badge"
+      title="The conversation's model failed, so the next model in the fallback chain answered"
+      className="rounded bg-amber-100 px-1.5 py-px text-[0.7rem] font-medium text-amber-900 dark:bg-amber-950 dark:text-amber-300"
+    >
+      fallback
+    </span>
+  );
+}

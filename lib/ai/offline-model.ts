@@ -49,9 +49,22 @@ function groundingOf(options: LanguageModelV3CallOptions): OfflineGrounding | nu
   return value && typeof value.question === "string" && Array.isArray(value.passages) ? value : null;
 }
 
+/** The offline model standing in for configured models that failed (the end of the fallback chain). */
+export function composeUnavailableReply(reasons: string): string {
+  return [
+    "**The AI model is unavailable right now.** This reply comes from BOT GPT's built-in offline model, which is not an AI and cannot answer your question.",
+    "",
+    `What happened: ${reasons}.`,
+    "",
+    "Your message is saved. Try again in a moment (regenerate, or send it again).",
+  ].join("\n");
+}
+
 function replyFor(options: LanguageModelV3CallOptions): string {
   const grounding = groundingOf(options);
-  return grounding ? composeGroundedReply(grounding) : composeOfflineReply(options.prompt);
+  if (grounding) return composeGroundedReply(grounding);
+  const unavailable = options.providerOptions?.botgpt?.unavailable;
+  return typeof unavailable === "string" && unavailable ? composeUnavailableReply(unavailable) : composeOfflineReply(options.prompt);
 }
 
 function textOf(message: LanguageModelV3Prompt[number]): string {

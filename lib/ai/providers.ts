@@ -80,6 +80,23 @@ export function resolveModel(id: string): ResolvedModel {
   };
 }
 
+/**
+ * The models a reply is tried on, in order: the requested one, then FALLBACK_MODELS (those this
+ * server can use, each once), then the offline model, which always answers.
+ */
+export function modelChain(first: ResolvedModel): ResolvedModel[] {
+  const chain = [first];
+  for (const id of [...env.FALLBACK_MODELS, OFFLINE_MODEL_ID]) {
+    if (chain.some((m) => m.id === id)) continue;
+    try {
+      chain.push(resolveModel(id));
+    } catch {
+      console.warn(`FALLBACK_MODELS: ${id} is not usable on this server; skipped`);
+    }
+  }
+  return chain;
+}
+
 export type AvailableModel = ModelInfo & { id: string; isDefault: boolean };
 
 let ollamaCache: { at: number; names: string[] } | undefined;

@@ -1,5 +1,5 @@
 import { AppError } from "@/lib/api/errors";
-import { resolveModel } from "@/lib/ai/providers";
+import { modelChain, resolveModel, type ResolvedModel } from "@/lib/ai/providers";
 import { createConversation, getConversationOrThrow } from "@/lib/db/queries/conversations";
 import { assembleContext } from "@/lib/context/assemble";
 import { countTextTokens } from "@/lib/context/tokens";
@@ -9,7 +9,7 @@ import type { Conversation } from "@/lib/db/schema";
 import { sseData, sseResponse } from "./sse";
 import { deriveTitle } from "./title";
 import { recordUsage } from "@/lib/usage/ledger";
-import { generate, replyTokens, runTurn, type CallSettings } from "./turn";
+import { generate, replyTokens, runTurn, type CallSettings, type PreparedRequest } from "./turn";
 
 /**
  * The OpenAI-compatible chat completions endpoint on top of the same turn machinery: the same
@@ -109,34 +109,30 @@ async function execute(prepared: Prepared, signal: AbortSignal, onDelta: (delta:
   if (!conversation) {
     const id = `chatcmpl-${crypto.randomUUID()}`;
     onId(id);
-    const reservedOutput = replyTokens(resolved.info, request.settings.maxOutputTokens);
-    // Not stored, but still fitted to the window: the oldest turns give way first.
-    const context = assembleContext({
-      model: resolved.info,
-      reservedOutputTokens: reservedOutput,
-      system: split.system,
-      summary: null,
-      passages: [],
-      history: [...split.history, { role: "user", content: split.content }].map((m, i) => ({
-        seq: i + 1,
-        role: m.role === "assistant" ? ("assistant" as const) : ("user" as const),
-        content: textOf(m.content),
-        tokens: null,
-      })),
-    });
-    const outcome = await generate({
-      resolved,
-      system: context.system,
-      messages: context.messages,
-      requestTokens: context.tokens.total,
-      maxOutputTokens: reservedOutput,
-      settings: request.settings,
-      signal,
-      onDelta: (d) => onDelta(d),
-    });
+    const history = [...split.history, { role: "user", content: split.content }];
+    // Not stored, but still fitted to the window of whichever model answers: the oldest turns give way first.
+    const prepare = (model: ResolvedModel): PreparedRequest => {
+      const maxOutputTokens = replyTokens(model.info, request.settings.maxOutputTokens);
+      const context = assembleContext({
+        model: model.info,
+        reservedOutputTokens: maxOutputTokens,
+        system: split.system,
+        summary: null,
+        passages: [],
+        history: history.map((m, i) => ({
+          seq: i + 1,
+          role: m.role === "assistant" ? ("assistant" as const) : ("user" as const),
+          content: textOf(m.content),
+          tokens: null,
+        })),
+      });
+      return { system: context.system, messages: context.messages, requestTokens: context.tokens.total, maxOutputTokens };
+    };
+    const outcome = await generate({ chain: modelChain(resolved), prepare, settings: request.settings, signal, onDelta: (d) => onDelta(d) });
     const { usage } = outcome;
-    await recordUsage(await getDb(), { userId, apiKeyId, kind: "chat", provider: resolved.provider, model: resolved.id, ...usage, cached: outcome.cached });
-        return {
+    const answered = outcome.resolved;
+    await recordUsage(await getDb(), { userId, apiKeyId, kind: "chat", provider: answered.provider, model: answered.id, ...usage, cached: outcome.cached });
+    return {
       id,
       text: outcome.text,
       finishReason: openAiFinishReason(outcome.finishReason),

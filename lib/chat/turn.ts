@@ -1,9 +1,10 @@
 import { APICallError, type ModelMessage, streamText } from "ai";
 import { AppError, type ErrorCode } from "@/lib/api/errors";
 import { costUsd, type ModelInfo } from "@/lib/ai/models";
-import { resolveModel, type ResolvedModel } from "@/lib/ai/providers";
+import { modelChain, resolveModel, type ResolvedModel } from "@/lib/ai/providers";
 import { splitIntoTokens, type OfflineGrounding } from "@/lib/ai/offline-model";
 import { groundedInstructions, joinPassageBlocks, newPromptNonce, passageBlocks } from "@/lib/ai/prompts";
+import { breakerFor, classifyFailure, MAX_RETRIES, retryDelayMs, timedStream } from "@/lib/ai/resilience";
 import { getResponseCache, isCacheable, responseCacheKey } from "@/lib/cache/response-cache";
 import { assembleContext, contextBudget, defaultReservedOutputTokens, summaryCutoff, type HistoryMessage } from "@/lib/context/assemble";
 import { countTextTokens, type TokenizerFamily } from "@/lib/context/tokens";
@@ -101,22 +102,36 @@ export type ModelOutcome = {
   finishReason: string | null;
   /** Set when the provider failed (not when the caller aborted). */
   problem: AppError | null;
+  /** The error behind `problem`, for the retry decision. */
+  failure: unknown;
   aborted: boolean;
 };
 
-/** One streamed model call: deltas go to `onDelta`; the outcome says how it ended. Never throws. */
+export type TimeLimits = { ttftMs: number; idleMs: number; totalMs: number };
+
+const envLimits = (): TimeLimits => ({ ttftMs: env.MODEL_TTFT_TIMEOUT_MS, idleMs: env.MODEL_IDLE_TIMEOUT_MS, totalMs: env.MODEL_TOTAL_TIMEOUT_MS });
+
+/**
+ * One streamed model call under the time limits (to the first token, between chunks, in all): a
+ * limit that passes cancels the provider request and ends the call as an upstream timeout. Deltas
+ * go to `onDelta`; the outcome says how it ended. Never throws.
+ */
 export async function streamModel(input: {
   resolved: ResolvedModel;
   system: string | null;
   messages: ModelMessage[];
   signal: AbortSignal;
   settings?: CallSettings;
+  limits?: TimeLimits;
   /** Grounded turns: the passages, for a model that uses them directly (the offline model). */
   grounding?: OfflineGrounding;
+  /** Offline fallback: why the configured models could not answer. */
+  unavailable?: string;
   onDelta?: (delta: string, textSoFar: string) => void;
 }): Promise<ModelOutcome> {
   const { resolved } = input;
   const startedAt = performance.now();
+  const timeout = new AbortController();
   let text = "";
   let ttftMs: number | null = null;
   let promptTokens: number | null = null;
@@ -125,22 +140,28 @@ export async function streamModel(input: {
   let finishReason: string | null = null;
   let failure: unknown = null;
   try {
+    const botgpt = { ...(input.grounding ? { grounding: input.grounding } : {}), ...(input.unavailable ? { unavailable: input.unavailable } : {}) };
     const result = streamText({
       model: resolved.model,
       system: input.system ?? undefined,
       messages: input.messages,
-      abortSignal: input.signal,
+      abortSignal: AbortSignal.any([input.signal, timeout.signal]),
       temperature: input.settings?.temperature,
       topP: input.settings?.topP,
       stopSequences: input.settings?.stopSequences,
       maxOutputTokens: Math.min(input.settings?.maxOutputTokens ?? resolved.info.maxOutputTokens, resolved.info.maxOutputTokens),
       // The resilience layer owns retries; the SDK's own would stack on top of it.
       maxRetries: 0,
-      providerOptions: { openai: { store: false }, ...(input.grounding ? { botgpt: { grounding: input.grounding } } : {}) },
+      providerOptions: { openai: { store: false }, ...(Object.keys(botgpt).length > 0 ? { botgpt } : {}) },
       // Failures arrive as stream parts and are handled below; the default handler would log them.
       onError: () => {},
     });
-    for await (const part of result.fullStream) {
+    const parts = timedStream(result.fullStream, input.limits ?? envLimits(), {
+      isFirstToken: (part) => part.type === "text-delta",
+      signal: input.signal,
+      onTimeout: (error) => timeout.abort(error),
+    });
+    for await (const part of parts) {
       if (part.type === "text-delta") {
         if (ttftMs === null) ttftMs = Math.round(performance.now() - startedAt);
         text += part.text;
@@ -157,6 +178,7 @@ export async function streamModel(input: {
   } catch (error) {
     failure = error;
   }
+  if (timeout.signal.aborted && !input.signal.aborted) failure = timeout.signal.reason;
   const aborted = input.signal.aborted;
   const problem = aborted || !failure ? null : upstreamProblem(failure, resolved.provider);
   return {
@@ -168,6 +190,7 @@ export async function streamModel(input: {
     cachedTokens,
     finishReason: aborted ? "aborted" : problem ? "error" : finishReason,
     problem,
+    failure: aborted ? null : failure,
     aborted,
   };
 }
@@ -181,7 +204,26 @@ export type Usage = {
   estimated: boolean;
 };
 
-export type Generation = ModelOutcome & { usage: Usage; cached: boolean };
+export type Generation = ModelOutcome & {
+  usage: Usage;
+  cached: boolean;
+  /** The model that answered (or last failed). */
+  resolved: ResolvedModel;
+  /** A model after the first in the chain answered. */
+  fallbackUsed: boolean;
+};
+
+/** A model call's request, assembled for one model (its window and tokenizer). */
+export type PreparedRequest = {
+  system: string | null;
+  messages: Array<{ role: "user" | "assistant"; content: string }>;
+  /** What the request carries, by our count (the usage estimate when the provider sends none). */
+  requestTokens: number;
+  maxOutputTokens: number;
+  grounding?: OfflineGrounding;
+  /** A per-request random string in `system` that must not defeat the cache (the passage nonce). */
+  volatile?: string;
+};
 
 /**
  * What a call cost: the provider's usage, or our count of what was sent (`requestTokens`) and
@@ -206,79 +248,133 @@ export function settleUsage(outcome: ModelOutcome, requestTokens: number, resolv
 
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+
+function cacheKeyFor(resolved: ResolvedModel, request: PreparedRequest, settings: CallSettings): string | null {
+  if (!isCacheable(settings)) return null;
+  return responseCacheKey({
+    model: resolved.id,
+    system: request.volatile && request.system ? request.system.replaceAll(request.volatile, "\u2063") : request.system,
+    messages: request.messages,
+    settings: { ...settings, maxOutputTokens: request.maxOutputTokens },
+  });
+}
+
+/** A cached reply, streamed in word-sized pieces like a live one: no model call, no tokens. */
+async function replay(text: string, finishReason: string | null, signal: AbortSignal, onDelta?: (delta: string, textSoFar: string) => void): Promise<ModelOutcome> {
+  const startedAt = performance.now();
+  let sent = "";
+  let ttftMs: number | null = null;
+  for (const piece of splitIntoTokens(text)) {
+    if (signal.aborted) break;
+    sent += piece;
+    ttftMs ??= Math.round(performance.now() - startedAt);
+    onDelta?.(piece, sent);
+    await yieldToIo();
+  }
+  const aborted = signal.aborted;
+  return {
+    text: sent,
+    ttftMs,
+    latencyMs: Math.round(performance.now() - startedAt),
+    promptTokens: 0,
+    completionTokens: 0,
+    cachedTokens: 0,
+    finishReason: aborted ? "aborted" : finishReason,
+    problem: null,
+    failure: null,
+    aborted,
+  };
+}
+
+const NO_COST: Usage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: 0, estimated: false };
+
 /**
- * One model call with its context already assembled: answered from the response cache when the
- * settings allow and the same request was answered before (streamed in word-sized pieces like a
- * live reply, no tokens), otherwise streamed from the provider and, if it completed, cached.
+ * A reply from the first model in `chain` that can give one. Each model: skipped while its
+ * provider's circuit breaker is open; answered from the response cache when the settings allow;
+ * otherwise called, with up to MAX_RETRIES retries (backoff, Retry-After honoured) while nothing has
+ * reached the client. A model that still fails hands over to the next; the chain ends with the
+ * offline model, which always answers. Once text has been streamed there is no retry and no
+ * fallback: the reply ends as an error with its partial text.
  */
 export async function generate(input: {
-  resolved: ResolvedModel;
-  system: string | null;
-  messages: Array<{ role: "user" | "assistant"; content: string }>;
-  /** What the request carries, by our count (the usage estimate when the provider sends none). */
-  requestTokens: number;
-  maxOutputTokens: number;
+  chain: ResolvedModel[];
+  prepare: (model: ResolvedModel) => PreparedRequest;
   settings: CallSettings;
   signal: AbortSignal;
-  grounding?: OfflineGrounding;
-  /** A per-request random string in `system` that must not defeat the cache (the passage nonce). */
-  volatile?: string;
+  limits?: TimeLimits;
   onDelta?: (delta: string, textSoFar: string) => void;
 }): Promise<Generation> {
-  const { resolved, settings } = input;
-  const key = isCacheable(settings)
-    ? responseCacheKey({
-        model: resolved.id,
-        system: input.volatile && input.system ? input.system.replaceAll(input.volatile, "\u2063") : input.system,
-        messages: input.messages,
-        settings: { ...settings, maxOutputTokens: input.maxOutputTokens },
-      })
-    : null;
-  const cache = key ? await getResponseCache() : null;
-  const hit = key && cache ? await cache.get(key) : null;
-  if (hit) {
-    const startedAt = performance.now();
-    let text = "";
-    let ttftMs: number | null = null;
-    for (const piece of splitIntoTokens(hit.text)) {
-      if (input.signal.aborted) break;
-      text += piece;
-      ttftMs ??= Math.round(performance.now() - startedAt);
-      input.onDelta?.(piece, text);
-      await yieldToIo();
+  const { settings, signal } = input;
+  let last: Generation | null = null;
+  const reasons: string[] = [];
+  for (const [index, resolved] of input.chain.entries()) {
+    const fallbackUsed = index > 0;
+    const breaker = resolved.provider === "offline" ? null : breakerFor(resolved.provider);
+    if (breaker && !breaker.canRequest()) {
+      reasons.push(`${resolved.id}: circuit open`);
+      continue;
     }
-    const aborted = input.signal.aborted;
-    return {
-      text,
-      ttftMs,
-      latencyMs: Math.round(performance.now() - startedAt),
-      promptTokens: 0,
-      completionTokens: 0,
-      cachedTokens: 0,
-      finishReason: aborted ? "aborted" : hit.finishReason,
-      problem: null,
-      aborted,
-      cached: true,
-      usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: 0, estimated: false },
-    };
+    const request = input.prepare(resolved);
+    const key = cacheKeyFor(resolved, request, settings);
+    const cache = key ? await getResponseCache() : null;
+    const hit = key && cache ? await cache.get(key) : null;
+    if (hit) {
+      const outcome = await replay(hit.text, hit.finishReason, signal, input.onDelta);
+      return { ...outcome, cached: true, usage: NO_COST, resolved, fallbackUsed };
+    }
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await streamModel({
+        resolved,
+        system: request.system,
+        messages: toModelMessages(request.messages),
+        signal,
+        settings: { ...settings, maxOutputTokens: request.maxOutputTokens },
+        limits: input.limits,
+        grounding: request.grounding,
+        unavailable: fallbackUsed && resolved.provider === "offline" ? reasons.join("; ") : undefined,
+        onDelta: input.onDelta,
+      });
+      const generation: Generation = { ...outcome, cached: false, usage: settleUsage(outcome, request.requestTokens, resolved), resolved, fallbackUsed };
+      if (outcome.aborted) return generation;
+      if (!outcome.problem) {
+        breaker?.recordSuccess();
+        if (key && cache && outcome.finishReason === "stop" && outcome.text) {
+          await cache.set(
+            key,
+            { text: outcome.text, finishReason: outcome.finishReason, model: resolved.id, provider: resolved.provider, createdAt: new Date().toISOString() },
+            env.RESPONSE_CACHE_TTL_SECONDS,
+          );
+        }
+        return generation;
+      }
+      const failure = classifyFailure(outcome.failure);
+      // Only the provider's own trouble counts against it, not a request it refused as invalid.
+      if (failure.retryable) breaker?.recordFailure();
+      last = generation;
+      // Text already reached the client: retrying or switching models would repeat or contradict it.
+      if (outcome.text !== "") return generation;
+      const delay = failure.retryable && attempt < MAX_RETRIES ? retryDelayMs(attempt, failure) : null;
+      if (delay === null || (breaker && !breaker.canRequest())) {
+        reasons.push(`${resolved.id}: ${outcome.problem.message}${attempt > 0 ? ` (${attempt + 1} attempts)` : ""}`);
+        break;
+      }
+      console.warn(`${resolved.id} failed (${outcome.problem.code}); retry ${attempt + 1} of ${MAX_RETRIES} in ${delay} ms`);
+      await sleep(delay, signal);
+      if (signal.aborted) return { ...generation, aborted: true, problem: null, failure: null, finishReason: "aborted" };
+    }
   }
-  const outcome = await streamModel({
-    resolved,
-    system: input.system,
-    messages: toModelMessages(input.messages),
-    signal: input.signal,
-    settings: { ...settings, maxOutputTokens: input.maxOutputTokens },
-    grounding: input.grounding,
-    onDelta: input.onDelta,
-  });
-  if (key && cache && !outcome.aborted && !outcome.problem && outcome.finishReason === "stop" && outcome.text) {
-    await cache.set(
-      key,
-      { text: outcome.text, finishReason: outcome.finishReason, model: resolved.id, provider: resolved.provider, createdAt: new Date().toISOString() },
-      env.RESPONSE_CACHE_TTL_SECONDS,
-    );
-  }
-  return { ...outcome, cached: false, usage: settleUsage(outcome, input.requestTokens, resolved) };
+  if (last) return last;
+  throw new AppError("upstream_unavailable", `No model could be called: ${reasons.join("; ")}.`);
 }
 
 /** Output reserved for the reply: what the caller asked for, within the model's limit and a quarter of its window. */
@@ -343,7 +439,6 @@ export async function runTurn(input: {
   const resolved: ResolvedModel = resolveModel(conversation.model);
   const family = resolved.info.tokenizer;
   const settings = turnSettings(conversation, input.settings);
-  const reservedOutput = replyTokens(resolved.info, settings.maxOutputTokens);
 
   const userMessage = await appendMessage({
     conversationId: conversation.id,
@@ -356,7 +451,7 @@ export async function runTurn(input: {
     conversation.summary && conversation.summaryThroughSeq ? { text: conversation.summary, throughSeq: conversation.summaryThroughSeq } : null;
   // Only what the summary does not cover: older messages are never sent verbatim again.
   const rows = await loadModelHistory({ conversationId: conversation.id, beforeSeq: userMessage.seq + 1, afterSeq: summary?.throughSeq ?? 0 });
-  const budget = contextBudget(resolved.info, reservedOutput);
+  const budget = contextBudget(resolved.info, replyTokens(resolved.info, settings.maxOutputTokens));
   const grounding =
     conversation.mode === "grounded"
       ? await groundTurn({ ...input, history: rows, passageTokenBudget: Math.min(8_000, Math.floor(budget * 0.4)) })
@@ -366,30 +461,61 @@ export async function runTurn(input: {
   const retrieved = grounding?.kind === "retrieved" ? grounding : null;
 
   // System prompt first, then the summary (a stable prefix for providers' prompt caches), then the
-  // passages, then the newest turns.
+  // passages, then the newest turns — assembled for whichever model of the chain is called.
   const nonce = newPromptNonce();
   const blocks = retrieved ? passageBlocks(retrieved.passages, nonce) : [];
-  const history = historyMessages(rows, family);
-  const context = assembleContext({
-    model: resolved.info,
-    reservedOutputTokens: reservedOutput,
-    system: retrieved ? groundedInstructions(conversation.systemPrompt) : conversation.systemPrompt,
-    summary,
-    passages: blocks.map((text, i) => ({ id: String(i), text })),
-    history,
-  });
-  // Passages that did not fit are not cited either.
-  const kept = retrieved ? retrieved.passages.slice(0, retrieved.passages.length === 0 ? 0 : context.passages.length) : [];
-  const citations = retrieved ? retrieved.citations.filter((c) => c.index <= kept.length) : [];
-  const contextPart: ContextPart = {
-    type: "context",
-    tokens: context.tokens.total,
-    window: resolved.info.contextWindow,
-    summaryThroughSeq: context.summaryUsed ? (summary?.throughSeq ?? null) : null,
-    includedFromSeq: context.includedFromSeq,
-    omittedMessages: context.omittedMessages,
-    truncated: context.truncated,
+  const assemble = (model: ResolvedModel) => {
+    const reserved = replyTokens(model.info, settings.maxOutputTokens);
+    const context = assembleContext({
+      model: model.info,
+      reservedOutputTokens: reserved,
+      system: retrieved ? groundedInstructions(conversation.systemPrompt) : conversation.systemPrompt,
+      summary,
+      passages: blocks.map((text, i) => ({ id: String(i), text })),
+      history: historyMessages(rows, model.info.tokenizer),
+    });
+    // Passages that did not fit are not given to the model.
+    const kept = retrieved ? retrieved.passages.slice(0, retrieved.passages.length === 0 ? 0 : context.passages.length) : [];
+    const part: ContextPart = {
+      type: "context",
+      tokens: context.tokens.total,
+      window: model.info.contextWindow,
+      summaryThroughSeq: context.summaryUsed ? (summary?.throughSeq ?? null) : null,
+      includedFromSeq: context.includedFromSeq,
+      omittedMessages: context.omittedMessages,
+      truncated: context.truncated,
+    };
+    const request: PreparedRequest = {
+      system: [context.system, joinPassageBlocks(context.passages.map((p) => p.text))].filter(Boolean).join("\n\n") || null,
+      messages: context.messages,
+      requestTokens: context.tokens.total,
+      maxOutputTokens: reserved,
+      volatile: retrieved ? nonce : undefined,
+      grounding: retrieved
+        ? {
+            question: retrieved.question,
+            // Quoted with the exact page of their best sentence (the citation's), not the passage's range.
+            passages: kept.map((p, i) => ({
+              index: p.index,
+              filename: p.filename,
+              pageStart: retrieved.citations[i]?.pageStart ?? p.pageStart,
+              pageEnd: retrieved.citations[i]?.pageEnd ?? p.pageEnd,
+              content: p.content,
+            })),
+          }
+        : undefined,
+    };
+    return { context, kept, part, request };
   };
+  const assembled = new Map<string, ReturnType<typeof assemble>>();
+  const assembledFor = (model: ResolvedModel) => {
+    let entry = assembled.get(model.id);
+    if (!entry) assembled.set(model.id, (entry = assemble(model)));
+    return entry;
+  };
+  const primary = assembledFor(resolved);
+  const citations = retrieved ? retrieved.citations.filter((c) => c.index <= primary.kept.length) : [];
+  const partsFor = (contextPart: ContextPart) => (retrieved ? [...citations, retrieved.trace, contextPart] : [contextPart]);
 
   const assistantMessage = await appendMessage({
     conversationId: conversation.id,
@@ -400,7 +526,7 @@ export async function runTurn(input: {
     model: blocked ? null : resolved.id,
     provider: blocked ? null : resolved.provider,
     workerId: env.instanceId,
-    parts: retrieved ? [...citations, retrieved.trace, contextPart] : blocked ? [] : [contextPart],
+    parts: blocked ? [] : partsFor(primary.part),
   });
   events?.onStart?.({ userMessage, assistantMessage });
 
@@ -429,32 +555,13 @@ export async function runTurn(input: {
   }
   if (retrieved) events?.onSources?.(citations);
 
-  const passagesText = joinPassageBlocks(context.passages.map((p) => p.text));
-  const system = [context.system, passagesText].filter(Boolean).join("\n\n") || null;
   let lastFlush = Date.now();
   let flushing: Promise<void> = Promise.resolve();
   const outcome = await generate({
-    resolved,
-    system,
-    messages: context.messages,
-    requestTokens: context.tokens.total,
-    maxOutputTokens: reservedOutput,
+    chain: modelChain(resolved),
+    prepare: (model) => assembledFor(model).request,
     settings,
     signal: input.signal,
-    volatile: retrieved ? nonce : undefined,
-    grounding: retrieved
-      ? {
-          question: retrieved.question,
-          // Quoted with the exact page of their best sentence (the citation's), not the passage's range.
-          passages: kept.map((p, i) => ({
-            index: p.index,
-            filename: p.filename,
-            pageStart: citations[i]?.pageStart ?? p.pageStart,
-            pageEnd: citations[i]?.pageEnd ?? p.pageEnd,
-            content: p.content,
-          })),
-        }
-      : undefined,
     onDelta: (delta, textSoFar) => {
       events?.onDelta?.(delta);
       if (Date.now() - lastFlush >= PARTIAL_FLUSH_MS) {
@@ -465,16 +572,17 @@ export async function runTurn(input: {
   });
   await flushing;
   const { usage, problem } = outcome;
-  const replyTokenCount = countTextTokens(outcome.text, family);
+  const answered = outcome.resolved;
+  const replyTokenCount = countTextTokens(outcome.text, answered.info.tokenizer);
   const saved = await finishAssistantMessage({
     id: assistantMessage.id,
     conversationId: conversation.id,
     outcome: {
       content: outcome.text,
       status: outcome.aborted ? "aborted" : problem ? "error" : "complete",
-      model: resolved.id,
-      provider: resolved.provider,
-      fallbackUsed: false,
+      model: answered.id,
+      provider: answered.provider,
+      fallbackUsed: outcome.fallbackUsed,
       promptTokens: usage.promptTokens,
       completionTokens: usage.completionTokens,
       cachedTokens: usage.cachedTokens,
@@ -482,7 +590,8 @@ export async function runTurn(input: {
       cached: outcome.cached,
       costUsd: usage.costUsd,
       tokenCount: replyTokenCount,
-      tokenFamily: family,
+      tokenFamily: answered.info.tokenizer,
+      parts: answered.id === resolved.id ? undefined : partsFor(assembledFor(answered).part),
       latencyMs: outcome.latencyMs,
       ttftMs: outcome.ttftMs,
       finishReason: outcome.finishReason,
@@ -492,10 +601,16 @@ export async function runTurn(input: {
   });
 
   // Off the reply's path: fold what no longer fits (or soon will not) into the rolling summary.
-  const reply: HistoryMessage[] = outcome.text ? [{ seq: saved.seq, role: "assistant", content: outcome.text, tokens: replyTokenCount }] : [];
+  // Planned for the conversation's own model, whichever answered this time.
+  const { context } = primary;
+  const reply: HistoryMessage[] = outcome.text ? [{ seq: saved.seq, role: "assistant", content: outcome.text, tokens: countTextTokens(outcome.text, family) }] : [];
   const cutoff = Math.max(
     context.needsSummaryThroughSeq ?? 0,
-    summaryCutoff({ model: resolved.info, fixedTokens: context.tokens.system + context.tokens.passages, history: [...history, ...reply] }) ?? 0,
+    summaryCutoff({
+      model: resolved.info,
+      fixedTokens: context.tokens.system + context.tokens.passages,
+      history: [...historyMessages(rows, family), ...reply],
+    }) ?? 0,
   );
   if (cutoff > (summary?.throughSeq ?? 0)) {
     scheduleSummary({ conversation, userId: input.userId, apiKeyId: input.apiKeyId ?? null, throughSeq: cutoff });

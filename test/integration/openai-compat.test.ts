@@ -32,7 +32,10 @@ beforeAll(async () => {
   });
 });
 afterAll(() => h.close());
-beforeEach(() => h.mock.reset());
+beforeEach(async () => {
+  h.mock.reset();
+  (await import("@/lib/ai/resilience")).resetBreakers();
+});
 
 async function listConversations() {
   const list = await import("@/app/api/v1/conversations/route");
@@ -113,8 +116,9 @@ describe("OpenAI-compatible API with the official openai client", () => {
       status: 422,
       code: "model_not_available",
     });
-    h.mock.pushFault({ type: "status", status: 500 });
-    await expect(client.chat.completions.create({ model: "openai:gpt-4o-mini", messages: [{ role: "user", content: "x" }] })).rejects.toMatchObject({ status: 502 });
+    // A failure after the reply began cannot be retried or handed to another model: 503.
+    h.mock.pushFault({ type: "reset", afterChunks: 5 });
+    await expect(client.chat.completions.create({ model: "openai:gpt-4o-mini", messages: [{ role: "user", content: "x" }] })).rejects.toMatchObject({ status: 503 });
 
     h.mock.pushFault({ type: "reset", afterChunks: 5 });
     const stream = await client.chat.completions.create({ model: "openai:gpt-4o-mini", messages: [{ role: "user", content: "break" }], stream: true });

@@ -13,7 +13,10 @@ beforeAll(async () => {
   messagesRoute = await import("@/app/api/v1/conversations/[id]/messages/route");
 });
 afterAll(() => h.close());
-beforeEach(() => h.mock.reset());
+beforeEach(async () => {
+  h.mock.reset();
+  (await import("@/lib/ai/resilience")).resetBreakers();
+});
 
 async function newConversation(cookie: string, model = "openai:gpt-4o-mini") {
   const res = await call(conversationsRoute.POST, { cookie, body: { model } });
@@ -146,28 +149,35 @@ describe("a chat turn", () => {
     expect((messages[1]!.error as { code: string }).code).toBe("upstream_unavailable");
   });
 
-  it("on a provider error before any token, answers 502/503 problem+json and keeps the user message", async () => {
+  it("a provider failing before any token is retried, then the offline model says it is unavailable; its wording never leaks", async () => {
     const { cookie } = await h.signUp();
     const id = await newConversation(cookie);
-    h.mock.pushFault({ type: "status", status: 500, message: "secret internals sk-live-123" });
+    h.mock.pushFault(...Array.from({ length: 3 }, () => ({ type: "status" as const, status: 500, message: "secret internals sk-live-123" })));
     const res = await postMessage(cookie, id, { content: "keep me" });
-    expect(res.status).toBe(502);
-    expect(res.headers.get("content-type")).toBe("application/problem+json");
-    const problem = (await res.json()) as Record<string, unknown>;
-    expect(problem).toMatchObject({ status: 502, code: "upstream_error" });
-    expect(JSON.stringify(problem)).not.toContain("sk-live-123");
+    expect(res.status).toBe(201);
+    const { assistant_message: reply } = (await res.json()) as { assistant_message: Record<string, unknown> & { content: string } };
+    expect(reply).toMatchObject({ status: "complete", model: "offline:bot-gpt-offline", fallback_used: true });
+    expect(reply.content).toContain("The AI model is unavailable right now");
+    expect(reply.content).not.toContain("sk-live-123");
+    expect(h.mock.requests).toHaveLength(3);
+  });
 
-    h.mock.pushFault({ type: "status", status: 429, retryAfterSeconds: 1 });
-    const limited = await postMessage(cookie, id, { content: "and me" });
-    expect(limited.status).toBe(503);
+  it("a provider failing mid-reply answers 502/503 problem+json and keeps the user message and the partial reply", async () => {
+    const { cookie } = await h.signUp();
+    const id = await newConversation(cookie);
+    // The Responses API opens with four lifecycle events; two text deltas follow before the reset.
+    h.mock.pushFault({ type: "reset", afterChunks: 6 });
+    const res = await postMessage(cookie, id, { content: "keep me" });
+    expect(res.status).toBe(503);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    expect(await res.json()).toMatchObject({ status: 503, code: "upstream_unavailable" });
 
     const { messages } = await history(cookie, id);
-    expect(messages.map((m) => [m.seq, m.role, m.status, m.content])).toEqual([
-      [1, "user", "complete", "keep me"],
-      [2, "assistant", "error", ""],
-      [3, "user", "complete", "and me"],
-      [4, "assistant", "error", ""],
+    expect(messages.map((m) => [m.seq, m.role, m.status])).toEqual([
+      [1, "user", "complete"],
+      [2, "assistant", "error"],
     ]);
+    expect(messages[1]!.content.length).toBeGreaterThan(0);
   });
 
   it("a crash mid-stream leaves a row that start-up marks interrupted, keeping its partial text", async () => {

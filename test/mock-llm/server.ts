@@ -15,6 +15,8 @@ import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
 export type Fault =
   | { type: "status"; status: number; retryAfterSeconds?: number; message?: string }
   | { type: "reset"; afterChunks: number }
+  /** Sends `afterChunks` events, then goes silent with the connection open (a hang mid-stream). */
+  | { type: "stall"; afterChunks: number }
   | { type: "slow-first-byte"; delayMs: number }
   | { type: "hang" };
 
@@ -32,6 +34,8 @@ export type MockSettings = {
   /** Report this many prompt tokens (capped at the prompt) as cached. */
   cachedPromptTokens?: number;
 };
+
+type Cut = { afterChunks: number; how: "reset" | "stall" };
 
 export type RecordedRequest = {
   path: string;
@@ -226,7 +230,7 @@ export class MockLlmServer {
     }
 
     const fault = this.faults.shift();
-    let resetAfter: number | undefined;
+    let cut: Cut | undefined;
     if (fault?.type === "status") {
       const headers: Record<string, string> = {};
       if (fault.retryAfterSeconds !== undefined) headers["retry-after"] = String(fault.retryAfterSeconds);
@@ -236,13 +240,19 @@ export class MockLlmServer {
       req.socket.on("close", () => (this.closedEarly += 1));
       return; // never answers; the client must time out or abort
     }
-    if (fault?.type === "slow-first-byte") await sleep(fault.delayMs);
-    if (fault?.type === "reset") resetAfter = fault.afterChunks;
+    if (fault?.type === "slow-first-byte") {
+      await sleep(fault.delayMs);
+      if (req.socket.destroyed) {
+        this.closedEarly += 1; // the client gave up waiting
+        return;
+      }
+    }
+    if (fault?.type === "reset" || fault?.type === "stall") cut = { afterChunks: fault.afterChunks, how: fault.type };
 
     if (path.endsWith("/embeddings")) return this.embeddings(body, res);
     const groq = path.startsWith("/groq/");
-    if (path.endsWith("/chat/completions")) return this.chatCompletions(body, req, res, { groq, resetAfter, promptTokens });
-    if (path.endsWith("/responses")) return this.responses(body, req, res, { resetAfter, promptTokens });
+    if (path.endsWith("/chat/completions")) return this.chatCompletions(body, req, res, { groq, cut, promptTokens });
+    if (path.endsWith("/responses")) return this.responses(body, req, res, { cut, promptTokens });
     return this.sendJson(res, 404, { error: { message: `no route ${path}`, type: "invalid_request_error" } });
   }
 
@@ -290,7 +300,7 @@ export class MockLlmServer {
     req: http.IncomingMessage,
     res: http.ServerResponse,
     events: string[],
-    resetAfter: number | undefined,
+    cut: Cut | undefined,
   ): Promise<void> {
     let gone = false;
     res.on("close", () => {
@@ -303,8 +313,9 @@ export class MockLlmServer {
     if (this.settings.ttftMs > 0) await sleep(this.settings.ttftMs);
     for (let i = 0; i < events.length; i++) {
       if (gone) return;
-      if (resetAfter !== undefined && i >= resetAfter) {
-        req.socket.destroy(); // connection reset mid-stream
+      if (cut && i >= cut.afterChunks) {
+        // A reset tears the connection down; a stall leaves it open and silent until the client leaves.
+        if (cut.how === "reset") req.socket.destroy();
         return;
       }
       res.write(events[i]);
@@ -317,7 +328,7 @@ export class MockLlmServer {
     body: Record<string, unknown>,
     req: http.IncomingMessage,
     res: http.ServerResponse,
-    options: { groq: boolean; resetAfter?: number; promptTokens: number },
+    options: { groq: boolean; cut?: Cut; promptTokens: number },
   ) {
     const messages = Array.isArray(body.messages) ? (body.messages as Message[]) : [];
     const model = String(body.model ?? "mock-model");
@@ -360,14 +371,14 @@ export class MockLlmServer {
       if (includeUsage && usage) events.push(sse({ ...base, choices: [], usage }));
     }
     events.push("data: [DONE]\n\n");
-    return this.writeStream(req, res, events, options.resetAfter);
+    return this.writeStream(req, res, events, options.cut);
   }
 
   private responses(
     body: Record<string, unknown>,
     req: http.IncomingMessage,
     res: http.ServerResponse,
-    options: { resetAfter?: number; promptTokens: number },
+    options: { cut?: Cut; promptTokens: number },
   ) {
     const text = this.replyFor(responsesMessages(body));
     const { promptTokens } = options;
@@ -422,7 +433,7 @@ export class MockLlmServer {
       event({ type: "response.output_item.done", output_index: 0, item: message }),
       event({ type: "response.completed", response }),
     );
-    return this.writeStream(req, res, events, options.resetAfter);
+    return this.writeStream(req, res, events, options.cut);
   }
 
   private embeddings(body: Record<string, unknown>, res: http.ServerResponse) {
