@@ -4,7 +4,7 @@ import { serializeCitation, serializeMessage } from "@/lib/api/serialize";
 import { pageLabel } from "@/lib/ai/prompts";
 import type { Conversation } from "@/lib/db/schema";
 import { sseData, sseResponse } from "./sse";
-import { runTurn, type TurnResult } from "./turn";
+import { runTurn, saveUserMessage, type TurnResult } from "./turn";
 
 /** Metadata carried on the start and finish parts of the UI message stream. */
 export type StartMetadata = { conversation_id: string; user_message_id: string; assistant_message_id: string };
@@ -44,7 +44,9 @@ function finishMetadata(result: TurnResult): FinishMetadata {
  * Streams a turn as the AI SDK UI message stream (SSE). If the client goes away the provider call
  * is aborted and the partial reply is saved.
  */
-export function streamTurn(input: TurnRequest, options: { heartbeatMs?: number } = {}): Response {
+export async function streamTurn(input: TurnRequest, options: { heartbeatMs?: number } = {}): Promise<Response> {
+  // Saved before the stream starts, so a database failure is still a 503 problem+json.
+  const userMessage = await saveUserMessage(input);
   return sseResponse({
     requestSignal: input.request.signal,
     status: 201,
@@ -60,6 +62,7 @@ export function streamTurn(input: TurnRequest, options: { heartbeatMs?: number }
           apiKeyId: input.apiKeyId ?? null,
           conversation: input.conversation,
           content: input.content,
+          userMessage,
           signal,
           events: {
             onStart: ({ userMessage, assistantMessage }) => {

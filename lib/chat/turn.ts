@@ -424,12 +424,60 @@ function turnSettings(conversation: Conversation, requested: CallSettings | unde
   return settings;
 }
 
+const WRITE_RETRY_DELAYS_MS = [200, 1_000, 3_000];
+
+/**
+ * The reply's final write, retried with backoff: the text has been streamed and must not be lost
+ * to a database blip. If every attempt fails the failure is logged and rethrown; the partial text
+ * flushed during streaming stays on the row, and start-up recovery marks it interrupted.
+ */
+async function withWriteRetries<T>(write: () => Promise<T>, what: string): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      const delay = WRITE_RETRY_DELAYS_MS[attempt];
+      if (delay === undefined) {
+        console.error(`saving ${what} failed after ${attempt + 1} attempts`, error instanceof Error ? error.message : error);
+        throw error;
+      }
+      console.warn(`saving ${what} failed; retrying in ${delay} ms`, error instanceof Error ? error.message : error);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+/**
+ * Saves the user message (its own transaction, with its token count). No model call for a message
+ * that is not safely stored: a database failure becomes 503 problem+json.
+ */
+export async function saveUserMessage(input: { userId: string; conversation: Conversation; content: string }): Promise<Message> {
+  const family = resolveModel(input.conversation.model).info.tokenizer;
+  try {
+    return await appendMessage({
+      conversationId: input.conversation.id,
+      userId: input.userId,
+      role: "user",
+      content: input.content,
+      tokens: { count: countTextTokens(input.content, family), family },
+    });
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    console.error("saving the user message failed", error instanceof Error ? error.message : error);
+    throw new AppError("service_unavailable", "Your message could not be saved, so it was not sent to the model. Try again in a moment.", {
+      headers: { "retry-after": "5" },
+    });
+  }
+}
+
 export async function runTurn(input: {
   userId: string;
   /** The API key making the call, if one is: its budget and usage rows. */
   apiKeyId?: string | null;
   conversation: Conversation;
   content: string;
+  /** Already saved (streamed turns save it before the response starts, so a failure is a 503). */
+  userMessage?: Message;
   signal: AbortSignal;
   settings?: CallSettings;
   events?: TurnEvents;
@@ -440,13 +488,7 @@ export async function runTurn(input: {
   const family = resolved.info.tokenizer;
   const settings = turnSettings(conversation, input.settings);
 
-  const userMessage = await appendMessage({
-    conversationId: conversation.id,
-    userId: input.userId,
-    role: "user",
-    content: input.content,
-    tokens: { count: countTextTokens(input.content, family), family },
-  });
+  const userMessage = input.userMessage ?? (await saveUserMessage({ userId: input.userId, conversation, content: input.content }));
   const summary =
     conversation.summary && conversation.summaryThroughSeq ? { text: conversation.summary, throughSeq: conversation.summaryThroughSeq } : null;
   // Only what the summary does not cover: older messages are never sent verbatim again.
@@ -574,7 +616,7 @@ export async function runTurn(input: {
   const { usage, problem } = outcome;
   const answered = outcome.resolved;
   const replyTokenCount = countTextTokens(outcome.text, answered.info.tokenizer);
-  const saved = await finishAssistantMessage({
+  const saved = await withWriteRetries(() => finishAssistantMessage({
     id: assistantMessage.id,
     conversationId: conversation.id,
     outcome: {
@@ -598,7 +640,7 @@ export async function runTurn(input: {
       error: problem ? storedProblem(problem) : null,
     },
     usage: { userId: input.userId, apiKeyId: input.apiKeyId ?? null },
-  });
+  }), `reply ${assistantMessage.id}`);
 
   // Off the reply's path: fold what no longer fits (or soon will not) into the rolling summary.
   // Planned for the conversation's own model, whichever answered this time.

@@ -220,7 +220,7 @@ describe("stream keep-alive and model checks", () => {
     const id = await newConversation(cookie);
     const conversation = await getConversationOrThrow({ id, userId: user.id });
     h.mock.pushFault({ type: "slow-first-byte", delayMs: 400 });
-    const response = streamTurn(
+    const response = await streamTurn(
       { userId: user.id, conversation, content: "slow one", request: new Request("http://localhost/") },
       { heartbeatMs: 50 },
     );
