@@ -13,34 +13,13 @@
 import { countMessageTokens, replyPrimingTokens } from "../lib/context/tokens";
 import { MockLlmServer } from "../test/mock-llm/server";
 import { round } from "./lib/metrics";
+import { prose, random } from "./lib/prose";
 import { configureDatabase, dbChoice, flag, log } from "./lib/setup";
 
 const MODEL = "openai:bench-8k";
 const WINDOW = 8_192;
 const SYSTEM = "You are BOT GPT, a helpful assistant. Answer clearly and concisely; say so when you are unsure.";
 
-/** Deterministic pseudo-random numbers, so every run sees the same conversation. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
-const WORDS =
-  "the a of to and in is that for it on with as was this be by are at from or an have not but we can which their more model context window token budget summary message reply user assistant question answer document page passage search index retrieval conversation latency stream provider cache price request response error limit server client database query result function variable string number array object parse schema validate".split(
-    " ",
-  );
-
-function prose(next: () => number, words: number): string {
-  const out: string[] = [];
-  for (let i = 0; i < words; i++) {
-    out.push(WORDS[Math.floor(next() * WORDS.length)] ?? "the");
-    if (i % 14 === 13) out.push(next() < 0.3 ? ".\n\n" : ".");
-  }
-  return out.join(" ");
-}
 
 async function main() {
   const argv = process.argv.slice(2);

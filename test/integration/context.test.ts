@@ -19,6 +19,8 @@ let completionsRoute: typeof import("@/app/api/v1/chat/completions/route");
 let apiKeysRoute: typeof import("@/app/api/v1/api-keys/route");
 let settleSummaries: typeof import("@/lib/chat/summarize").settleSummaries;
 let countTextTokens: typeof import("@/lib/context/tokens").countTextTokens;
+let setUserBudget: typeof import("@/lib/db/queries/budgets").setUserBudget;
+let setApiKeyBudget: typeof import("@/lib/db/queries/budgets").setApiKeyBudget;
 
 beforeAll(async () => {
   h = await startHarness({
@@ -44,6 +46,7 @@ beforeAll(async () => {
   apiKeysRoute = await import("@/app/api/v1/api-keys/route");
   ({ settleSummaries } = await import("@/lib/chat/summarize"));
   ({ countTextTokens } = await import("@/lib/context/tokens"));
+  ({ setUserBudget, setApiKeyBudget } = await import("@/lib/db/queries/budgets"));
 });
 afterAll(() => h.close());
 beforeEach(() => {
@@ -239,7 +242,7 @@ describe("the response cache", () => {
 describe("budgets", () => {
   it("refuses a user over the daily token budget with 429 budget_exceeded before calling the model or saving anything", async () => {
     const { cookie, user } = await newUser();
-    await setUserBudget(user.id, { tokensPerDay: 20 });
+    await setUserBudget({ user: user.id, tokensPerDay: 20 });
     const { conversation, messages } = await newConversation(cookie, { first_message: "A first question that uses the budget" });
     expect(messages[1]!.status).toBe("complete");
     const calls = h.mock.requests.length;
@@ -267,7 +270,7 @@ describe("budgets", () => {
     const { cookie, user } = await newUser();
     const created = await call(apiKeysRoute.POST, { cookie, body: { name: "metered", scopes: ["conversations:read", "conversations:write"] } });
     const key = (await created.json()) as { id: string; key: string };
-    await setApiKeyBudget(key.id, { usdPerMonth: 0.000001 });
+    await setApiKeyBudget({ id: key.id, usdPerMonth: 0.000001 });
     const bearer = { authorization: `Bearer ${key.key}` };
     const first = await call(completionsRoute.POST, { headers: bearer, body: { model: SMALL, messages: [{ role: "user", content: "spend a little" }] } });
     expect(first.status).toBe(200);
@@ -279,19 +282,3 @@ describe("budgets", () => {
     expect(bySession.messages[1]!.status).toBe("complete");
   });
 });
-
-async function setUserBudget(userId: string, limits: { tokensPerDay?: number; usdPerMonth?: number }) {
-  const { getDb } = await import("@/lib/db/client");
-  const { users } = await import("@/lib/db/schema");
-  const { eq } = await import("drizzle-orm");
-  const db = await getDb();
-  await db.update(users).set({ budgetTokensPerDay: limits.tokensPerDay, budgetUsdPerMonth: limits.usdPerMonth }).where(eq(users.id, userId));
-}
-
-async function setApiKeyBudget(apiKeyId: string, limits: { tokensPerDay?: number; usdPerMonth?: number }) {
-  const { getDb } = await import("@/lib/db/client");
-  const { apiKeys } = await import("@/lib/db/schema");
-  const { eq } = await import("drizzle-orm");
-  const db = await getDb();
-  await db.update(apiKeys).set({ budgetTokensPerDay: limits.tokensPerDay, budgetUsdPerMonth: limits.usdPerMonth }).where(eq(apiKeys.id, apiKeyId));
-}
