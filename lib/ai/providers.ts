@@ -84,6 +84,8 @@ export function resolveModel(id: string): ResolvedModel {
  * The models a reply is tried on, in order: the requested one, then FALLBACK_MODELS (those this
  * server can use, each once), then the offline model, which always answers.
  */
+const unusableFallbacks = new Set<string>();
+
 export function modelChain(first: ResolvedModel): ResolvedModel[] {
   const chain = [first];
   for (const id of [...env.FALLBACK_MODELS, OFFLINE_MODEL_ID]) {
@@ -91,7 +93,8 @@ export function modelChain(first: ResolvedModel): ResolvedModel[] {
     try {
       chain.push(resolveModel(id));
     } catch {
-      console.warn(`FALLBACK_MODELS: ${id} is not usable on this server; skipped`);
+      if (!unusableFallbacks.has(id)) console.warn(`FALLBACK_MODELS: ${id} is not usable on this server; skipped`);
+      unusableFallbacks.add(id);
     }
   }
   return chain;
