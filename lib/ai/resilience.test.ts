@@ -57,6 +57,15 @@ describe("classifyFailure", () => {
     expect(classifyFailure(sdkWrapped)).toEqual({ retryable: true, kind: "network" });
     expect(classifyFailure(new Error("x", { cause: withCode("getaddrinfo", "ENOTFOUND") })).kind).toBe("network");
     expect(classifyFailure(new TypeError("terminated")).kind).toBe("network");
+    // A 200 whose body broke off: the SDK's error carries the 200, the reset is in its cause.
+    const brokenBody = new APICallError({
+      message: "Failed to process successful response",
+      url: "https://api.example/v1",
+      requestBodyValues: {},
+      statusCode: 200,
+      cause: new TypeError("terminated", { cause: withCode("other side closed", "UND_ERR_SOCKET") }),
+    });
+    expect(classifyFailure(brokenBody)).toEqual({ retryable: true, kind: "network" });
   });
 
   it("unwraps the SDK's RetryError to its last error", () => {

@@ -67,7 +67,9 @@ export function classifyFailure(error: unknown, now = Date.now()): Failure {
   // Our own limit first: the caller may abort the request with it as the reason.
   if (links.some((e) => e instanceof ModelTimeoutError)) return { retryable: true, kind: "timeout" };
   const api = links.find((e) => APICallError.isInstance(e));
-  if (api?.statusCode !== undefined) {
+  // A 2xx status means the response began and then broke ("failed to process successful
+  // response"): what broke it is further down the cause chain.
+  if (api?.statusCode !== undefined && api.statusCode >= 300) {
     const retryAfterMs = parseRetryAfter(api.responseHeaders, now);
     return {
       retryable: isRetryableStatus(api.statusCode),
