@@ -9,7 +9,8 @@ import type { Conversation } from "@/lib/db/schema";
 import { sseData, sseResponse } from "./sse";
 import { deriveTitle } from "./title";
 import { recordUsage } from "@/lib/usage/ledger";
-import { generate, replyTokens, runTurn, type CallSettings, type PreparedRequest } from "./turn";
+import { generate, replyTokens, type CallSettings, type PreparedRequest } from "./generate";
+import { runTurn } from "./turn";
 
 /**
  * The OpenAI-compatible chat completions endpoint on top of the same turn machinery: the same

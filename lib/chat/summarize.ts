@@ -4,7 +4,7 @@ import { resolveModel, type ResolvedModel } from "@/lib/ai/providers";
 import { contextBudget, fitText, summaryTokenLimit, SUMMARY_HEADING } from "@/lib/context/assemble";
 import { extractiveSummary } from "@/lib/context/extractive-summary";
 import { countTextTokens } from "@/lib/context/tokens";
-import { saveSummary } from "@/lib/db/queries/conversations";
+import { getConversationOrThrow, saveSummary } from "@/lib/db/queries/conversations";
 import { loadModelHistory } from "@/lib/db/queries/messages";
 import type { Conversation } from "@/lib/db/schema";
 import { env } from "@/lib/env";
@@ -18,7 +18,7 @@ import type { UsageEntry } from "@/lib/usage/ledger";
  */
 
 export type SummaryJob = {
-  conversation: Pick<Conversation, "id" | "model" | "summary" | "summaryThroughSeq">;
+  conversation: Pick<Conversation, "id">;
   userId: string;
   apiKeyId: string | null;
   throughSeq: number;
@@ -67,13 +67,13 @@ function summaryModel(conversationModel: string): ResolvedModel | null {
 }
 
 async function summarize(job: SummaryJob): Promise<void> {
-  const { conversation } = job;
-  // The job before this one may have covered it already.
-  const after = Math.max(conversation.summaryThroughSeq ?? 0, lastWritten.get(conversation.id) ?? 0);
+  // Read now, not when the job was scheduled: the job queued before this one may have written it.
+  const conversation = await getConversationOrThrow({ id: job.conversation.id, userId: job.userId });
+  const after = conversation.summaryThroughSeq ?? 0;
   if (after >= job.throughSeq) return;
   const messages = await loadModelHistory({ conversationId: conversation.id, afterSeq: after, beforeSeq: job.throughSeq + 1 });
   const sources = messages.flatMap((m) => (m.role === "user" || m.role === "assistant" ? [{ role: m.role, content: m.content }] : []));
-  const previous = after === (conversation.summaryThroughSeq ?? 0) ? conversation.summary : (lastText.get(conversation.id) ?? conversation.summary);
+  const previous = conversation.summary;
 
   // The summary lives in the chat model's requests, so it is sized and counted for that model.
   const chat = resolveModel(conversation.model).info;
@@ -83,10 +83,11 @@ async function summarize(job: SummaryJob): Promise<void> {
   let usage: UsageEntry | null = null;
   if (model && sources.length > 0) {
     try {
+      const prompt = summaryPrompt(previous, sources, model, maxTokens);
       const result = await generateText({
         model: model.model,
         system: INSTRUCTIONS,
-        prompt: summaryPrompt(previous, sources, model, maxTokens),
+        prompt,
         temperature: 0,
         maxOutputTokens: maxTokens,
         maxRetries: 1,
@@ -94,11 +95,10 @@ async function summarize(job: SummaryJob): Promise<void> {
         providerOptions: { openai: { store: false } },
       });
       text = result.text.trim() || null;
-      const prompt = result.usage.inputTokens;
-      const completion = result.usage.outputTokens;
-      const estimated = prompt === undefined || completion === undefined;
-      const promptTokens = prompt ?? countTextTokens(INSTRUCTIONS + summaryPrompt(previous, sources, model, maxTokens), model.info.tokenizer);
-      const completionTokens = completion ?? countTextTokens(result.text, model.info.tokenizer);
+      const { inputTokens, outputTokens } = result.usage;
+      const estimated = inputTokens === undefined || outputTokens === undefined;
+      const promptTokens = inputTokens ?? countTextTokens(INSTRUCTIONS + prompt, model.info.tokenizer);
+      const completionTokens = outputTokens ?? countTextTokens(result.text, model.info.tokenizer);
       const cachedTokens = result.usage.inputTokenDetails?.cacheReadTokens ?? 0;
       usage = {
         userId: job.userId,
@@ -119,7 +119,7 @@ async function summarize(job: SummaryJob): Promise<void> {
   const summary = text
     ? fitText(text, chat.tokenizer, maxTokens).text
     : extractiveSummary({ previous, messages: sources, maxTokens, family: chat.tokenizer });
-  const stored = await saveSummary({
+  await saveSummary({
     conversationId: conversation.id,
     userId: job.userId,
     summary,
@@ -127,16 +127,7 @@ async function summarize(job: SummaryJob): Promise<void> {
     tokens: countTextTokens(summary, chat.tokenizer),
     usage,
   });
-  if (stored) {
-    lastWritten.set(conversation.id, job.throughSeq);
-    lastText.set(conversation.id, summary);
-  }
 }
-
-// What this process last wrote per conversation while jobs are queued behind each other: a job
-// scheduled with an older conversation row must build on its predecessor's summary.
-const lastWritten = new Map<string, number>();
-const lastText = new Map<string, string>();
 
 function summaryPrompt(previous: string | null, sources: Array<{ role: string; content: string }>, model: ResolvedModel, maxOutput: number): string {
   const family = model.info.tokenizer;

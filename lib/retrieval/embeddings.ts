@@ -4,6 +4,7 @@ import type { EmbeddingModelV3 } from "@ai-sdk/provider";
 import { embed, embedMany } from "ai";
 import { sql } from "drizzle-orm";
 import { parseModelId } from "@/lib/ai/models";
+import { countTextTokens } from "@/lib/context/tokens";
 import { getDb, type Db } from "@/lib/db/client";
 import { env } from "@/lib/env";
 import { recordUsage } from "@/lib/usage/ledger";
@@ -44,11 +45,13 @@ export type BillTo = { userId: string; apiKeyId: string | null };
 
 /** Embedding calls count toward usage and budgets like any other model call. Never throws. */
 async function recordEmbeddingUsage(id: string, tokens: number | undefined, texts: string[], billTo: BillTo, documentId?: string): Promise<void> {
-  // Providers that report no usage (some Ollama versions) are estimated at ~4 characters a token.
-  const estimated = tokens === undefined || tokens === 0;
-  const count = estimated ? texts.reduce((n, t) => n + Math.ceil(t.length / 4), 0) : tokens;
-  const price = env.MODEL_OVERRIDES[id]?.input_per_million ?? EMBEDDING_PRICES[id] ?? 0;
+  // Providers that report no usage (some Ollama versions) are counted like chat models: OpenAI's
+  // embedding models use cl100k; others get the calibrated estimate.
   const parsed = parseModelId(id);
+  const estimated = tokens === undefined || tokens === 0;
+  const family = parsed?.provider === "openai" ? "cl100k" : "estimate";
+  const count = estimated ? texts.reduce((n, t) => n + countTextTokens(t, family), 0) : tokens;
+  const price = env.MODEL_OVERRIDES[id]?.input_per_million ?? EMBEDDING_PRICES[id] ?? 0;
   try {
     await recordUsage(await getDb(), {
       ...billTo,
