@@ -25,3 +25,29 @@ test("the stop button ends a reply and the partial text is kept", async ({ page 
     await page.request.post("http://127.0.0.1:4010/__mock/reset");
   }
 });
+
+test("a reply survives a reload mid-stream and finishes in place, once", async ({ page }) => {
+  const words = Array.from({ length: 80 }, (_, i) => `word${i}`);
+  await page.request.post("http://127.0.0.1:4010/__mock/settings", { data: { reply: words.join(" "), chunkDelayMs: 60 } });
+  try {
+    await new AuthPage(page).signUp(`e2e-reload-${Date.now()}@example.test`, "a long enough password");
+    const chat = new ChatPage(page);
+    await chat.send("Tell me a long story");
+    await expect(chat.assistantMessages().first()).toContainText("word5");
+    await page.waitForURL(/\/c\//);
+    await page.reload();
+
+    // The server kept writing; the page picks the same reply up and follows it to the end.
+    const reply = chat.assistantMessages();
+    await expect(reply.first()).toContainText("word79", { timeout: 30_000 });
+    await chat.waitForReplyToFinish();
+    await expect(reply).toHaveCount(1);
+    await expect(reply.first()).toContainText(words.join(" "));
+    // Exactly once: no word repeated by the replay.
+    expect(((await reply.first().innerText()).match(/\bword5\b/g) ?? []).length).toBe(1);
+    await expect(reply.first()).not.toContainText("Stopped before the reply finished.");
+    await expect(reply.first()).not.toContainText("The server restarted");
+  } finally {
+    await page.request.post("http://127.0.0.1:4010/__mock/reset");
+  }
+});

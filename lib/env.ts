@@ -107,6 +107,10 @@ const schema = z.object({
   MODEL_TTFT_TIMEOUT_MS: intWithDefault(30_000, 100),
   MODEL_IDLE_TIMEOUT_MS: intWithDefault(30_000, 100),
   MODEL_TOTAL_TIMEOUT_MS: intWithDefault(300_000, 1_000),
+  /** SSE comment heartbeats on reply streams (at most 15 s, so proxies never time out a quiet stream). */
+  STREAM_HEARTBEAT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).max(15_000).default(15_000)),
+  /** How long a finished reply's stream log is kept for resuming (Last-Event-ID), in seconds. */
+  STREAM_LOG_TTL_SECONDS: intWithDefault(3_600, 1),
   /** A cheaper model for rolling conversation summaries; unset = the conversation's own model. */
   SUMMARY_MODEL: z.preprocess(emptyToUndefined, modelId.optional()),
   /** Delay between the offline model's tokens, so it streams like a real model. */

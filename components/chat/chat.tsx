@@ -44,6 +44,9 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
   const [target] = useState(() => {
     let id = conversationId;
     let creating: Promise<string> | null = null;
+    // The reply a reconnect follows (a reply still being written when the page opened, or one
+    // whose stream broke off): the server keeps generating it whether or not anyone reads.
+    let replyId: string | null = null;
     const transport = new DefaultChatTransport<ChatMessage>({
       api: "/api/v1/conversations",
       // The browser uses the public API: one message per request, history lives on the server.
@@ -52,6 +55,7 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
         const content = last?.parts.map((p) => (p.type === "text" ? p.text : "")).join("") ?? "";
         return { api: `/api/v1/conversations/${id}/messages`, body: { content, stream: true } };
       },
+      prepareReconnectToStreamRequest: () => ({ api: `/api/v1/conversations/${id}/messages/${replyId}/stream` }),
     });
     const ensure = (mode: ConversationMode): Promise<string> => {
       if (id) return Promise.resolve(id);
@@ -67,8 +71,16 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
         });
       return creating;
     };
-    return { transport, getId: () => id, ensure };
+    return { transport, getId: () => id, ensure, follow: (reply: string) => (replyId = reply) };
   });
+
+  // A reply the server was still writing when the page opened is not shown half-done: the whole
+  // stream is replayed from its start and then followed live, so it finishes in place.
+  const [streamingAtLoad] = useState(() => {
+    const last = initialMessages.at(-1);
+    return last?.role === "assistant" && last.metadata?.status === "streaming" ? last.id : null;
+  });
+  const [startMessages] = useState(() => (streamingAtLoad ? initialMessages.slice(0, -1) : initialMessages));
 
   const docs = useConversationDocuments({
     initialDocuments,
@@ -77,10 +89,13 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
     getConversationId: target.getId,
   });
 
-  const { messages, setMessages, sendMessage, status, stop, error, clearError } = useChat<ChatMessage>({
+  const { messages, setMessages, sendMessage, resumeStream, status, stop, error, clearError } = useChat<ChatMessage>({
     id: conversationId ?? undefined,
-    messages: initialMessages,
+    messages: startMessages,
     transport: target.transport,
+    onData: (part) => {
+      if (part.type === "data-problem") serverProblem.current = true;
+    },
     onFinish: ({ isError }) => {
       announceConversationsChanged();
       void refreshConversation();
@@ -89,7 +104,10 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
     },
     onError: (e) => {
       announceConversationsChanged();
-      if (!refusalOf(e)) return;
+      if (!refusalOf(e)) {
+        reconnect();
+        return;
+      }
       // Refused before anything was saved: the message leaves the thread and goes back to the composer.
       const draft = lastSent.current;
       setMessages((shown) => (shown.at(-1)?.role === "user" ? shown.slice(0, -1) : shown));
@@ -98,6 +116,54 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
   });
 
   useEffect(() => () => clearTimeout(recheckTimer.current), []);
+
+  // The newest message, for handlers that run outside render (stop, reconnect).
+  const latest = useRef<ChatMessage | undefined>(undefined);
+  useEffect(() => {
+    latest.current = messages.at(-1);
+  });
+
+  const resumed = useRef(false);
+  useEffect(() => {
+    if (!streamingAtLoad || resumed.current) return;
+    resumed.current = true;
+    target.follow(streamingAtLoad);
+    void resumeStream();
+  }, [streamingAtLoad, target, resumeStream]);
+
+  // The stream broke off (network) rather than the server reporting a problem: reconnect once to
+  // the same reply, which the server kept writing, and show it whole.
+  const serverProblem = useRef(false);
+  const reconnected = useRef(new Set<string>());
+  function reconnect() {
+    const reply = latest.current;
+    if (serverProblem.current || reply?.role !== "assistant" || reconnected.current.has(reply.id)) return;
+    reconnected.current.add(reply.id);
+    target.follow(reply.id);
+    clearError();
+    setMessages((shown) => (shown.at(-1)?.id === reply.id ? shown.slice(0, -1) : shown));
+    void resumeStream();
+  }
+
+  // Stop asks the server to stop the reply (closing the connection would not: replies outlive
+  // their readers). Pressed before the reply has an id, it is sent as soon as the reply starts.
+  const stopWanted = useRef(false);
+  async function stopReply() {
+    const id = target.getId();
+    const reply = latest.current;
+    if (!id || reply?.role !== "assistant") {
+      stopWanted.current = true;
+      return;
+    }
+    stopWanted.current = false;
+    const response = await fetch(`/api/v1/conversations/${id}/messages/${reply.id}/stop`, { method: "POST" }).catch(() => null);
+    // The server could not be asked: at least stop reading.
+    if (!response?.ok) void stop();
+  }
+  const replyId = messages.at(-1)?.role === "assistant" ? messages.at(-1)?.id : undefined;
+  useEffect(() => {
+    if (replyId && stopWanted.current) void stopReply();
+  });
 
   /** Totals, summary and the stored rows' usage and context, after a turn. */
   async function refreshConversation() {
@@ -137,6 +203,7 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
     }
     lastSent.current = text;
     setInput("");
+    serverProblem.current = false;
     await sendMessage({ text });
   }
 
@@ -205,7 +272,7 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
         value={input}
         onChange={setInput}
         onSubmit={() => void submit()}
-        onStop={() => void stop()}
+        onStop={() => void stopReply()}
         onFiles={addFiles}
         busy={busy}
         placeholder={grounded ? "Ask about your documents" : "Send a message"}

@@ -103,17 +103,16 @@ async function release(input: { userId: string; key: string }) {
 }
 
 /**
- * Passes a streamed body through to the client while recording it; stores it when it ends. If
- * the client leaves mid-stream the reply was cut short: the key is released, not stored.
+ * Passes a streamed body through to the client while recording it; stores it when it ends. A
+ * client leaving mid-stream does not end the reply (it runs to completion on the server), so the
+ * rest is still read and recorded: a retry with the same key replays the whole reply. Only a
+ * stream that breaks releases the key.
  */
 function recordStream(response: Response, onDone: (body: string) => Promise<void>, onAbandoned: () => Promise<void>): Response {
   const source = response.body!.getReader();
   const decoder = new TextDecoder();
   let recorded = "";
-  let finished = false;
   const finish = () => {
-    if (finished) return;
-    finished = true;
     void onDone(recorded.replace(/^: heartbeat\n\n/gm, "")).catch((error: unknown) => console.error("idempotency store failed", error));
   };
   const body = new ReadableStream<Uint8Array>({
@@ -127,10 +126,15 @@ function recordStream(response: Response, onDone: (body: string) => Promise<void
       recorded += decoder.decode(value, { stream: true });
       controller.enqueue(value);
     },
-    async cancel(reason) {
-      finished = true;
-      await source.cancel(reason);
-      await onAbandoned().catch(() => {});
+    cancel() {
+      void (async () => {
+        for (;;) {
+          const { value, done } = await source.read();
+          if (done) break;
+          recorded += decoder.decode(value, { stream: true });
+        }
+        finish();
+      })().catch(() => onAbandoned().catch(() => {}));
     },
   });
   return new Response(body, { status: response.status, headers: response.headers });

@@ -1,119 +1,92 @@
-import type { UIMessageChunk } from "ai";
 import { AppError } from "@/lib/api/errors";
-import { serializeCitation, serializeMessage } from "@/lib/api/serialize";
-import { pageLabel } from "@/lib/ai/prompts";
-import type { Conversation } from "@/lib/db/schema";
-import { sseData, sseResponse } from "./sse";
+import { serializeMessage } from "@/lib/api/serialize";
+import type { Conversation, Message } from "@/lib/db/schema";
+import { ReplyRun } from "@/lib/streams/runs";
+import { endChunks, sourceChunks, startChunk, textPartId } from "./chunks";
+import { subscriptionResponse } from "./sse";
 import { runTurn, saveUserMessage, type TurnResult } from "./turn";
 
-/** Metadata carried on the start and finish parts of the UI message stream. */
-export type StartMetadata = { conversation_id: string; user_message_id: string; assistant_message_id: string };
-export type FinishMetadata = {
-  status: string;
-  prompt_tokens: number | null;
-  completion_tokens: number | null;
-  cost_usd: number | null;
-  model: string | null;
-  fallback_used: boolean;
-};
-
-function mediaTypeOf(filename: string): string {
-  if (/\.pdf$/i.test(filename)) return "application/pdf";
-  return /\.(md|markdown)$/i.test(filename) ? "text/markdown" : "text/plain";
-}
+export type { FinishMetadata, StartMetadata } from "./chunks";
 
 export function wantsStream(request: Request, bodyFlag: boolean | undefined): boolean {
   return bodyFlag === true || (request.headers.get("accept") ?? "").includes("text/event-stream");
 }
 
-type TurnRequest = { userId: string; apiKeyId?: string | null; conversation: Conversation; content: string; request: Request };
+type TurnRequest = { userId: string; apiKeyId?: string | null; conversation: Conversation; content: string };
 
-function finishMetadata(result: TurnResult): FinishMetadata {
-  const m = result.assistantMessage;
-  return {
-    status: m.status,
-    prompt_tokens: m.promptTokens,
-    completion_tokens: m.completionTokens,
-    cost_usd: m.costUsd,
-    model: m.model,
-    fallback_used: m.fallbackUsed,
-  };
+/**
+ * Starts generating the reply to a saved user message as a durable run: it is not tied to the
+ * request that asked for it, so a reader going away (reload, tab switch, network blip) does not
+ * stop it — only an explicit stop does. Every part of the UI message stream is published on the
+ * run (and so to the stream log). `result` settles when the reply is saved.
+ */
+function startReply(input: TurnRequest, userMessage: Message): { run: ReplyRun; result: Promise<TurnResult> } {
+  const run = new ReplyRun();
+  const publish = (chunk: Parameters<ReplyRun["publish"]>[0]) => run.publish(chunk);
+  const result = (async () => {
+    let textId = "";
+    let textStarted = false;
+    try {
+      const turn = await runTurn({
+        ...input,
+        userMessage,
+        signal: run.controller.signal,
+        events: {
+          onStart: ({ userMessage, assistantMessage }) => {
+            textId = textPartId(assistantMessage.id);
+            run.attach(assistantMessage.id);
+            publish(
+              startChunk({ conversation_id: input.conversation.id, user_message_id: userMessage.id, assistant_message_id: assistantMessage.id }),
+            );
+          },
+          onSources: (citations) => sourceChunks(citations).forEach(publish),
+          onDelta: (delta) => {
+            if (!textStarted) {
+              textStarted = true;
+              publish({ type: "text-start", id: textId });
+            }
+            publish({ type: "text-delta", id: textId, delta });
+          },
+        },
+      });
+      if (textStarted) publish({ type: "text-end", id: textId });
+      endChunks(turn.assistantMessage, turn.problem?.toProblem() ?? null).forEach(publish);
+      return turn;
+    } catch (error) {
+      // Before the reply's row existed, or its final write failed after every retry.
+      const problem = error instanceof AppError ? error : new AppError("internal_error", "The reply could not be completed.");
+      if (!(error instanceof AppError)) console.error("turn failed", error);
+      publish({ type: "data-problem", data: problem.toProblem(), transient: true });
+      publish({ type: "error", errorText: problem.message });
+      throw problem;
+    } finally {
+      run.end();
+    }
+  })();
+  // Streamed turns report failures in the stream; JSON turns await `result` themselves.
+  result.catch(() => {});
+  return { run, result };
 }
 
 /**
- * Streams a turn as the AI SDK UI message stream (SSE). If the client goes away the provider call
- * is aborted and the partial reply is saved.
+ * Streams a turn as the AI SDK UI message stream (SSE), each event with its id. The user message
+ * is saved before the response starts (a database failure is still a 503 problem+json).
  */
 export async function streamTurn(input: TurnRequest, options: { heartbeatMs?: number } = {}): Promise<Response> {
-  // Saved before the stream starts, so a database failure is still a 503 problem+json.
   const userMessage = await saveUserMessage(input);
-  return sseResponse({
-    requestSignal: input.request.signal,
+  const { run } = startReply(input, userMessage);
+  return subscriptionResponse({
     status: 201,
     headers: { "x-vercel-ai-ui-message-stream": "v1" },
     heartbeatMs: options.heartbeatMs,
-    run: async ({ send, signal }) => {
-      const write = (chunk: UIMessageChunk) => send(sseData(chunk));
-      let textStarted = false;
-      let textId = "";
-      try {
-        const result = await runTurn({
-          userId: input.userId,
-          apiKeyId: input.apiKeyId ?? null,
-          conversation: input.conversation,
-          content: input.content,
-          userMessage,
-          signal,
-          events: {
-            onStart: ({ userMessage, assistantMessage }) => {
-              textId = `text-${assistantMessage.id}`;
-              const metadata: StartMetadata = {
-                conversation_id: input.conversation.id,
-                user_message_id: userMessage.id,
-                assistant_message_id: assistantMessage.id,
-              };
-              write({ type: "start", messageId: assistantMessage.id, messageMetadata: metadata });
-            },
-            onSources: (citations) => {
-              for (const citation of citations) {
-                const resource = serializeCitation(citation);
-                write({
-                  type: "source-document",
-                  sourceId: citation.chunkId,
-                  mediaType: mediaTypeOf(citation.filename),
-                  title: `${citation.filename} ${pageLabel(citation.pageStart, citation.pageEnd)}`,
-                  filename: citation.filename,
-                  providerMetadata: { botgpt: resource },
-                });
-              }
-            },
-            onDelta: (delta) => {
-              if (!textStarted) {
-                textStarted = true;
-                write({ type: "text-start", id: textId });
-              }
-              write({ type: "text-delta", id: textId, delta });
-            },
-          },
-        });
-        if (textStarted) write({ type: "text-end", id: textId });
-        if (result.problem) {
-          write({ type: "data-problem", data: result.problem.toProblem(), transient: true });
-          write({ type: "error", errorText: result.problem.message });
-        } else if (result.assistantMessage.status === "aborted") {
-          write({ type: "abort", reason: "client" });
-        } else {
-          write({ type: "finish", finishReason: "stop", messageMetadata: finishMetadata(result) });
-        }
-      } catch (error) {
-        // Before the user message was saved, or a database failure.
-        const problem = error instanceof AppError ? error : new AppError("internal_error", "The reply could not be completed.");
-        if (!(error instanceof AppError)) console.error("turn failed", error);
-        write({ type: "data-problem", data: problem.toProblem(), transient: true });
-        write({ type: "error", errorText: problem.message });
-      }
-    },
+    subscribe: (sink) => run.subscribe(0, { event: (e) => sink.event(e.id, e.chunk), end: sink.end }),
   });
+}
+
+/** A turn answered as JSON once the reply is saved; the caller leaving does not stop it either. */
+export async function completeTurn(input: TurnRequest): Promise<TurnResult> {
+  const userMessage = await saveUserMessage(input);
+  return startReply(input, userMessage).result;
 }
 
 export function turnJson(result: TurnResult) {

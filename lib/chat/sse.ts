@@ -1,4 +1,11 @@
-export const HEARTBEAT_MS = 15_000;
+import { env } from "@/lib/env";
+
+const SSE_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache, no-transform",
+  connection: "keep-alive",
+  "x-accel-buffering": "no",
+};
 
 /**
  * A server-sent-events response driven by the server, not by the reader: `run` keeps going (and
@@ -29,7 +36,7 @@ export function sseResponse(input: {
           closed = true;
         }
       };
-      heartbeat = setInterval(() => send(": heartbeat\n\n"), input.heartbeatMs ?? HEARTBEAT_MS);
+      heartbeat = setInterval(() => send(": heartbeat\n\n"), input.heartbeatMs ?? env.STREAM_HEARTBEAT_MS);
       void input
         .run({ send, signal: abort.signal })
         .catch((error: unknown) => console.error("stream failed", error))
@@ -56,14 +63,65 @@ export function sseResponse(input: {
 
   return new Response(body, {
     status: input.status,
-    headers: {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache, no-transform",
-      connection: "keep-alive",
-      "x-accel-buffering": "no",
-      ...input.headers,
-    },
+    headers: { ...SSE_HEADERS, ...input.headers },
   });
 }
 
 export const sseData = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
+
+/** Where a stream of numbered events goes; `end` sends `data: [DONE]` and closes. */
+export type EventSink = { event: (id: number, data: string) => void; end: () => void };
+
+/**
+ * A server-sent-events response fed by a subscription (a reply run, or a stream log being
+ * followed): events carry their `id:` so a client can reconnect with Last-Event-ID. A reader
+ * leaving only unsubscribes — whatever produces the events carries on.
+ */
+export function subscriptionResponse(input: {
+  status: number;
+  headers?: Record<string, string>;
+  heartbeatMs?: number;
+  subscribe: (sink: EventSink) => () => void;
+}): Response {
+  const encoder = new TextEncoder();
+  let closed = false;
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  let unsubscribe: (() => void) | undefined;
+  const stop = () => {
+    closed = true;
+    clearInterval(heartbeat);
+    unsubscribe?.();
+  };
+
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const send = (text: string) => {
+        if (closed) return;
+        try {
+          controller.enqueue(encoder.encode(text));
+        } catch {
+          stop();
+        }
+      };
+      heartbeat = setInterval(() => send(": heartbeat\n\n"), input.heartbeatMs ?? env.STREAM_HEARTBEAT_MS);
+      unsubscribe = input.subscribe({
+        event: (id, data) => send(`id: ${id}\ndata: ${data}\n\n`),
+        end: () => {
+          send("data: [DONE]\n\n");
+          if (closed) return;
+          stop();
+          try {
+            controller.close();
+          } catch {
+            // already cancelled by the reader
+          }
+        },
+      });
+      if (closed) unsubscribe();
+    },
+    cancel() {
+      stop();
+    },
+  });
+  return new Response(body, { status: input.status, headers: { ...SSE_HEADERS, ...input.headers } });
+}

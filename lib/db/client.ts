@@ -113,8 +113,15 @@ const holder = globalThis as typeof globalThis & { __botGptDb?: Promise<Handle> 
 
 async function start(): Promise<Handle> {
   const handle = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
-  const { markInterruptedMessages } = await import("./queries/messages");
-  const recovered = await markInterruptedMessages(handle.db, { workerId: env.instanceId });
+  const [{ markInterruptedMessages }, { recoveryLog, textOfEvents }] = await Promise.all([
+    import("./queries/messages"),
+    import("@/lib/streams/log"),
+  ]);
+  const log = await recoveryLog(handle.db);
+  const recovered = await markInterruptedMessages(handle.db, {
+    workerId: env.instanceId,
+    logText: async (id) => textOfEvents((await log.read(id, 0)).events),
+  });
   if (recovered > 0) console.warn(`marked ${recovered} reply(ies) interrupted by the last shutdown`);
   return handle;
 }

@@ -170,6 +170,8 @@ export const messages = pgTable(
     error: jsonb("error").$type<StoredProblem>(),
     /** The process streaming this row; start-up recovery only touches its own. */
     workerId: text("worker_id"),
+    /** A stop was asked for (any instance); the one generating the reply sees it and aborts. */
+    stopRequestedAt: timestamp("stop_requested_at", { withTimezone: true, mode: "date" }),
     ...timestamps,
     updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
@@ -444,3 +446,25 @@ export const usageCounters = pgTable(
 );
 
 export type UsageEvent = typeof usageEvents.$inferSelect;
+
+/**
+ * The stream log (Postgres by default): every UI-message-stream chunk of a reply, in batches, so a
+ * reader on any instance can resume after the last event id it saw. A row with `done` closes the
+ * stream. Rows are pruned some time after the reply ends (STREAM_LOG_TTL_SECONDS).
+ */
+export const streamEvents = pgTable(
+  "stream_events",
+  {
+    messageId: uuid("message_id")
+      .notNull()
+      .references(() => messages.id, { onDelete: "cascade" }),
+    /** Event id of the first chunk in this batch (ids are 1, 2, 3… per message). */
+    firstId: integer("first_id").notNull(),
+    lastId: integer("last_id").notNull(),
+    /** Serialized chunks, in order. */
+    chunks: jsonb("chunks").$type<string[]>().notNull(),
+    done: boolean("done").notNull().default(false),
+    ...timestamps,
+  },
+  (t) => [primaryKey({ columns: [t.messageId, t.firstId] }), index("stream_events_created_idx").on(t.createdAt)],
+);

@@ -33,6 +33,11 @@ async function expectDocumented(operationId: string, response: Response) {
   const media = documented!.content?.[type];
   expect(media, `${operationId} ${response.status} documents ${type}`).toBeDefined();
   if ((media?.schema as { format?: string } | undefined)?.format === "binary") return undefined;
+  if (type === "text/event-stream") {
+    const text = await response.text();
+    expect(text).toContain("data: [DONE]");
+    return text;
+  }
   const schemaRef = media?.schema?.$ref;
   expect(schemaRef, `${operationId} ${response.status} documents ${type}`).toBeDefined();
   const body: unknown = await response.json();
@@ -78,6 +83,14 @@ describe("OpenAPI document", () => {
     await expectDocumented("updateConversation", await call(one.PATCH, { cookie, params, body: { pinned: "yes" } }));
     await expectDocumented("postMessage", await call(messages.POST, { cookie, params, body: { content: "again" } }));
     await expectDocumented("listMessages", await call(messages.GET, { cookie, params, path: "/m?limit=2" }));
+    const stream = await import("@/app/api/v1/conversations/[id]/messages/[message_id]/stream/route");
+    const stop = await import("@/app/api/v1/conversations/[id]/messages/[message_id]/stop/route");
+    const reply = { ...params, message_id: created.messages[1]!.id };
+    await expectDocumented("resumeReplyStream", await call(stream.GET, { cookie, params: reply }));
+    await expectDocumented("resumeReplyStream", await call(stream.GET, { cookie, params: reply, headers: { "last-event-id": "x" } }));
+    await expectDocumented("resumeReplyStream", await call(stream.GET, { cookie, params: { ...params, message_id: created.messages[0]!.id } }));
+    await expectDocumented("stopReply", await call(stop.POST, { cookie, params: reply, method: "POST" }));
+    await expectDocumented("stopReply", await call(stop.POST, { cookie, params: { ...params, message_id: crypto.randomUUID() }, method: "POST" }));
     await expectDocumented(
       "rateMessage",
       await call(feedback.POST, { cookie, params: { ...params, message_id: created.messages[1]!.id }, body: { rating: "up", comment: "good" } }),

@@ -5,12 +5,14 @@ let h: Harness;
 let conversationsRoute: typeof import("@/app/api/v1/conversations/route");
 let conversationRoute: typeof import("@/app/api/v1/conversations/[id]/route");
 let messagesRoute: typeof import("@/app/api/v1/conversations/[id]/messages/route");
+let stopRoute: typeof import("@/app/api/v1/conversations/[id]/messages/[message_id]/stop/route");
 
 beforeAll(async () => {
   h = await startHarness();
   conversationsRoute = await import("@/app/api/v1/conversations/route");
   conversationRoute = await import("@/app/api/v1/conversations/[id]/route");
   messagesRoute = await import("@/app/api/v1/conversations/[id]/messages/route");
+  stopRoute = await import("@/app/api/v1/conversations/[id]/messages/[message_id]/stop/route");
 });
 afterAll(() => h.close());
 beforeEach(async () => {
@@ -112,10 +114,10 @@ describe("a chat turn", () => {
     expect(body.assistant_message.prompt_tokens).toBeGreaterThan(0);
   });
 
-  it("on client abort, aborts the provider call and saves the partial reply as aborted", async () => {
+  it("keeps generating when the client disconnects, and saves the whole reply", async () => {
     const { cookie } = await h.signUp();
     const id = await newConversation(cookie);
-    h.mock.settings.chunkDelayMs = 80;
+    h.mock.settings.chunkDelayMs = 40;
     const controller = new AbortController();
     const res = await postMessage(cookie, id, { content: "a long answer please", stream: true }, controller.signal);
     let deltas = 0;
@@ -123,11 +125,35 @@ describe("a chat turn", () => {
       if (chunk.type === "text-delta" && ++deltas === 3) controller.abort();
     }).catch(() => undefined);
 
-    await expect.poll(async () => (await history(cookie, id)).messages[1]?.status, { timeout: 5_000 }).toBe("aborted");
+    await expect.poll(async () => (await history(cookie, id)).messages[1]?.status, { timeout: 10_000 }).toBe("complete");
     const assistant = (await history(cookie, id)).messages[1]!;
-    expect(assistant.content.length).toBeGreaterThan(0);
-    expect(assistant.content).not.toContain("several chunks.");
-    expect(assistant.finish_reason).toBe("aborted");
+    expect(assistant.content).toBe('Mock reply: you said "a long answer please". This answer streams in several chunks.');
+    expect(h.mock.closedEarly).toBe(0);
+  });
+
+  it("stop: aborts the provider call and saves the partial reply as aborted", async () => {
+    const { cookie } = await h.signUp();
+    const id = await newConversation(cookie);
+    h.mock.settings.chunkDelayMs = 80;
+    const res = await postMessage(cookie, id, { content: "a long answer please", stream: true });
+    let stopped: Promise<Response> | undefined;
+    let assistantId = "";
+    let deltas = 0;
+    const chunks = await readUiStream(res, (chunk) => {
+      if (chunk.type === "start") assistantId = (chunk.messageMetadata as { assistant_message_id: string }).assistant_message_id;
+      if (chunk.type === "text-delta" && ++deltas === 3) {
+        stopped = call(stopRoute.POST, { cookie, params: { id, message_id: assistantId }, method: "POST" });
+      }
+    });
+    const stopResponse = await stopped!;
+    expect(stopResponse.status).toBe(200);
+    const stoppedMessage = (await stopResponse.json()) as { status: string; content: string; finish_reason: string };
+    expect(stoppedMessage).toMatchObject({ status: "aborted", finish_reason: "aborted" });
+    // The open stream ends with an abort part, after the text shown so far.
+    expect(chunks.at(-1)).toMatchObject({ type: "abort" });
+    expect(stoppedMessage.content).toBe(textOf(chunks));
+    expect(stoppedMessage.content.length).toBeGreaterThan(0);
+    expect(stoppedMessage.content).not.toContain("several chunks.");
     await expect.poll(() => h.mock.closedEarly).toBe(1);
   });
 
@@ -221,7 +247,7 @@ describe("stream keep-alive and model checks", () => {
     const conversation = await getConversationOrThrow({ id, userId: user.id });
     h.mock.pushFault({ type: "slow-first-byte", delayMs: 400 });
     const response = await streamTurn(
-      { userId: user.id, conversation, content: "slow one", request: new Request("http://localhost/") },
+      { userId: user.id, conversation, content: "slow one" },
       { heartbeatMs: 50 },
     );
     const raw = await response.text();

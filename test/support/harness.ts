@@ -113,3 +113,43 @@ export function textOf(chunks: UiChunk[]): string {
     .map((c) => String(c.delta))
     .join("");
 }
+
+export type SseEvent = { id: number | null; chunk: UiChunk };
+
+/** Reads an SSE reply stream keeping each event's id; `onEvent` may return false to stop reading (disconnect). */
+export async function readSseEvents(response: Response, onEvent?: (event: SseEvent) => boolean | void): Promise<{ events: SseEvent[]; heartbeats: number; done: boolean }> {
+  const events: SseEvent[] = [];
+  let heartbeats = 0;
+  let done = false;
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  outer: for (;;) {
+    const { value, done: ended } = await reader.read();
+    if (ended) break;
+    buffer += value;
+    let index: number;
+    while ((index = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, index);
+      buffer = buffer.slice(index + 2);
+      if (block.startsWith(":")) {
+        heartbeats++;
+        continue;
+      }
+      const lines = block.split("\n");
+      const idLine = lines.find((line) => line.startsWith("id: "));
+      const data = lines.filter((line) => line.startsWith("data: ")).map((line) => line.slice(6)).join("\n");
+      if (data === "[DONE]") {
+        done = true;
+        continue;
+      }
+      if (!data) continue;
+      const event = { id: idLine ? Number(idLine.slice(4)) : null, chunk: JSON.parse(data) as UiChunk };
+      events.push(event);
+      if (onEvent?.(event) === false) {
+        await reader.cancel();
+        break outer;
+      }
+    }
+  }
+  return { events, heartbeats, done };
+}

@@ -22,6 +22,7 @@ import {
   feedbackSchema,
   listConversationsQuerySchema,
   postMessageSchema,
+  resumeStreamQuerySchema,
   updateConversationSchema,
 } from "./conversations/schema";
 import { listDocumentsQuerySchema, uploadDocumentSchema } from "./documents/schema";
@@ -145,6 +146,34 @@ export const operations: Operation[] = [
     body: postMessageSchema,
     responses: { 201: { description: "Both messages, or the UI message stream", schema: turnResource, stream: "ui-message" } },
     errors: [...authErrors, "insufficient_scope", ...postErrors, "conversation_not_found", ...modelErrors],
+  },
+  {
+    method: "get",
+    path: "/conversations/{id}/messages/{message_id}/stream",
+    operationId: "resumeReplyStream",
+    summary: "Reconnect to a reply's stream (resume after Last-Event-ID)",
+    description:
+      "Replies are generated to the end whether or not anyone is reading; every event of a reply's UI message stream carries an `id:` (1, 2, 3…). Reconnect here — on any instance — with the `Last-Event-ID` header (or `last_event_id`) to get exactly the events after it, then follow the reply live until it ends. Without one, the whole reply is streamed from its start. A finished reply's stream log is kept for `STREAM_LOG_TTL_SECONDS`; after that the reply is replayed from the stored message, and a `Last-Event-ID` is answered 410 `stream_expired`.",
+    tag: "Messages",
+    scope: "conversations:read",
+    query: resumeStreamQuerySchema,
+    responses: { 200: { description: "The UI message stream from after the given event", stream: "ui-message" } },
+    errors: [...authErrors, "insufficient_scope", "conversation_not_found", "message_not_found", "stream_not_found", "invalid_last_event_id", "stream_expired", "validation_failed"],
+  },
+  {
+    method: "post",
+    path: "/conversations/{id}/messages/{message_id}/stop",
+    operationId: "stopReply",
+    summary: "Stop a reply that is being generated",
+    description:
+      "The explicit client abort: closing a stream does not stop a reply (it keeps going and can be resumed), this does — from any instance. The model request is cancelled and the partial reply is saved with status `aborted`; open streams end with an `abort` part. Answers 200 with the settled message, or 202 if it is still stopping after a few seconds. Stopping a reply that already ended returns it unchanged.",
+    tag: "Messages",
+    scope: "conversations:write",
+    responses: {
+      200: { description: "The reply, stopped (or already finished)", schema: messageResource },
+      202: { description: "Stop requested; the reply is still settling", schema: messageResource },
+    },
+    errors: [...authErrors, "insufficient_scope", "idempotency_key_reused", "idempotency_in_progress", "conversation_not_found", "message_not_found", "stream_not_found"],
   },
   {
     method: "post",

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, lt, ne, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNotNull, lt, ne, or, sql } from "drizzle-orm";
 import { AppError } from "@/lib/api/errors";
 import { decodeCursor, encodeCursor, isUuid } from "@/lib/api/pagination";
 import { recordUsage } from "@/lib/usage/ledger";
@@ -208,28 +208,66 @@ export async function getMessageOrThrow(input: { id: string; conversationId: str
 
 /**
  * Start-up recovery: replies this instance was streaming when it died are marked `interrupted`
- * (their partial text stays). Other instances' live streams are left alone.
+ * with their partial text — the longer of the row's last flush and what the stream log holds
+ * (`logText`), so no word a reader was shown is lost. Other instances' live streams are left alone.
  */
 const STALE_STREAM_MS = 15 * 60 * 1000;
 
-export async function markInterruptedMessages(db: Db, { workerId }: { workerId: string }): Promise<number> {
-  const rows = await db
+export async function markInterruptedMessages(
+  db: Db,
+  { workerId, logText }: { workerId: string; logText?: (messageId: string) => Promise<string | null> },
+): Promise<number> {
+  const stranded = and(
+    eq(messages.status, "streaming"),
+    // Ours, or anyone's that has not moved for far longer than any reply can take (an
+    // instance that never came back under the same INSTANCE_ID, e.g. a rebuilt container).
+    or(eq(messages.workerId, workerId), lt(messages.updatedAt, new Date(Date.now() - STALE_STREAM_MS))),
+  );
+  const rows = await db.select({ id: messages.id, content: messages.content }).from(messages).where(stranded);
+  let recovered = 0;
+  for (const row of rows) {
+    const logged = await logText?.(row.id).catch(() => null);
+    const content = logged && logged.length > row.content.length && logged.startsWith(row.content) ? logged : row.content;
+    const updated = await db
+      .update(messages)
+      .set({
+        content,
+        status: "interrupted",
+        workerId: null,
+        finishReason: "interrupted",
+        error: { code: "interrupted", title: "Reply interrupted", status: 503, detail: "The server restarted while this reply was being written." },
+        updatedAt: new Date(),
+      })
+      .where(and(eq(messages.id, row.id), stranded))
+      .returning({ id: messages.id });
+    recovered += updated.length;
+  }
+  return recovered;
+}
+
+/** Asks for a reply to be stopped; the process generating it sees the flag within a poll interval. */
+export async function requestStop(messageId: string): Promise<void> {
+  const db = await getDb();
+  await db
     .update(messages)
-    .set({
-      status: "interrupted",
-      workerId: null,
-      finishReason: "interrupted",
-      error: { code: "interrupted", title: "Reply interrupted", status: 503, detail: "The server restarted while this reply was being written." },
-      updatedAt: new Date(),
-    })
-    .where(
-      and(
-        eq(messages.status, "streaming"),
-        // Ours, or anyone's that has not moved for far longer than any reply can take (an
-        // instance that never came back under the same INSTANCE_ID, e.g. a rebuilt container).
-        or(eq(messages.workerId, workerId), lt(messages.updatedAt, new Date(Date.now() - STALE_STREAM_MS))),
-      ),
-    )
-    .returning({ id: messages.id });
-  return rows.length;
+    .set({ stopRequestedAt: new Date() })
+    .where(and(eq(messages.id, messageId), eq(messages.status, "streaming")));
+}
+
+/** Which of these replies (streamed by this process) someone asked to stop. */
+export async function stopRequestedAmong(ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const db = await getDb();
+  const rows = await db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(inArray(messages.id, ids), isNotNull(messages.stopRequestedAt)));
+  return rows.map((r) => r.id);
+}
+
+/** A message by id (no ownership check: callers have checked the conversation). */
+export async function getMessage(id: string): Promise<Message | null> {
+  const db = await getDb();
+  const [row] = await db.select().from(messages).where(eq(messages.id, id)).limit(1);
+  return row ?? null;
 }

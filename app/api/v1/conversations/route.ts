@@ -1,8 +1,7 @@
 import { json, withAuth } from "@/lib/api/handler";
 import { serializeConversation } from "@/lib/api/serialize";
 import { resolveModel, defaultModelId } from "@/lib/ai/providers";
-import { streamTurn, turnJson, wantsStream } from "@/lib/chat/respond";
-import { runTurn } from "@/lib/chat/turn";
+import { completeTurn, streamTurn, turnJson, wantsStream } from "@/lib/chat/respond";
 import { deriveTitle } from "@/lib/chat/title";
 import { createConversation, getConversationOrThrow, listConversations } from "@/lib/db/queries/conversations";
 import { listConversationDocumentIds } from "@/lib/db/queries/documents";
@@ -39,9 +38,9 @@ export const POST = withAuth(
     if (!body.first_message) {
       return json({ conversation: serializeConversation(created, documentIds), messages: [] }, 201);
     }
-    const turn = { userId: user.id, apiKeyId: apiKey?.id ?? null, conversation: created, content: body.first_message, request };
+    const turn = { userId: user.id, apiKeyId: apiKey?.id ?? null, conversation: created, content: body.first_message };
     if (wantsStream(request, body.stream)) return streamTurn(turn);
-    const result = await runTurn({ ...turn, signal: request.signal });
+    const result = await completeTurn(turn);
     if (result.problem) throw result.problem;
     const conversation = await getConversationOrThrow({ id: created.id, userId: user.id });
     const { user_message, assistant_message } = turnJson(result);

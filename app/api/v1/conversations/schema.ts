@@ -58,3 +58,12 @@ export const feedbackSchema = z.strictObject({
   rating: z.enum(feedbackRatings),
   comment: z.string().trim().max(2_000).nullable().optional(),
 });
+
+export const resumeStreamQuerySchema = z.strictObject({
+  last_event_id: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe("Resume after this event id; for clients that cannot send the Last-Event-ID header (the header wins)"),
+});

@@ -2,9 +2,8 @@ import { json, withAuth } from "@/lib/api/handler";
 import { pageQuerySchema } from "@/lib/api/pagination";
 import { resolveModel } from "@/lib/ai/providers";
 import { serializeMessage } from "@/lib/api/serialize";
-import { streamTurn, turnJson, wantsStream } from "@/lib/chat/respond";
+import { completeTurn, streamTurn, turnJson, wantsStream } from "@/lib/chat/respond";
 import { deriveTitle } from "@/lib/chat/title";
-import { runTurn } from "@/lib/chat/turn";
 import { getConversationOrThrow, updateConversation } from "@/lib/db/queries/conversations";
 import { listMessagesPage } from "@/lib/db/queries/messages";
 import { assertWithinBudget } from "@/lib/usage/budget";
@@ -33,9 +32,9 @@ export const POST = withAuth(
         patch: { title: deriveTitle(body.content) },
       });
     }
-    const turn = { userId: user.id, apiKeyId: apiKey?.id ?? null, conversation, content: body.content, request };
+    const turn = { userId: user.id, apiKeyId: apiKey?.id ?? null, conversation, content: body.content };
     if (wantsStream(request, body.stream)) return streamTurn(turn);
-    const result = await runTurn({ ...turn, signal: request.signal });
+    const result = await completeTurn(turn);
     if (result.problem) throw result.problem;
     return json(turnJson(result), 201);
   },

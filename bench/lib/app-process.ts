@@ -1,0 +1,83 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+
+/**
+ * Real app processes for the chaos and scale-out checks: `next start` on loopback (the production
+ * build), killed with SIGKILL like a crashed container, restarted under the same INSTANCE_ID.
+ */
+
+const root = path.resolve(import.meta.dirname, "../..");
+
+/** Builds the app unless a production build is already there. */
+export function ensureBuild(log: (m: string) => void): void {
+  if (existsSync(path.join(root, ".next", "BUILD_ID"))) return;
+  log("no production build: running `next build` (a few minutes)…");
+  const result = spawnSync("npx", ["next", "build"], { cwd: root, stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+  if (result.status !== 0) throw new Error("next build failed");
+}
+
+export class AppProcess {
+  private child: ChildProcess | null = null;
+  private output = "";
+  readonly url: string;
+
+  constructor(
+    readonly port: number,
+    private readonly env: Record<string, string>,
+  ) {
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  async start(timeoutMs = 60_000): Promise<void> {
+    const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
+    this.output = "";
+    // Its own process group, so a kill reaches the server and nothing else.
+    const child = spawn(process.execPath, [nextBin, "start", "-p", String(this.port), "-H", "127.0.0.1"], {
+      cwd: root,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production", PORT: String(this.port), ...this.env },
+    });
+    const keep = (chunk: Buffer) => {
+      this.output = (this.output + chunk.toString()).slice(-20_000);
+    };
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
+    this.child = child;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`app on :${this.port} exited during start:\n${this.output}`);
+      const ready = await fetch(`${this.url}/api/ready`).then((r) => r.ok, () => false);
+      if (ready) return;
+      if (Date.now() > deadline) throw new Error(`app on :${this.port} not ready after ${timeoutMs} ms:\n${this.output}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  /** `kill -9`: no shutdown hooks, no final writes. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child?.pid || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    process.kill(-child.pid, "SIGKILL");
+    await exited;
+    this.child = null;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child?.pid || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    process.kill(-child.pid, "SIGTERM");
+    const timer = setTimeout(() => child.pid && process.kill(-child.pid, "SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(timer);
+    this.child = null;
+  }
+
+  /** The last lines the process wrote (for reports when something fails). */
+  tail(lines = 30): string {
+    return this.output.split("\n").slice(-lines).join("\n");
+  }
+}
