@@ -22,8 +22,8 @@ const FAULTS: Array<() => Fault> = [
   () => ({ type: "status", status: 429, retryAfterSeconds: 1 }),
   () => ({ type: "status", status: 500 }),
   () => ({ type: "status", status: 503 }),
-  () => ({ type: "reset", afterChunks: 1 + Math.floor(Math.random() * 4) }),
-  () => ({ type: "stall", afterChunks: 1 + Math.floor(Math.random() * 3) }),
+  () => ({ type: "reset", afterChunks: 2 + Math.floor(Math.random() * 10) }),
+  () => ({ type: "stall", afterChunks: 2 + Math.floor(Math.random() * 8) }),
   () => ({ type: "slow-first-byte", delayMs: 2_500 }),
   () => ({ type: "hang" }),
 ];

@@ -67,6 +67,12 @@ function followLog(log: StreamLog, message: Message, afterId: number, first: Log
         const idle = Date.now() - lastProgress;
         const writerGone = row === null || (row.status !== "streaming" && idle >= STATUS_CHECK_MS);
         const givenUp = idle > env.MODEL_TOTAL_TIMEOUT_MS + 60_000;
+        if (writerGone && row && last === 0) {
+          // Nothing was ever logged (a reply written without a log, e.g. by the OpenAI-compatible
+          // endpoint): the stored reply, whole.
+          replayChunks(row).forEach((chunk) => sink.event(++last, JSON.stringify(chunk)));
+          break;
+        }
         if (writerGone || givenUp) {
           // Close the stream the way the stored row ended (and the text part its writer left open).
           const openText = openTextPart((await log.read(message.id, 0).catch(() => first)).events);

@@ -1,5 +1,7 @@
-import { stopRequestedAmong } from "@/lib/db/queries/messages";
-import { getStreamLog, type StreamEvent } from "./log";
+import { getDb } from "@/lib/db/client";
+import { markInterruptedMessages, stopRequestedAmong } from "@/lib/db/queries/messages";
+import { env } from "@/lib/env";
+import { getStreamLog, textOfEvents, type StreamEvent } from "./log";
 
 /**
  * A reply being generated in this process, independent of any HTTP request: readers attach and
@@ -41,6 +43,7 @@ export class ReplyRun {
     registry.set(messageId, this);
     this.pending.push(...this.events);
     ensureStopPoller();
+    ensureOrphanSweep();
   }
 
   publish(chunk: unknown): void {
@@ -156,4 +159,30 @@ function maybePrune(): void {
   void getStreamLog()
     .then((log) => log.prune())
     .catch((error: unknown) => console.warn("stream log prune failed", error instanceof Error ? error.message : error));
+}
+
+const ORPHAN_SWEEP_MS = 60_000;
+let sweeper: ReturnType<typeof setInterval> | undefined;
+
+/**
+ * Once a minute while this process serves replies: a reply of ours left `streaming` with no run
+ * behind it (its final write failed every retry) is marked interrupted with the text from its log,
+ * as start-up recovery would — and so is anyone's that has been still far too long (an instance
+ * that never came back).
+ */
+function ensureOrphanSweep(): void {
+  if (sweeper) return;
+  sweeper = setInterval(() => {
+    void (async () => {
+      const [db, log] = await Promise.all([getDb(), getStreamLog()]);
+      const ids = [...registry.entries()].filter(([, run]) => !run.ended).map(([id]) => id);
+      const recovered = await markInterruptedMessages(db, {
+        workerId: env.instanceId,
+        logText: async (id) => textOfEvents((await log.read(id, 0)).events),
+        running: { ids, idleMs: ORPHAN_SWEEP_MS },
+      });
+      if (recovered > 0) console.warn(`marked ${recovered} orphaned reply(ies) interrupted`);
+    })().catch((error: unknown) => console.warn("orphan sweep failed", error instanceof Error ? error.message : error));
+  }, ORPHAN_SWEEP_MS);
+  sweeper.unref?.();
 }

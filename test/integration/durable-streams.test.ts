@@ -189,6 +189,28 @@ describe("durable reply streams", () => {
     expect(rest.events.map((e) => e.id)).toEqual([4, 5, 6]);
   }, 15_000);
 
+  it("while running, a reply of ours left streaming with no run behind it is recovered; live ones are not", async () => {
+    const { getDb } = await import("@/lib/db/client");
+    const { appendMessage, getMessage, markInterruptedMessages } = await import("@/lib/db/queries/messages");
+    const { messages } = await import("@/lib/db/schema");
+    const { env } = await import("@/lib/env");
+    const { inArray } = await import("drizzle-orm");
+    const { user, cookie } = await h.signUp();
+    const id = await newConversation(cookie);
+    const orphan = await appendMessage({ conversationId: id, userId: user.id, role: "assistant", content: "half", status: "streaming", workerId: env.instanceId });
+    const live = await appendMessage({ conversationId: id, userId: user.id, role: "assistant", content: "still going", status: "streaming", workerId: env.instanceId });
+    const fresh = await appendMessage({ conversationId: id, userId: user.id, role: "assistant", content: "just started", status: "streaming", workerId: env.instanceId });
+    const db = await getDb();
+    await db.update(messages).set({ updatedAt: new Date(Date.now() - 120_000) }).where(inArray(messages.id, [orphan.id, live.id]));
+
+    const recovered = await markInterruptedMessages(db, { workerId: env.instanceId, running: { ids: [live.id], idleMs: 60_000 } });
+    expect(recovered).toBe(1);
+    expect((await getMessage(orphan.id))?.status).toBe("interrupted");
+    expect((await getMessage(live.id))?.status).toBe("streaming");
+    expect((await getMessage(fresh.id))?.status).toBe("streaming");
+    await db.update(messages).set({ status: "aborted" }).where(inArray(messages.id, [live.id, fresh.id]));
+  });
+
   it("streams through a buffering reverse proxy: events arrive as they happen, heartbeats keep it open", async () => {
     const server = await serveRoutes([
       { method: "POST", pattern: /^\/api\/v1\/conversations\/([^/]+)\/messages$/, params: ["id"], handler: messagesRoute.POST },

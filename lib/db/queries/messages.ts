@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNotNull, lt, ne, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNotNull, lt, ne, notInArray, or, sql } from "drizzle-orm";
 import { AppError } from "@/lib/api/errors";
 import { decodeCursor, encodeCursor, isUuid } from "@/lib/api/pagination";
 import { recordUsage } from "@/lib/usage/ledger";
@@ -215,13 +215,22 @@ const STALE_STREAM_MS = 15 * 60 * 1000;
 
 export async function markInterruptedMessages(
   db: Db,
-  { workerId, logText }: { workerId: string; logText?: (messageId: string) => Promise<string | null> },
+  input: {
+    workerId: string;
+    logText?: (messageId: string) => Promise<string | null>;
+    /** While running: replies this process is still generating, and how long ours must have been still. */
+    running?: { ids: string[]; idleMs: number };
+  },
 ): Promise<number> {
+  const { workerId, logText, running } = input;
+  const ours = running
+    ? and(eq(messages.workerId, workerId), lt(messages.updatedAt, new Date(Date.now() - running.idleMs)), running.ids.length > 0 ? notInArray(messages.id, running.ids) : undefined)
+    : eq(messages.workerId, workerId);
   const stranded = and(
     eq(messages.status, "streaming"),
     // Ours, or anyone's that has not moved for far longer than any reply can take (an
     // instance that never came back under the same INSTANCE_ID, e.g. a rebuilt container).
-    or(eq(messages.workerId, workerId), lt(messages.updatedAt, new Date(Date.now() - STALE_STREAM_MS))),
+    or(ours, lt(messages.updatedAt, new Date(Date.now() - STALE_STREAM_MS))),
   );
   const rows = await db.select({ id: messages.id, content: messages.content }).from(messages).where(stranded);
   let recovered = 0;
