@@ -21,6 +21,13 @@ test("the stop button ends a reply and the partial text is kept", async ({ page 
     await expect(saved).toContainText("word5");
     await expect(saved).not.toContainText("word119");
     await expect(saved).toContainText("Stopped before the reply finished.");
+
+    // Retry asks the same question again as a new turn, and the conversation goes on.
+    await page.request.post("http://127.0.0.1:4010/__mock/reset");
+    await saved.getByRole("button", { name: "Retry" }).click();
+    await expect(chat.assistantMessages()).toHaveCount(2);
+    await expect(chat.assistantMessages().nth(1)).toContainText('Mock reply: you said "Tell me a long story"');
+    await expect(chat.userMessages()).toHaveCount(2);
   } finally {
     await page.request.post("http://127.0.0.1:4010/__mock/reset");
   }
@@ -47,6 +54,31 @@ test("a reply survives a reload mid-stream and finishes in place, once", async (
     expect(((await reply.first().innerText()).match(/\bword5\b/g) ?? []).length).toBe(1);
     await expect(reply.first()).not.toContainText("Stopped before the reply finished.");
     await expect(reply.first()).not.toContainText("The server restarted");
+  } finally {
+    await page.request.post("http://127.0.0.1:4010/__mock/reset");
+  }
+});
+
+test("a reply whose connection drops mid-stream is picked up again and shown once", async ({ page, context }) => {
+  const words = Array.from({ length: 80 }, (_, i) => `word${i}`);
+  await page.request.post("http://127.0.0.1:4010/__mock/settings", { data: { reply: words.join(" "), chunkDelayMs: 60 } });
+  try {
+    await new AuthPage(page).signUp(`e2e-blip-${Date.now()}@example.test`, "a long enough password");
+    const chat = new ChatPage(page);
+    await chat.send("Tell me a long story");
+    const reply = chat.assistantMessages();
+    await expect(reply.first()).toContainText("word5");
+    // A network blip: the open stream breaks; the server keeps writing the reply.
+    await context.setOffline(true);
+    await page.waitForTimeout(400);
+    await context.setOffline(false);
+
+    await expect(reply.first()).toContainText("word79", { timeout: 30_000 });
+    await chat.waitForReplyToFinish();
+    await expect(reply).toHaveCount(1);
+    expect(((await reply.first().innerText()).match(/\bword5\b/g) ?? []).length).toBe(1);
+    // No error left on screen (the route announcer is also an alert, hence the paragraph).
+    await expect(page.locator("p[role=alert]")).toHaveCount(0);
   } finally {
     await page.request.post("http://127.0.0.1:4010/__mock/reset");
   }

@@ -1,8 +1,8 @@
 "use client";
 
-import { useChat } from "@ai-sdk/react";
-import { DefaultChatTransport } from "ai";
-import { Fragment, useEffect, useRef, useState } from "react";
+import { Chat as ChatSession, useChat } from "@ai-sdk/react";
+import { DefaultChatTransport, type ChatInit } from "ai";
+import { Fragment, useEffect, useRef, useState, type RefObject } from "react";
 import { createConversation } from "@/components/documents/api";
 import { DocumentsPanel } from "@/components/documents/documents-panel";
 import { FileDropZone } from "@/components/documents/file-drop-zone";
@@ -74,13 +74,12 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
     return { transport, getId: () => id, ensure, follow: (reply: string) => (replyId = reply) };
   });
 
-  // A reply the server was still writing when the page opened is not shown half-done: the whole
-  // stream is replayed from its start and then followed live, so it finishes in place.
+  // A reply the server was still writing when the page opened: its stream is replayed from the
+  // start (replacing the partial text the page was rendered with) and followed live to its end.
   const [streamingAtLoad] = useState(() => {
     const last = initialMessages.at(-1);
     return last?.role === "assistant" && last.metadata?.status === "streaming" ? last.id : null;
   });
-  const [startMessages] = useState(() => (streamingAtLoad ? initialMessages.slice(0, -1) : initialMessages));
 
   const docs = useConversationDocuments({
     initialDocuments,
@@ -89,36 +88,32 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
     getConversationId: target.getId,
   });
 
-  const { messages, setMessages, sendMessage, resumeStream, status, stop, error, clearError } = useChat<ChatMessage>({
-    id: conversationId ?? undefined,
-    messages: startMessages,
-    transport: target.transport,
-    onData: (part) => {
-      if (part.type === "data-problem") serverProblem.current = true;
-    },
-    onFinish: ({ isError }) => {
-      announceConversationsChanged();
-      void refreshConversation();
-      clearTimeout(recheckTimer.current);
-      if (!isError) recheckTimer.current = setTimeout(() => void refreshConversation(), SUMMARY_RECHECK_MS);
-    },
-    onError: (e) => {
-      announceConversationsChanged();
-      if (!refusalOf(e)) {
-        reconnect();
-        return;
-      }
-      // Refused before anything was saved: the message leaves the thread and goes back to the composer.
-      const draft = lastSent.current;
-      setMessages((shown) => (shown.at(-1)?.role === "user" ? shown.slice(0, -1) : shown));
-      setInput((current) => (current.trim() ? current : draft));
-    },
-  });
+  // The Chat is built here rather than by useChat so it keeps the transport itself: a resumed
+  // stream is a replay from the reply's start, and the transport tells the Chat so (it then
+  // starts the message afresh instead of appending to what was shown).
+  const handlers = useRef<ChatHandlers>({});
+  const [chat] = useState(
+    // The forwarded callbacks read the ref on stream events, never during render.
+    // eslint-disable-next-line react-hooks/refs
+    () =>
+      new ChatSession<ChatMessage>({
+        id: conversationId ?? undefined,
+        messages: initialMessages,
+        transport: target.transport,
+        ...forwardTo(handlers),
+      }),
+  );
+  const { messages, setMessages, sendMessage, resumeStream, status, stop, error, clearError } = useChat<ChatMessage>({ chat });
 
-  useEffect(() => () => clearTimeout(recheckTimer.current), []);
-
+  // Problems the server reported inside the stream (as opposed to a connection that broke).
+  const serverProblem = useRef(false);
+  // Stop was pressed before the reply had an id.
+  const stopWanted = useRef(false);
   // The newest message, for handlers that run outside render (stop, reconnect).
   const latest = useRef<ChatMessage | undefined>(undefined);
+  const reconnects = useRef(new Map<string, number>());
+  useEffect(() => () => clearTimeout(recheckTimer.current), []);
+
   useEffect(() => {
     latest.current = messages.at(-1);
   });
@@ -131,23 +126,20 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
     void resumeStream();
   }, [streamingAtLoad, target, resumeStream]);
 
-  // The stream broke off (network) rather than the server reporting a problem: reconnect once to
-  // the same reply, which the server kept writing, and show it whole.
-  const serverProblem = useRef(false);
-  const reconnected = useRef(new Set<string>());
+  // The connection broke (the server reported no problem): the server kept writing the reply, so
+  // reconnect to it — a few times, backing off — and let the replay redraw it whole.
   function reconnect() {
     const reply = latest.current;
-    if (serverProblem.current || reply?.role !== "assistant" || reconnected.current.has(reply.id)) return;
-    reconnected.current.add(reply.id);
+    if (serverProblem.current || reply?.role !== "assistant") return;
+    const attempt = (reconnects.current.get(reply.id) ?? 0) + 1;
+    if (attempt > 3) return;
+    reconnects.current.set(reply.id, attempt);
     target.follow(reply.id);
-    clearError();
-    setMessages((shown) => (shown.at(-1)?.id === reply.id ? shown.slice(0, -1) : shown));
-    void resumeStream();
+    setTimeout(() => void resumeStream(), 500 * attempt);
   }
 
   // Stop asks the server to stop the reply (closing the connection would not: replies outlive
   // their readers). Pressed before the reply has an id, it is sent as soon as the reply starts.
-  const stopWanted = useRef(false);
   async function stopReply() {
     const id = target.getId();
     const reply = latest.current;
@@ -174,6 +166,32 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
     setUsage(usageOf(stored.conversation));
     setMessages((shown) => withStoredMetadata(shown, stored.messages));
   }
+  useEffect(() => {
+    handlers.current = {
+      onData: (part) => {
+        if (part.type === "data-problem") serverProblem.current = true;
+      },
+      onFinish: ({ isError }) => {
+        stopWanted.current = false;
+        announceConversationsChanged();
+        void refreshConversation();
+        clearTimeout(recheckTimer.current);
+        if (!isError) recheckTimer.current = setTimeout(() => void refreshConversation(), SUMMARY_RECHECK_MS);
+      },
+      onError: (e) => {
+        announceConversationsChanged();
+        if (!refusalOf(e)) {
+          reconnect();
+          return;
+        }
+        // Refused before anything was saved: the message leaves the thread and goes back to the composer.
+        const draft = lastSent.current;
+        setMessages((shown) => (shown.at(-1)?.role === "user" ? shown.slice(0, -1) : shown));
+        setInput((current) => (current.trim() ? current : draft));
+      },
+    };
+  });
+
 
   const busy = status === "submitted" || status === "streaming";
   const grounded = docs.mode === "grounded";
@@ -204,7 +222,23 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
     lastSent.current = text;
     setInput("");
     serverProblem.current = false;
+    stopWanted.current = false;
     await sendMessage({ text });
+  }
+
+  /** Asks the question behind a reply that failed, stopped or was interrupted again, as a new turn. */
+  async function retry(replyIndex: number) {
+    const question = messages
+      .slice(0, replyIndex)
+      .findLast((m) => m.role === "user")
+      ?.parts.map((p) => (p.type === "text" ? p.text : ""))
+      .join("");
+    if (!question || busy) return;
+    clearError();
+    serverProblem.current = false;
+    stopWanted.current = false;
+    lastSent.current = question;
+    await sendMessage({ text: question });
   }
 
   function addFiles(files: File[]) {
@@ -250,7 +284,7 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
         <ol role="log" aria-live="polite" aria-label="Messages" className="mx-auto flex max-w-3xl flex-col gap-4">
           {messages.map((message, index) => (
             <Fragment key={message.id}>
-              <MessageItem message={message} />
+              <MessageItem message={message} onRetry={!busy && index === messages.length - 1 ? () => void retry(index) : undefined} />
               {index === markerAfter && usage?.summary_through_seq ? <SummaryMarker throughSeq={usage.summary_through_seq} summary={usage.summary} /> : null}
             </Fragment>
           ))}
@@ -280,6 +314,17 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
       />
     </FileDropZone>
   );
+}
+
+type ChatHandlers = Pick<ChatInit<ChatMessage>, "onData" | "onFinish" | "onError">;
+
+/** Callbacks for a Chat made once that always call the component's latest handlers. */
+function forwardTo(handlers: RefObject<ChatHandlers>): ChatHandlers {
+  return {
+    onData: (part) => handlers.current.onData?.(part),
+    onFinish: (event) => handlers.current.onFinish?.(event),
+    onError: (e) => handlers.current.onError?.(e),
+  };
 }
 
 /** A send the server refused (budget, rate limit…): what happened, when it clears, and where the draft is. */

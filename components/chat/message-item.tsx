@@ -12,7 +12,8 @@ export function isOfflineModel(model: string | null | undefined): boolean {
   return Boolean(model?.startsWith("offline:"));
 }
 
-export function MessageItem({ message }: { message: ChatMessage }) {
+/** `onRetry`: offered on a reply that did not finish (the newest one, when nothing is running). */
+export function MessageItem({ message, onRetry }: { message: ChatMessage; onRetry?: () => void }) {
   const text = message.parts.map((part) => (part.type === "text" ? part.text : "")).join("");
   const isUser = message.role === "user";
   const meta = message.metadata;
@@ -38,6 +39,15 @@ export function MessageItem({ message }: { message: ChatMessage }) {
           <p className="mt-2 text-xs text-red-700 dark:text-red-400" role="note">
             {note} {meta?.error_detail ?? ""}
           </p>
+        ) : null}
+        {note && onRetry ? (
+          <button
+            type="button"
+            onClick={onRetry}
+            className="mt-2 rounded-md border border-zinc-300 px-2 py-0.5 text-xs font-medium text-zinc-700 hover:bg-zinc-200 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-blue-500 dark:border-zinc-600 dark:text-zinc-200 dark:hover:bg-zinc-700"
+          >
+            Retry
+          </button>
         ) : null}
         {!isUser && meta?.model && meta.status !== "streaming" ? (
           <div className="mt-2 flex flex-wrap items-center gap-1.5 text-xs text-zinc-500 dark:text-zinc-400">

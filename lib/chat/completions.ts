@@ -6,6 +6,7 @@ import { countTextTokens } from "@/lib/context/tokens";
 import { getDb } from "@/lib/db/client";
 import { appendMessage } from "@/lib/db/queries/messages";
 import type { Conversation } from "@/lib/db/schema";
+import { trackReply } from "@/lib/streams/runs";
 import { sseData, sseResponse } from "./sse";
 import { deriveTitle } from "./title";
 import { recordUsage } from "@/lib/usage/ledger";
@@ -142,15 +143,24 @@ async function execute(prepared: Prepared, signal: AbortSignal, onDelta: (delta:
       problem: outcome.problem,
     };
   }
+  // Stored replies can also be stopped through the API (`POST …/stop`, from any instance).
+  const stopper = new AbortController();
+  let untrack = () => {};
   const result = await runTurn({
     userId,
     apiKeyId,
     conversation,
     content: split.content,
-    signal,
+    signal: AbortSignal.any([signal, stopper.signal]),
     settings: request.settings,
-    events: { onStart: ({ assistantMessage }) => onId(`chatcmpl-${assistantMessage.id}`), onDelta },
-  });
+    events: {
+      onStart: ({ assistantMessage }) => {
+        untrack = trackReply(assistantMessage.id, () => stopper.abort());
+        onId(`chatcmpl-${assistantMessage.id}`);
+      },
+      onDelta,
+    },
+  }).finally(() => untrack());
   const m = result.assistantMessage;
   const prompt = m.promptTokens ?? 0;
   const completion = m.completionTokens ?? 0;

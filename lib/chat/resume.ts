@@ -1,10 +1,9 @@
 import { AppError } from "@/lib/api/errors";
 import { getMessage, requestStop } from "@/lib/db/queries/messages";
 import type { Message } from "@/lib/db/schema";
-import { env } from "@/lib/env";
-import { getStreamLog, type LogRead, type StreamEvent, type StreamLog } from "@/lib/streams/log";
+import { getStreamLog, textOfEvents, type LogRead, type StreamEvent, type StreamLog } from "@/lib/streams/log";
 import { localRun } from "@/lib/streams/runs";
-import { endChunks, replayChunks } from "./chunks";
+import { endChunks, replayChunks, textPartId } from "./chunks";
 import { subscriptionResponse, type EventSink } from "./sse";
 
 /**
@@ -45,9 +44,14 @@ function openTextPart(events: StreamEvent[]): string | null {
   return open;
 }
 
-/** Follows a log written elsewhere until it closes (or its writer is found dead). */
+/**
+ * Follows a log written elsewhere until it closes — or until its writer is found gone: the row
+ * ended without closing the log (the end is rebuilt from the row, with any text the log missed),
+ * or the row has not been touched for longer than a live writer ever leaves it (a dead process).
+ */
 function followLog(log: StreamLog, message: Message, afterId: number, first: LogRead, sink: EventSink): () => void {
   let cancelled = false;
+  const ids = { id: message.id, conversationId: message.conversationId };
   void (async () => {
     let read = first;
     let last = afterId;
@@ -63,21 +67,12 @@ function followLog(log: StreamLog, message: Message, afterId: number, first: Log
       if (read.done || cancelled) break;
       if (Date.now() - lastCheck >= STATUS_CHECK_MS) {
         lastCheck = Date.now();
-        const row = await getMessage(message.id).catch(() => message);
-        const idle = Date.now() - lastProgress;
-        const writerGone = row === null || (row.status !== "streaming" && idle >= STATUS_CHECK_MS);
-        const givenUp = idle > env.MODEL_TOTAL_TIMEOUT_MS + 60_000;
-        if (writerGone && row && last === 0) {
-          // Nothing was ever logged (a reply written without a log, e.g. by the OpenAI-compatible
-          // endpoint): the stored reply, whole.
-          replayChunks(row).forEach((chunk) => sink.event(++last, JSON.stringify(chunk)));
-          break;
-        }
-        if (writerGone || givenUp) {
-          // Close the stream the way the stored row ended (and the text part its writer left open).
-          const openText = openTextPart((await log.read(message.id, 0).catch(() => first)).events);
-          if (openText) sink.event(++last, JSON.stringify({ type: "text-end", id: openText }));
-          if (row) for (const chunk of endChunks(row.status === "streaming" ? { ...row, status: "interrupted" } : row)) sink.event(++last, JSON.stringify(chunk));
+        const row = await getMessage(ids).catch(() => message);
+        const quiet = Date.now() - lastProgress >= STATUS_CHECK_MS;
+        const ended = row !== null && row.status !== "streaming";
+        const abandoned = row !== null && row.status === "streaming" && Date.now() - row.updatedAt.getTime() > WRITER_SILENT_MS;
+        if (row === null || (quiet && (ended || abandoned))) {
+          if (row) closeFromRow(ended ? row : { ...row, status: "interrupted", error: ABANDONED }, (await log.read(message.id, 0).catch(() => first)).events, () => ++last, sink);
           break;
         }
       }
@@ -93,6 +88,33 @@ function followLog(log: StreamLog, message: Message, afterId: number, first: Log
   return () => {
     cancelled = true;
   };
+}
+
+/** A live writer touches its row every 5 s; one silent this long is gone. */
+const WRITER_SILENT_MS = 30_000;
+const ABANDONED = { code: "interrupted", title: "Reply interrupted", status: 503, detail: "The server writing this reply stopped before it finished." };
+
+/** Ends a stream its writer did not close, as the stored row ended. */
+function closeFromRow(row: Message, logged: StreamEvent[], nextId: () => number, sink: EventSink): void {
+  const send = (chunk: unknown) => sink.event(nextId(), JSON.stringify(chunk));
+  if (logged.length === 0) {
+    // Nothing was ever logged (a reply written without a log, e.g. by the OpenAI-compatible
+    // endpoint): the stored reply, whole.
+    replayChunks(row).forEach(send);
+    return;
+  }
+  // The text the log missed (its last batches never made it) comes from the row.
+  const loggedText = textOfEvents(logged);
+  let open = openTextPart(logged);
+  if (row.content.length > loggedText.length && row.content.startsWith(loggedText)) {
+    if (!open) {
+      open = textPartId(row.id);
+      send({ type: "text-start", id: open });
+    }
+    send({ type: "text-delta", id: open, delta: row.content.slice(loggedText.length) });
+  }
+  if (open) send({ type: "text-end", id: open });
+  endChunks(row).forEach(send);
 }
 
 const streamHeaders = { "x-vercel-ai-ui-message-stream": "v1" };
@@ -138,19 +160,20 @@ export async function resumeReply(message: Message, afterId: number, options: { 
  * process that does. Waits briefly for the reply to settle; `settled` false means it is still
  * stopping (the caller answers 202).
  */
-export async function stopReply(message: Message): Promise<{ message: Message; settled: boolean }> {
+export async function stopReply(message: Message, options: { local?: boolean } = {}): Promise<{ message: Message; settled: boolean }> {
   assertReply(message);
   if (message.status !== "streaming") return { message, settled: true };
-  const run = localRun(message.id);
+  const deadline = Date.now() + STOP_WAIT_MS;
+  const ids = { id: message.id, conversationId: message.conversationId };
+  const run = options.local === false ? undefined : localRun(message.id);
   if (run) {
     run.stop();
     await Promise.race([run.settled, sleep(STOP_WAIT_MS)]);
   } else {
-    await requestStop(message.id);
+    await requestStop(ids);
   }
-  const deadline = Date.now() + STOP_WAIT_MS;
   for (;;) {
-    const row = (await getMessage(message.id)) ?? message;
+    const row = (await getMessage(ids)) ?? message;
     if (row.status !== "streaming" || Date.now() >= deadline) return { message: row, settled: row.status !== "streaming" };
     await sleep(TAIL_POLL_MS);
   }

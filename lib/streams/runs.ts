@@ -1,5 +1,5 @@
 import { getDb } from "@/lib/db/client";
-import { markInterruptedMessages, stopRequestedAmong } from "@/lib/db/queries/messages";
+import { markInterruptedMessages, stopRequestedAmong, touchReplies } from "@/lib/db/queries/messages";
 import { env } from "@/lib/env";
 import { getStreamLog, textOfEvents, type StreamEvent } from "./log";
 
@@ -13,12 +13,28 @@ import { getStreamLog, textOfEvents, type StreamEvent } from "./log";
 
 const FLUSH_MS = 50;
 const STOP_POLL_MS = 250;
-const APPEND_RETRY_MS = 200;
+/** Live replies' rows are touched this often, so any instance can tell a dead writer from a slow one. */
+const TOUCH_EVERY_MS = 5_000;
+const APPEND_RETRY_MS = [200, 1_000, 3_000];
 
 export type RunListener = { event: (event: StreamEvent) => void; end: () => void };
 
-const holder = globalThis as typeof globalThis & { __botGptRuns?: Map<string, ReplyRun> };
+const holder = globalThis as typeof globalThis & { __botGptRuns?: Map<string, ReplyRun>; __botGptLive?: Map<string, () => void> };
 const registry = (holder.__botGptRuns ??= new Map<string, ReplyRun>());
+/** Every reply this process is writing (runs, and OpenAI-compatible calls), with how to stop it. */
+const live = (holder.__botGptLive ??= new Map<string, () => void>());
+
+/**
+ * Registers a reply being written outside a run (the OpenAI-compatible endpoint): it is kept alive,
+ * stoppable from any instance, and never swept as orphaned. Returns the unregister function.
+ */
+export function trackReply(messageId: string, stop: () => void): () => void {
+  live.set(messageId, stop);
+  ensurePollers();
+  return () => {
+    if (live.get(messageId) === stop) live.delete(messageId);
+  };
+}
 
 export class ReplyRun {
   messageId: string | null = null;
@@ -32,6 +48,7 @@ export class ReplyRun {
   private pending: StreamEvent[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private writes: Promise<void> = Promise.resolve();
+  private untrack: () => void = () => {};
 
   constructor() {
     this.settled = new Promise((resolve) => (this.settle = resolve));
@@ -41,9 +58,8 @@ export class ReplyRun {
   attach(messageId: string): void {
     this.messageId = messageId;
     registry.set(messageId, this);
+    this.untrack = trackReply(messageId, () => this.stop());
     this.pending.push(...this.events);
-    ensureStopPoller();
-    ensureOrphanSweep();
   }
 
   publish(chunk: unknown): void {
@@ -68,6 +84,7 @@ export class ReplyRun {
     clearTimeout(this.timer);
     for (const listener of this.listeners) listener.end();
     this.listeners.clear();
+    this.untrack();
     const id = this.messageId;
     if (!id) {
       this.settle();
@@ -103,16 +120,25 @@ export class ReplyRun {
   }
 }
 
+/**
+ * Appends a batch, retrying with backoff (appends are idempotent). If the log stays unreachable the
+ * batch is given up and logged: readers in this process still get every event, a reader on
+ * another instance would see a gap, and the reply's row still gets its full text.
+ */
 async function appendWithRetry(messageId: string, events: StreamEvent[], options: { done: boolean; nextId: number }): Promise<void> {
-  const log = await getStreamLog();
-  try {
-    await log.append(messageId, events, options);
-  } catch {
-    await new Promise((resolve) => setTimeout(resolve, APPEND_RETRY_MS));
-    // Readers in this process still get every event; a reader elsewhere would miss this batch.
-    await log.append(messageId, events, options).catch((error: unknown) => {
-      console.error(`stream log append failed for reply ${messageId}`, error instanceof Error ? error.message : error);
-    });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const log = await getStreamLog();
+      await log.append(messageId, events, options);
+      return;
+    } catch (error) {
+      const delay = APPEND_RETRY_MS[attempt];
+      if (delay === undefined) {
+        console.error(`stream log append failed for reply ${messageId}`, error instanceof Error ? error.message : error);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 }
 
@@ -121,19 +147,25 @@ export function localRun(messageId: string): ReplyRun | undefined {
   return registry.get(messageId);
 }
 
-/** Replies this process is generating right now. */
-export function activeRunCount(): number {
-  return [...registry.values()].filter((run) => !run.ended).length;
+/** Replies this process is writing right now. */
+export function activeReplyCount(): number {
+  return live.size;
 }
 
 let poller: ReturnType<typeof setInterval> | undefined;
 let polling = false;
+let lastTouch = 0;
 
-/** While this process generates replies, it looks for stops asked for on other instances. */
-function ensureStopPoller(): void {
+/**
+ * While this process writes replies: every 250 ms it looks for stops asked for on other instances,
+ * every 5 s it touches its replies' rows (a heartbeat other instances read), and once a minute it
+ * sweeps orphaned replies.
+ */
+function ensurePollers(): void {
+  ensureOrphanSweep();
   if (poller) return;
   poller = setInterval(() => {
-    const ids = [...registry.entries()].filter(([, run]) => !run.ended).map(([id]) => id);
+    const ids = [...live.keys()];
     if (ids.length === 0) {
       clearInterval(poller);
       poller = undefined;
@@ -141,8 +173,12 @@ function ensureStopPoller(): void {
     }
     if (polling) return;
     polling = true;
-    stopRequestedAmong(ids)
-      .then((stopped) => stopped.forEach((id) => registry.get(id)?.stop()))
+    const touch = Date.now() - lastTouch >= TOUCH_EVERY_MS;
+    if (touch) lastTouch = Date.now();
+    Promise.all([
+      stopRequestedAmong(ids).then((stopped) => stopped.forEach((id) => live.get(id)?.())),
+      touch ? touchReplies(ids) : undefined,
+    ])
       .catch(() => {})
       .finally(() => (polling = false));
   }, STOP_POLL_MS);
@@ -165,21 +201,19 @@ const ORPHAN_SWEEP_MS = 60_000;
 let sweeper: ReturnType<typeof setInterval> | undefined;
 
 /**
- * Once a minute while this process serves replies: a reply of ours left `streaming` with no run
- * behind it (its final write failed every retry) is marked interrupted with the text from its log,
- * as start-up recovery would — and so is anyone's that has been still far too long (an instance
- * that never came back).
+ * Once a minute while this process serves replies: a reply left `streaming` that nobody has
+ * touched for a minute — its process died, or (ours) its final write failed every retry — is
+ * marked interrupted with the text from its log, as start-up recovery would.
  */
 function ensureOrphanSweep(): void {
   if (sweeper) return;
   sweeper = setInterval(() => {
     void (async () => {
       const [db, log] = await Promise.all([getDb(), getStreamLog()]);
-      const ids = [...registry.entries()].filter(([, run]) => !run.ended).map(([id]) => id);
       const recovered = await markInterruptedMessages(db, {
         workerId: env.instanceId,
         logText: async (id) => textOfEvents((await log.read(id, 0)).events),
-        running: { ids, idleMs: ORPHAN_SWEEP_MS },
+        running: [...live.keys()],
       });
       if (recovered > 0) console.warn(`marked ${recovered} orphaned reply(ies) interrupted`);
     })().catch((error: unknown) => console.warn("orphan sweep failed", error instanceof Error ? error.message : error));

@@ -104,6 +104,35 @@ describe("OpenAI-compatible API with the official openai client", () => {
     expect((await listConversations()).find((c) => c.id === conversationId)?.message_count).toBe(4);
   });
 
+  it("a stored call is stopped by the stop endpoint, and closing its stream cancels it (OpenAI's semantics)", async () => {
+    const stopRoute = await import("@/app/api/v1/conversations/[id]/messages/[message_id]/stop/route");
+    h.mock.settings.reply = Array.from({ length: 80 }, (_, i) => `t${i}`).join(" ");
+    h.mock.settings.chunkDelayMs = 40;
+    const stream = await client.chat.completions.create({ model: "openai:gpt-4o-mini", messages: [{ role: "user", content: "Long one" }], stream: true });
+    let text = "";
+    let stopped: Response | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? "";
+      if (!stopped && text.length > 10) {
+        // The call's conversation is the most recently active one.
+        const conversationId = (await listConversations())[0]!.id;
+        stopped = await call(stopRoute.POST, { cookie, params: { id: conversationId, message_id: chunk.id.replace(/^chatcmpl-/, "") }, method: "POST" });
+      }
+    }
+    expect(stopped?.status).toBe(200);
+    expect(((await stopped!.json()) as { status: string }).status).toBe("aborted");
+    expect(text).not.toContain("t79");
+    await expect.poll(() => h.mock.closedEarly).toBe(1);
+
+    // Closing the stream is a cancel here (there is no resume in OpenAI's protocol).
+    const second = await client.chat.completions.create({ model: "openai:gpt-4o-mini", messages: [{ role: "user", content: "Another long one" }], stream: true });
+    let seen = 0;
+    for await (const chunk of second) {
+      if ((chunk.choices[0]?.delta.content ?? "") && ++seen === 3) break;
+    }
+    await expect.poll(() => h.mock.closedEarly, { timeout: 5_000 }).toBe(2);
+  });
+
   it("does not record the call when store is false", async () => {
     const before = (await listConversations()).length;
     const completion = await client.chat.completions.create({ model: "openai:gpt-4o-mini", messages: [{ role: "user", content: "off the record" }], store: false });

@@ -207,31 +207,25 @@ export async function getMessageOrThrow(input: { id: string; conversationId: str
 }
 
 /**
- * Start-up recovery: replies this instance was streaming when it died are marked `interrupted`
- * with their partial text — the longer of the row's last flush and what the stream log holds
- * (`logText`), so no word a reader was shown is lost. Other instances' live streams are left alone.
+ * Recovery of replies whose writer is gone: they are marked `interrupted` with their partial text —
+ * the longer of the row's last flush and what the stream log holds (`logText`), so no word a reader
+ * was shown is lost. At start-up: this instance's own, and anyone's not touched for a minute (live
+ * replies are touched every 5 s, so that writer is dead — e.g. an instance that never came back
+ * under the same INSTANCE_ID). While running (`running`: the replies this process is writing):
+ * any reply not touched for a minute that is not among them.
  */
-const STALE_STREAM_MS = 15 * 60 * 1000;
+export const STALE_STREAM_MS = 60_000;
 
 export async function markInterruptedMessages(
   db: Db,
-  input: {
-    workerId: string;
-    logText?: (messageId: string) => Promise<string | null>;
-    /** While running: replies this process is still generating, and how long ours must have been still. */
-    running?: { ids: string[]; idleMs: number };
-  },
+  input: { workerId: string; logText?: (messageId: string) => Promise<string | null>; running?: string[] },
 ): Promise<number> {
   const { workerId, logText, running } = input;
-  const ours = running
-    ? and(eq(messages.workerId, workerId), lt(messages.updatedAt, new Date(Date.now() - running.idleMs)), running.ids.length > 0 ? notInArray(messages.id, running.ids) : undefined)
-    : eq(messages.workerId, workerId);
-  const stranded = and(
-    eq(messages.status, "streaming"),
-    // Ours, or anyone's that has not moved for far longer than any reply can take (an
-    // instance that never came back under the same INSTANCE_ID, e.g. a rebuilt container).
-    or(ours, lt(messages.updatedAt, new Date(Date.now() - STALE_STREAM_MS))),
-  );
+  const stale = lt(messages.updatedAt, new Date(Date.now() - STALE_STREAM_MS));
+  const stranded = running
+    ? and(eq(messages.status, "streaming"), stale, running.length > 0 ? notInArray(messages.id, running) : undefined)
+    : and(eq(messages.status, "streaming"), or(eq(messages.workerId, workerId), stale));
+  const detail = running ? "The server writing this reply stopped before it finished." : "The server restarted while this reply was being written.";
   const rows = await db.select({ id: messages.id, content: messages.content }).from(messages).where(stranded);
   let recovered = 0;
   for (const row of rows) {
@@ -244,7 +238,7 @@ export async function markInterruptedMessages(
         status: "interrupted",
         workerId: null,
         finishReason: "interrupted",
-        error: { code: "interrupted", title: "Reply interrupted", status: 503, detail: "The server restarted while this reply was being written." },
+        error: { code: "interrupted", title: "Reply interrupted", status: 503, detail },
         updatedAt: new Date(),
       })
       .where(and(eq(messages.id, row.id), stranded))
@@ -254,13 +248,23 @@ export async function markInterruptedMessages(
   return recovered;
 }
 
+/** The heartbeat of replies being written: their rows' `updated_at` moves even while the model is silent. */
+export async function touchReplies(ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const db = await getDb();
+  await db
+    .update(messages)
+    .set({ updatedAt: new Date() })
+    .where(and(inArray(messages.id, ids), eq(messages.status, "streaming")));
+}
+
 /** Asks for a reply to be stopped; the process generating it sees the flag within a poll interval. */
-export async function requestStop(messageId: string): Promise<void> {
+export async function requestStop(input: { id: string; conversationId: string }): Promise<void> {
   const db = await getDb();
   await db
     .update(messages)
     .set({ stopRequestedAt: new Date() })
-    .where(and(eq(messages.id, messageId), eq(messages.status, "streaming")));
+    .where(and(eq(messages.id, input.id), eq(messages.conversationId, input.conversationId), eq(messages.status, "streaming")));
 }
 
 /** Which of these replies (streamed by this process) someone asked to stop. */
@@ -274,9 +278,13 @@ export async function stopRequestedAmong(ids: string[]): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-/** A message by id (no ownership check: callers have checked the conversation). */
-export async function getMessage(id: string): Promise<Message | null> {
+/** A message of a conversation (whose ownership the caller has checked), or null. */
+export async function getMessage(input: { id: string; conversationId: string }): Promise<Message | null> {
   const db = await getDb();
-  const [row] = await db.select().from(messages).where(eq(messages.id, id)).limit(1);
+  const [row] = await db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.id, input.id), eq(messages.conversationId, input.conversationId)))
+    .limit(1);
   return row ?? null;
 }

@@ -64,6 +64,7 @@ export const resumeStreamQuerySchema = z.strictObject({
     .number()
     .int()
     .min(0)
+    .max(999_999_999)
     .optional()
     .describe("Resume after this event id; for clients that cannot send the Last-Event-ID header (the header wins)"),
 });
