@@ -1,4 +1,5 @@
 import { APICallError, RetryError } from "ai";
+import { BREAKER_STATE_VALUE, metrics } from "@/lib/metrics";
 
 /**
  * Building blocks for resilient model calls: what a failure means (classifyFailure), how long to
@@ -255,6 +256,8 @@ export class CircuitBreaker {
 
   private transition(to: BreakerState, reason: string, now?: number): void {
     console.warn(`circuit breaker for ${this.provider}: ${this.state} → ${to} (${reason})`);
+    metrics.breakerTransitions.inc({ provider: this.provider, state: to });
+    metrics.breakerState.set({ provider: this.provider }, BREAKER_STATE_VALUE[to]);
     this.state = to;
     this.trialStartedAt = null;
     if (to === "open") this.openedAt = now ?? this.o.clock();
@@ -271,7 +274,10 @@ const breakers = new Map<string, CircuitBreaker>();
 /** The process-wide breaker for a provider (`openai`, `groq`, …); options apply on first use only. */
 export function breakerFor(provider: string, options?: BreakerOptions): CircuitBreaker {
   let breaker = breakers.get(provider);
-  if (!breaker) breakers.set(provider, (breaker = new CircuitBreaker(provider, options)));
+  if (!breaker) {
+    breakers.set(provider, (breaker = new CircuitBreaker(provider, options)));
+    metrics.breakerState.set({ provider }, BREAKER_STATE_VALUE.closed);
+  }
   return breaker;
 }
 

@@ -9,6 +9,7 @@ import { defaultReservedOutputTokens } from "@/lib/context/assemble";
 import { countTextTokens } from "@/lib/context/tokens";
 import type { Message } from "@/lib/db/schema";
 import { env } from "@/lib/env";
+import { metrics } from "@/lib/metrics";
 
 /**
  * Model calls for a turn (or a stateless completion): one streamed call under time limits
@@ -302,6 +303,7 @@ export async function generate(input: {
       if (outcome.aborted) return generation;
       if (!outcome.problem) {
         breaker?.recordSuccess();
+        if (fallbackUsed) metrics.modelFallbacks.inc({ provider: resolved.provider, model: resolved.id });
         if (key && cache && outcome.finishReason === "stop" && outcome.text) {
           await cache.set(
             key,
@@ -323,6 +325,7 @@ export async function generate(input: {
         break;
       }
       console.warn(`${resolved.id} failed (${outcome.problem.code}); retry ${attempt + 1} in ${delay} ms`);
+      metrics.modelRetries.inc({ provider: resolved.provider, model: resolved.id, code: outcome.problem.code });
       await sleep(delay, signal);
       if (signal.aborted) return { ...generation, aborted: true, problem: null, failure: null, finishReason: "aborted" };
     }

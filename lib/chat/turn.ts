@@ -15,6 +15,7 @@ import { env } from "@/lib/env";
 import { groundMessage, type Grounding } from "@/lib/retrieval/ground";
 import { generate, replyTokens, type CallSettings, type PreparedRequest } from "./generate";
 import { scheduleSummary } from "./summarize";
+import { metrics } from "@/lib/metrics";
 
 /**
  * One chat turn: persist the user message (its own transaction, with its token count) → retrieve
@@ -97,6 +98,7 @@ async function withWriteRetries<T>(write: () => Promise<T>, what: string): Promi
       const delay = WRITE_RETRY_DELAYS_MS[attempt];
       if (delay === undefined) {
         console.error(`saving ${what} failed after ${attempt + 1} attempts`, error instanceof Error ? error.message : error);
+        metrics.replyWriteFailures.inc();
         throw error;
       }
       console.warn(`saving ${what} failed; retrying in ${delay} ms`, error instanceof Error ? error.message : error);

@@ -122,7 +122,10 @@ async function start(): Promise<Handle> {
     workerId: env.instanceId,
     logText: async (id) => textOfEvents((await log.read(id, 0)).events),
   });
-  if (recovered > 0) console.warn(`marked ${recovered} reply(ies) interrupted by the last shutdown`);
+  if (recovered > 0) {
+    console.warn(`marked ${recovered} reply(ies) interrupted by the last shutdown`);
+    (await import("@/lib/metrics")).metrics.interruptedReplies.inc(recovered);
+  }
   return handle;
 }
 

@@ -1,6 +1,7 @@
 import { getDb } from "@/lib/db/client";
 import { markInterruptedMessages, stopRequestedAmong, touchReplies } from "@/lib/db/queries/messages";
 import { env } from "@/lib/env";
+import { metrics } from "@/lib/metrics";
 import { getStreamLog, textOfEvents, type StreamEvent } from "./log";
 
 /**
@@ -30,9 +31,11 @@ const live = (holder.__botGptLive ??= new Map<string, () => void>());
  */
 export function trackReply(messageId: string, stop: () => void): () => void {
   live.set(messageId, stop);
+  metrics.activeReplies.set(live.size);
   ensurePollers();
   return () => {
     if (live.get(messageId) === stop) live.delete(messageId);
+    metrics.activeReplies.set(live.size);
   };
 }
 
@@ -135,6 +138,7 @@ async function appendWithRetry(messageId: string, events: StreamEvent[], options
       const delay = APPEND_RETRY_MS[attempt];
       if (delay === undefined) {
         console.error(`stream log append failed for reply ${messageId}`, error instanceof Error ? error.message : error);
+        metrics.streamLogAppendFailures.inc();
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, delay));
@@ -215,7 +219,10 @@ function ensureOrphanSweep(): void {
         logText: async (id) => textOfEvents((await log.read(id, 0)).events),
         running: [...live.keys()],
       });
-      if (recovered > 0) console.warn(`marked ${recovered} orphaned reply(ies) interrupted`);
+      if (recovered > 0) {
+        console.warn(`marked ${recovered} orphaned reply(ies) interrupted`);
+        metrics.interruptedReplies.inc(recovered);
+      }
     })().catch((error: unknown) => console.warn("orphan sweep failed", error instanceof Error ? error.message : error));
   }, ORPHAN_SWEEP_MS);
   sweeper.unref?.();
