@@ -15,7 +15,7 @@ import path from "node:path";
 import pg from "pg";
 import { MockLlmServer, type Fault } from "../test/mock-llm/server";
 import { AppProcess, ensureBuild } from "./lib/app-process";
-import { readEvents } from "./lib/sse";
+import { readSseEvents as readEvents } from "../test/support/sse";
 import { flag, log, recreateDatabase } from "./lib/setup";
 
 const FAULTS: Array<() => Fault> = [

@@ -15,7 +15,7 @@ import path from "node:path";
 import { Redis } from "ioredis";
 import { MockLlmServer } from "../test/mock-llm/server";
 import { AppProcess, ensureBuild } from "./lib/app-process";
-import { readEvents, textOf, type StreamEventRead } from "./lib/sse";
+import { readSseEvents as readEvents, textOfEvents as textOf, type SseEvent } from "../test/support/sse";
 import { flag, log, recreateDatabase } from "./lib/setup";
 
 type Check = { name: string; ok: boolean; detail: Record<string, unknown> };
@@ -80,7 +80,7 @@ async function main() {
     });
 
   const checks: Check[] = [];
-  const contiguous = (events: StreamEventRead[]) => events.every((e, i) => e.id === i + 1);
+  const contiguous = (events: SseEvent[]) => events.every((e, i) => e.id === i + 1);
 
   // 1. One conversation, three instances.
   {

@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { encode } from "next-auth/jwt";
 import { MockLlmServer } from "../mock-llm/server";
+import { readSseEvents, type UiChunk } from "./sse";
+
+export { readSseEvents, type SseEvent, type UiChunk } from "./sse";
 
 /**
  * Integration-test harness: a mock LLM server on loopback, environment pointing every provider at
@@ -78,33 +81,11 @@ export async function call(
   return handler(request, { params: Promise.resolve(options.params ?? {}) });
 }
 
-export type UiChunk = { type: string; [key: string]: unknown };
 
-/** Reads an AI SDK UI message stream (SSE) into its parts; comments are kept as heartbeats. */
+/** Reads an AI SDK UI message stream (SSE) into its parts. */
 export async function readUiStream(response: Response, onChunk?: (chunk: UiChunk) => void): Promise<UiChunk[]> {
-  const chunks: UiChunk[] = [];
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += value;
-    let index: number;
-    while ((index = buffer.indexOf("\n\n")) >= 0) {
-      const event = buffer.slice(0, index);
-      buffer = buffer.slice(index + 2);
-      const data = event
-        .split("\n")
-        .filter((line) => line.startsWith("data: "))
-        .map((line) => line.slice(6))
-        .join("\n");
-      if (!data || data === "[DONE]") continue;
-      const chunk = JSON.parse(data) as UiChunk;
-      chunks.push(chunk);
-      onChunk?.(chunk);
-    }
-  }
-  return chunks;
+  const { events } = await readSseEvents(response, (event) => void onChunk?.(event.chunk));
+  return events.map((event) => event.chunk);
 }
 
 export function textOf(chunks: UiChunk[]): string {
@@ -112,44 +93,4 @@ export function textOf(chunks: UiChunk[]): string {
     .filter((c) => c.type === "text-delta")
     .map((c) => String(c.delta))
     .join("");
-}
-
-export type SseEvent = { id: number | null; chunk: UiChunk };
-
-/** Reads an SSE reply stream keeping each event's id; `onEvent` may return false to stop reading (disconnect). */
-export async function readSseEvents(response: Response, onEvent?: (event: SseEvent) => boolean | void): Promise<{ events: SseEvent[]; heartbeats: number; done: boolean }> {
-  const events: SseEvent[] = [];
-  let heartbeats = 0;
-  let done = false;
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  outer: for (;;) {
-    const { value, done: ended } = await reader.read();
-    if (ended) break;
-    buffer += value;
-    let index: number;
-    while ((index = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, index);
-      buffer = buffer.slice(index + 2);
-      if (block.startsWith(":")) {
-        heartbeats++;
-        continue;
-      }
-      const lines = block.split("\n");
-      const idLine = lines.find((line) => line.startsWith("id: "));
-      const data = lines.filter((line) => line.startsWith("data: ")).map((line) => line.slice(6)).join("\n");
-      if (data === "[DONE]") {
-        done = true;
-        continue;
-      }
-      if (!data) continue;
-      const event = { id: idLine ? Number(idLine.slice(4)) : null, chunk: JSON.parse(data) as UiChunk };
-      events.push(event);
-      if (onEvent?.(event) === false) {
-        await reader.cancel();
-        break outer;
-      }
-    }
-  }
-  return { events, heartbeats, done };
 }

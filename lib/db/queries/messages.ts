@@ -195,13 +195,7 @@ export async function loadModelHistory(input: { conversationId: string; beforeSe
 }
 
 export async function getMessageOrThrow(input: { id: string; conversationId: string }): Promise<Message> {
-  if (!isUuid(input.id)) throw new AppError("message_not_found", "No message with this id.");
-  const db = await getDb();
-  const [row] = await db
-    .select()
-    .from(messages)
-    .where(and(eq(messages.id, input.id), eq(messages.conversationId, input.conversationId)))
-    .limit(1);
+  const row = isUuid(input.id) ? await getMessage(input) : null;
   if (!row) throw new AppError("message_not_found", "No message with this id.");
   return row;
 }
