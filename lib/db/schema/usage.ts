@@ -1,0 +1,77 @@
+import { sql } from "drizzle-orm";
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  numeric,
+  pgTable,
+  date,
+  primaryKey,
+  text,
+  uuid,
+} from "drizzle-orm/pg-core";
+import { apiKeys, users } from "./accounts";
+import { timestamps } from "./columns";
+import { conversations } from "./conversations";
+import { documents } from "./documents";
+
+export const usageKinds = ["chat", "summary", "embedding"] as const;
+export type UsageKind = (typeof usageKinds)[number];
+
+/**
+ * One row per model call that costs tokens: replies, summaries, embeddings. `GET /usage` reads it;
+ * a conversation's rows go when it is deleted.
+ */
+export const usageEvents = pgTable(
+  "usage_events",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    apiKeyId: uuid("api_key_id").references(() => apiKeys.id, { onDelete: "set null" }),
+    conversationId: uuid("conversation_id").references(() => conversations.id, { onDelete: "cascade" }),
+    /** No foreign key: the row goes with its conversation, and messages are only deleted with one. */
+    messageId: uuid("message_id"),
+    documentId: uuid("document_id").references(() => documents.id, { onDelete: "set null" }),
+    kind: text("kind", { enum: usageKinds }).notNull(),
+    provider: text("provider").notNull(),
+    model: text("model").notNull(),
+    promptTokens: integer("prompt_tokens").notNull().default(0),
+    completionTokens: integer("completion_tokens").notNull().default(0),
+    cachedTokens: integer("cached_tokens").notNull().default(0),
+    costUsd: numeric("cost_usd", { precision: 14, scale: 8, mode: "number" }).notNull().default(0),
+    estimated: boolean("estimated").notNull().default(false),
+    cached: boolean("cached").notNull().default(false),
+    ...timestamps,
+  },
+  (t) => [
+    index("usage_events_user_time_idx").on(t.userId, t.createdAt),
+    // For the cascades: deleting a conversation or a document must not scan the ledger.
+    index("usage_events_conversation_idx").on(t.conversationId),
+    index("usage_events_document_idx").on(t.documentId).where(sql`${t.documentId} is not null`),
+    check("usage_events_kind_check", sql`${t.kind} in ('chat', 'summary', 'embedding')`),
+  ],
+);
+
+/**
+ * Spend per budget subject (`user:<id>` or `key:<id>`) per UTC day, added to in the transaction
+ * that records the usage. Budgets read one row (tokens today) or a month of rows (dollars), and
+ * deleting a conversation does not hand its spend back.
+ */
+export const usageCounters = pgTable(
+  "usage_counters",
+  {
+    subject: text("subject").notNull(),
+    day: date("day", { mode: "string" }).notNull(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    tokens: integer("tokens").notNull().default(0),
+    costUsd: numeric("cost_usd", { precision: 14, scale: 8, mode: "number" }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.subject, t.day] }), index("usage_counters_user_idx").on(t.userId)],
+);
+
+export type UsageEvent = typeof usageEvents.$inferSelect;
