@@ -13,7 +13,7 @@ import { Composer } from "./composer";
 import { ContextGauge, ConversationTotals, SummaryMarker } from "./conversation-meters";
 import { announceConversationsChanged } from "./events";
 import { isOfflineModel, MessageItem } from "./message-item";
-import { latestContext, summaryMarkerIndex, usageOf, withStoredMetadata, type ChatMessage, type ConversationUsage } from "./types";
+import { latestContext, summaryMarkerIndex, textOf, usageOf, withStoredMetadata, type ChatMessage, type ConversationUsage } from "./types";
 
 type Props = {
   conversationId: string | null;
@@ -52,7 +52,7 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
       // The browser uses the public API: one message per request, history lives on the server.
       prepareSendMessagesRequest: ({ messages }) => {
         const last = messages.at(-1);
-        const content = last?.parts.map((p) => (p.type === "text" ? p.text : "")).join("") ?? "";
+        const content = last ? textOf(last) : "";
         return { api: `/api/v1/conversations/${id}/messages`, body: { content, stream: true } };
       },
       prepareReconnectToStreamRequest: () => ({ api: `/api/v1/conversations/${id}/messages/${replyId}/stream` }),
@@ -228,11 +228,8 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
 
   /** Asks the question behind a reply that failed, stopped or was interrupted again, as a new turn. */
   async function retry(replyIndex: number) {
-    const question = messages
-      .slice(0, replyIndex)
-      .findLast((m) => m.role === "user")
-      ?.parts.map((p) => (p.type === "text" ? p.text : ""))
-      .join("");
+    const asked = messages.slice(0, replyIndex).findLast((m) => m.role === "user");
+    const question = asked ? textOf(asked) : "";
     if (!question || busy) return;
     clearError();
     serverProblem.current = false;

@@ -5,11 +5,11 @@ import { contentUrl } from "@/components/documents/types";
 import { hoverCardClass, useHoverCard } from "./hover-card";
 import type { Citation } from "./types";
 
-export function pagesLabel(citation: Pick<Citation, "page_start" | "page_end">): string {
+function pagesLabel(citation: Pick<Citation, "page_start" | "page_end">): string {
   return citation.page_end > citation.page_start ? `pages ${citation.page_start}–${citation.page_end}` : `page ${citation.page_start}`;
 }
 
-export const citationHref = (citation: Citation) => contentUrl(citation.document_id, citation.page_start);
+const citationHref = (citation: Citation) => contentUrl(citation.document_id, citation.page_start);
 
 const CARD_WIDTH = 288;
 

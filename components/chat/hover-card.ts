@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from "react";
 
 /** Where a hover card sits: fixed to the viewport, below its anchor when there is room, else above. */
-export type Placement = { left: number; width: number; top?: number; bottom?: number };
+type Placement = { left: number; width: number; top?: number; bottom?: number };
 
 const CLOSE_DELAY_MS = 120;
 

@@ -1,6 +1,7 @@
+import { memo } from "react";
 import { CitedText, SourcesList } from "./citations";
 import { CachedBadge, FallbackBadge, UsageDetails } from "./message-usage";
-import { citationsOf, type ChatMessage } from "./types";
+import { citationsOf, textOf, type ChatMessage } from "./types";
 
 const statusNotes: Record<string, string> = {
   aborted: "Stopped before the reply finished.",
@@ -12,9 +13,13 @@ export function isOfflineModel(model: string | null | undefined): boolean {
   return Boolean(model?.startsWith("offline:"));
 }
 
-/** `onRetry`: offered on a reply that did not finish (the newest one, when nothing is running). */
-export function MessageItem({ message, onRetry }: { message: ChatMessage; onRetry?: () => void }) {
-  const text = message.parts.map((part) => (part.type === "text" ? part.text : "")).join("");
+/**
+ * `onRetry`: offered on a reply that did not finish (the newest one, when nothing is running).
+ * Memoized: while a reply streams only that message changes, so the rest of the thread is not
+ * re-rendered (nor its citations re-parsed) on every token.
+ */
+export const MessageItem = memo(function MessageItem({ message, onRetry }: { message: ChatMessage; onRetry?: () => void }) {
+  const text = textOf(message);
   const isUser = message.role === "user";
   const meta = message.metadata;
   const citations = isUser ? [] : citationsOf(message);
@@ -60,4 +65,4 @@ export function MessageItem({ message, onRetry }: { message: ChatMessage; onRetr
       </article>
     </li>
   );
-}
+});

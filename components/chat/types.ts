@@ -26,6 +26,11 @@ export type ChatMetadata = {
 
 export type ChatMessage = UIMessage<ChatMetadata>;
 
+/** The text of a message (its text parts, joined). */
+export function textOf(message: Pick<ChatMessage, "parts">): string {
+  return message.parts.map((part) => (part.type === "text" ? part.text : "")).join("");
+}
+
 /** A passage an answer cites; the reply's text refers to it as `[index]`. */
 export type Citation = CitationResource;
 

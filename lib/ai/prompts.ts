@@ -47,7 +47,3 @@ export function passageBlocks(passages: PromptPassage[], nonce: string): string[
 }
 
 export const joinPassageBlocks = (blocks: string[]) => blocks.join("\n\n");
-
-export function groundedSystemPrompt(input: { base: string | null; passages: PromptPassage[]; nonce?: string }): string {
-  return `${groundedInstructions(input.base)}\n\n${joinPassageBlocks(passageBlocks(input.passages, input.nonce ?? newPromptNonce()))}`;
-}

@@ -281,7 +281,7 @@ export function breakerFor(provider: string, options?: BreakerOptions): CircuitB
   return breaker;
 }
 
-/** Every provider's breaker, for metrics. */
+/** Every provider's breaker state (tests and diagnostics; metrics are updated on each transition). */
 export function breakerStates(): Record<string, BreakerSnapshot> {
   return Object.fromEntries([...breakers].map(([provider, breaker]) => [provider, breaker.snapshot()]));
 }

@@ -169,8 +169,3 @@ export function getResponseCache(): Promise<ResponseCacheStore> {
   );
   return store;
 }
-
-/** For tests: use this store instead of the configured one. */
-export function setResponseCache(next: ResponseCacheStore | undefined): void {
-  store = next ? Promise.resolve(next) : undefined;
-}

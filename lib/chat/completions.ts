@@ -2,7 +2,7 @@ import { AppError } from "@/lib/api/errors";
 import { modelChain, resolveModel, type ResolvedModel } from "@/lib/ai/providers";
 import { createConversation, getConversationOrThrow } from "@/lib/db/queries/conversations";
 import { assembleContext } from "@/lib/context/assemble";
-import { countTextTokens } from "@/lib/context/tokens";
+import { countTextTokens, type TokenizerFamily } from "@/lib/context/tokens";
 import { getDb } from "@/lib/db/client";
 import { appendMessage } from "@/lib/db/queries/messages";
 import type { Conversation } from "@/lib/db/schema";
@@ -58,7 +58,12 @@ function splitRequest(messages: InMessage[]) {
   return { content: textOf(last.content), system: system || null, history };
 }
 
-async function conversationFor(userId: string, request: CompletionRequest, split: ReturnType<typeof splitRequest>): Promise<Conversation> {
+async function conversationFor(
+  userId: string,
+  request: CompletionRequest,
+  split: ReturnType<typeof splitRequest>,
+  family: TokenizerFamily,
+): Promise<Conversation> {
   if (request.conversationId) {
     const conversation = await getConversationOrThrow({ id: request.conversationId, userId });
     return conversation.model === request.model ? conversation : { ...conversation, model: request.model };
@@ -74,7 +79,6 @@ async function conversationFor(userId: string, request: CompletionRequest, split
   // The caller's earlier turns become the stored history the model will see.
   for (const m of split.history) {
     const content = textOf(m.content);
-    const family = resolveModel(request.model).info.tokenizer;
     await appendMessage({
       conversationId: conversation.id,
       userId,
@@ -102,7 +106,7 @@ type Prepared = {
 export async function prepareCompletion(userId: string, apiKeyId: string | null, request: CompletionRequest): Promise<Prepared> {
   const resolved = resolveModel(request.model);
   const split = splitRequest(request.messages);
-  const conversation = request.store ? await conversationFor(userId, request, split) : null;
+  const conversation = request.store ? await conversationFor(userId, request, split, resolved.info.tokenizer) : null;
   return { userId, apiKeyId, request, resolved, split, conversation };
 }
 
@@ -111,7 +115,12 @@ async function execute(prepared: Prepared, signal: AbortSignal, onDelta: (delta:
   if (!conversation) {
     const id = `chatcmpl-${crypto.randomUUID()}`;
     onId(id);
-    const history = [...split.history, { role: "user", content: split.content }];
+    const history = [...split.history, { role: "user", content: split.content }].map((m, i) => ({
+      seq: i + 1,
+      role: m.role === "assistant" ? ("assistant" as const) : ("user" as const),
+      content: textOf(m.content),
+      tokens: null,
+    }));
     // Not stored, but still fitted to the window of whichever model answers: the oldest turns give way first.
     const prepare = (model: ResolvedModel): PreparedRequest => {
       const maxOutputTokens = replyTokens(model.info, request.settings.maxOutputTokens);
@@ -121,12 +130,7 @@ async function execute(prepared: Prepared, signal: AbortSignal, onDelta: (delta:
         system: split.system,
         summary: null,
         passages: [],
-        history: history.map((m, i) => ({
-          seq: i + 1,
-          role: m.role === "assistant" ? ("assistant" as const) : ("user" as const),
-          content: textOf(m.content),
-          tokens: null,
-        })),
+        history,
       });
       return { system: context.system, messages: context.messages, requestTokens: context.tokens.total, maxOutputTokens };
     };

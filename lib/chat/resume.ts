@@ -1,7 +1,7 @@
 import { AppError } from "@/lib/api/errors";
 import { getMessage, requestStop } from "@/lib/db/queries/messages";
 import type { Message } from "@/lib/db/schema";
-import { getStreamLog, textOfEvents, type LogRead, type StreamEvent, type StreamLog } from "@/lib/streams/log";
+import { getStreamLog, summarizeEvents, type LogRead, type StreamEvent, type StreamLog } from "@/lib/streams/log";
 import { localRun } from "@/lib/streams/runs";
 import { endChunks, replayChunks, textPartId } from "./chunks";
 import { subscriptionResponse, type EventSink } from "./sse";
@@ -31,17 +31,6 @@ export function lastEventIdOf(request: Request, fromQuery: number | undefined): 
 
 function assertReply(message: Message): void {
   if (message.role !== "assistant") throw new AppError("stream_not_found", "Only assistant replies have a stream.");
-}
-
-/** The id of a text part a log started and never ended. */
-function openTextPart(events: StreamEvent[]): string | null {
-  let open: string | null = null;
-  for (const event of events) {
-    const chunk = JSON.parse(event.chunk) as { type?: string; id?: string };
-    if (chunk.type === "text-start") open = chunk.id ?? null;
-    if (chunk.type === "text-end") open = null;
-  }
-  return open;
 }
 
 /**
@@ -104,8 +93,8 @@ function closeFromRow(row: Message, logged: StreamEvent[], nextId: () => number,
     return;
   }
   // The text the log missed (its last batches never made it) comes from the row.
-  const loggedText = textOfEvents(logged);
-  let open = openTextPart(logged);
+  const { text: loggedText, openTextId } = summarizeEvents(logged);
+  let open = openTextId;
   if (row.content.length > loggedText.length && row.content.startsWith(loggedText)) {
     if (!open) {
       open = textPartId(row.id);

@@ -184,7 +184,7 @@ export async function runTurn(input: {
       history: history(model.info.tokenizer),
     });
     // Passages that did not fit are not given to the model.
-    const kept = retrieved ? retrieved.passages.slice(0, retrieved.passages.length === 0 ? 0 : context.passages.length) : [];
+    const kept = retrieved ? retrieved.passages.slice(0, context.passages.length) : [];
     const part: ContextPart = {
       type: "context",
       tokens: context.tokens.total,
@@ -312,7 +312,7 @@ export async function runTurn(input: {
   // Off the reply's path: fold what no longer fits (or soon will not) into the rolling summary.
   // Planned for the conversation's own model, whichever answered this time.
   const { context } = primary;
-  const reply: HistoryMessage[] = outcome.text ? [{ seq: saved.seq, role: "assistant", content: outcome.text, tokens: countTextTokens(outcome.text, family) }] : [];
+  const reply: HistoryMessage[] = outcome.text ? [{ seq: saved.seq, role: "assistant", content: outcome.text, tokens: answered.info.tokenizer === family ? replyTokenCount : countTextTokens(outcome.text, family) }] : [];
   const cutoff = Math.max(
     context.needsSummaryThroughSeq ?? 0,
     summaryCutoff({

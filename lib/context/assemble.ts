@@ -1,4 +1,4 @@
-import { countTextTokens, messageOverheadTokens, replyPrimingTokens, type TokenizerFamily } from "./tokens";
+import { countMessageTokens, countTextTokens, messageOverheadTokens, replyPrimingTokens, type TokenizerFamily } from "./tokens";
 
 /**
  * What one model request carries, fitted to the model's context window. Budget = window − the
@@ -114,7 +114,7 @@ export function assembleContext<P extends ContextPassage>(input: AssembleContext
   const fixed = replyPrimingTokens(family) + passageTokens;
   const costs = new Array<number | undefined>(history.length);
   const costOf = (index: number, message: HistoryMessage) =>
-    (costs[index] ??= (message.tokens ?? countTextTokens(message.content, family)) + overhead);
+    (costs[index] ??= countMessageTokens(message, family));
 
   // The whole conversation verbatim when it fits; otherwise the summary and what follows it.
   let turns = fitHistory(history, 0, budget - fixed - systemTokens, costOf, family);
@@ -270,9 +270,8 @@ const KEEP_VERBATIM = 2;
 export function summaryCutoff(input: { model: ContextModel; fixedTokens: number; history: HistoryMessage[] }): number | null {
   const { model, history } = input;
   const family = model.tokenizer;
-  const overhead = messageOverheadTokens(family);
   const room = contextBudget(model) - summaryTokenLimit(model) - input.fixedTokens - replyPrimingTokens(family);
-  const cost = (m: HistoryMessage) => (m.tokens ?? countTextTokens(m.content, family)) + overhead;
+  const cost = (m: HistoryMessage) => countMessageTokens(m, family);
   let total = 0;
   for (const message of history) total += cost(message);
   if (history.length <= KEEP_VERBATIM || total <= room * SUMMARY_HIGH_WATER) return null;

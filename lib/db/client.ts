@@ -8,6 +8,15 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 /** A transaction or the database itself: query helpers accept either. */
 export type Executor = Parameters<Parameters<Db["transaction"]>[0]>[0] | Db;
 
+/** The rows of a raw `db.execute(sql…)` result (node-postgres and PGlite both return `{ rows }`). */
+export const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
+
+/** A Postgres array literal with every element quoted, so any text is safe inside it (`…::uuid[]`, `…::text[]`). */
+export function arrayLiteral(values: Array<string | number>): string {
+  const element = (v: string | number) => (typeof v === "number" ? String(v) : `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`);
+  return `{${values.map(element).join(",")}}`;
+}
+
 type Handle = { db: Db; driver: "pglite" | "postgres"; close: () => Promise<void> };
 
 // Two instances starting together both try to migrate; this lock makes the second one wait.

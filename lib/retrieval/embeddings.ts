@@ -5,7 +5,7 @@ import { embed, embedMany } from "ai";
 import { sql } from "drizzle-orm";
 import { parseModelId } from "@/lib/ai/models";
 import { countTextTokens } from "@/lib/context/tokens";
-import { getDb, type Db } from "@/lib/db/client";
+import { arrayLiteral, getDb, rowsOf, type Db } from "@/lib/db/client";
 import { env } from "@/lib/env";
 import { recordUsage } from "@/lib/usage/ledger";
 
@@ -16,7 +16,7 @@ import { recordUsage } from "@/lib/usage/ledger";
  */
 
 /** Texts per embedding request. */
-export const EMBEDDING_BATCH = 64;
+const EMBEDDING_BATCH = 64;
 /** Retries per request (the AI SDK backs off exponentially and honours Retry-After). */
 const EMBEDDING_RETRIES = 2;
 const QUERY_TIMEOUT_MS = 10_000;
@@ -116,7 +116,7 @@ async function createStore(db: Db): Promise<boolean> {
 }
 
 /** Whether embeddings can be stored; creates the extension and table on first use. */
-export function embeddingStoreReady(db: Db): Promise<boolean> {
+function embeddingStoreReady(db: Db): Promise<boolean> {
   let ready = stores.get(db);
   if (!ready) {
     ready = createStore(db).catch((error: unknown) => {
@@ -129,8 +129,6 @@ export function embeddingStoreReady(db: Db): Promise<boolean> {
 }
 
 const vectorLiteral = (values: number[]) => `[${values.join(",")}]`;
-const uuidArray = (ids: string[]) => `{${ids.join(",")}}`;
-
 /**
  * Embeds the document's chunks that have no embedding from the current model yet, in batches.
  * Never throws: a failure is logged and the document stays searchable lexically.
@@ -146,7 +144,7 @@ export async function embedDocumentChunks({ documentId }: { documentId: string }
       where c.document_id = ${documentId}
         and not exists (select 1 from document_chunk_embeddings e where e.chunk_id = c.id and e.model = ${configured.id})
       order by c.ord`);
-    const chunks = (result as unknown as { rows: Array<{ id: string; content: string; user_id: string }> }).rows;
+    const chunks = rowsOf<{ id: string; content: string; user_id: string }>(result);
     for (let i = 0; i < chunks.length; i += EMBEDDING_BATCH) {
       const batch = chunks.slice(i, i + EMBEDDING_BATCH);
       const values = batch.map((c) => c.content);
@@ -178,12 +176,12 @@ export async function rankByEmbedding(input: {
   try {
     const db = await getDb();
     if (!(await embeddingStoreReady(db))) return null;
-    const ids = uuidArray(input.documentIds);
+    const ids = arrayLiteral(input.documentIds);
     // No provider call for documents that have no vectors (yet).
     const any = await db.execute(sql`
       select 1 from document_chunk_embeddings e join documents d on d.id = e.document_id
       where e.document_id = any(${ids}::uuid[]) and e.model = ${configured.id} and d.status = 'ready' limit 1`);
-    if ((any as unknown as { rows: unknown[] }).rows.length === 0) return [];
+    if (rowsOf(any).length === 0) return [];
     const { embedding, usage } = await embed({ model: configured.model, value: input.query, maxRetries: 1, abortSignal: AbortSignal.timeout(QUERY_TIMEOUT_MS) });
     if (input.billTo) await recordEmbeddingUsage(configured.id, usage.tokens, [input.query], input.billTo);
     const query = vectorLiteral(embedding);
@@ -193,7 +191,7 @@ export async function rankByEmbedding(input: {
       where e.document_id = any(${ids}::uuid[]) and e.model = ${configured.id} and d.status = 'ready'
       order by e.embedding <=> ${query}::vector, e.chunk_id
       limit ${input.limit}`);
-    return (result as unknown as { rows: Array<{ id: string; score: number }> }).rows.map((r) => ({ id: r.id, score: Number(r.score) }));
+    return rowsOf<{ id: string; score: number }>(result).map((r) => ({ id: r.id, score: Number(r.score) }));
   } catch (error) {
     console.error("query embedding failed: lexical results only —", error instanceof Error ? error.message : error);
     return null;

@@ -33,14 +33,14 @@ const SNIPPET_CHARS = 280;
 const FOLLOW_UP = /\b(it|its|this|that|these|those|they|them|their|he|she|next|previous|above|below|more|else|same|also|again|why|how so)\b/i;
 
 /** The search query: the message, plus the previous question when this one leans on it. */
-export function buildQuery(content: string, previousQuestion: string | null): string {
+function buildQuery(content: string, previousQuestion: string | null): string {
   if (!previousQuestion) return content;
   const words = content.match(/[\p{L}\p{N}]{3,}/gu) ?? [];
   return words.length < 4 || FOLLOW_UP.test(content) ? `${content}\n${previousQuestion}` : content;
 }
 
 /** A page the message points at: "page 12", "p. 12", or the next/previous page of the last answer. */
-export function referencedPage(content: string, lastCitation: CitationPart | undefined): { page: number; documentId: string | null } | null {
+function referencedPage(content: string, lastCitation: CitationPart | undefined): { page: number; documentId: string | null } | null {
   const explicit = /\b(?:page|p\.)\s*(\d{1,5})\b/i.exec(content);
   if (explicit?.[1]) return { page: Number(explicit[1]), documentId: null };
   if (!lastCitation) return null;
@@ -56,7 +56,7 @@ function describeProgress(documents: Document[]): string {
 }
 
 /** The page holding a character offset of a document's text (page offsets from ingestion). */
-export function pageAtOffset(pageOffsets: number[] | null, offset: number): number | null {
+function pageAtOffset(pageOffsets: number[] | null, offset: number): number | null {
   if (!pageOffsets || pageOffsets.length === 0) return null;
   let page = 1;
   for (let i = 0; i < pageOffsets.length; i++) {
@@ -70,7 +70,7 @@ export function pageAtOffset(pageOffsets: number[] | null, offset: number): numb
  * The citation for a passage: its best sentence for the question as the snippet, and the exact
  * page(s) of that sentence — a passage can run over several short pages; the evidence is on one.
  */
-export function citeSnippet(passage: Passage, question: string, pageOffsets: number[] | null): { snippet: string; pageStart: number; pageEnd: number } {
+function citeSnippet(passage: Passage, question: string, pageOffsets: number[] | null): { snippet: string; pageStart: number; pageEnd: number } {
   const span = bestSentenceSpans(passage.content, question, 1)[0];
   if (!span) return { snippet: truncate(passage.content, SNIPPET_CHARS), pageStart: passage.pageStart, pageEnd: passage.pageEnd };
   const clamp = (page: number | null, fallback: number) => Math.min(passage.pageEnd, Math.max(passage.pageStart, page ?? fallback));
@@ -80,7 +80,7 @@ export function citeSnippet(passage: Passage, question: string, pageOffsets: num
 }
 
 /** Inserts a `[page N]` line where each page after the first begins inside the passage. */
-export function markPageStarts(passage: Pick<Passage, "content" | "charStart" | "charEnd">, pageOffsets: number[] | null): string {
+function markPageStarts(passage: Pick<Passage, "content" | "charStart" | "charEnd">, pageOffsets: number[] | null): string {
   if (!pageOffsets) return passage.content;
   let out = "";
   let cursor = 0;
@@ -94,7 +94,7 @@ export function markPageStarts(passage: Pick<Passage, "content" | "charStart" | 
 }
 
 /** Merges chunks of one document that overlap or follow each other into single passages. */
-export function mergeAdjacent(chunks: RetrievedChunk[]): Array<Omit<Passage, "index">> {
+function mergeAdjacent(chunks: RetrievedChunk[]): Array<Omit<Passage, "index">> {
   const sorted = [...chunks].sort((a, b) => a.documentId.localeCompare(b.documentId) || a.charStart - b.charStart);
   const merged: Array<Omit<Passage, "index"> & { lastOrd: number; bestScore: number }> = [];
   for (const chunk of sorted) {

@@ -1,6 +1,6 @@
 import { sql, type SQL } from "drizzle-orm";
 import { isUuid } from "@/lib/api/pagination";
-import { getDb, type Executor } from "@/lib/db/client";
+import { arrayLiteral, getDb, rowsOf, type Executor } from "@/lib/db/client";
 import { rankByEmbedding, type BillTo } from "./embeddings";
 
 /**
@@ -26,8 +26,8 @@ export type RetrievedChunk = {
 };
 
 // Anserini's BM25 parameters.
-export const BM25_K1 = 0.9;
-export const BM25_B = 0.4;
+const BM25_K1 = 0.9;
+const BM25_B = 0.4;
 const RRF_K = 60;
 /** A long query (a pasted page) keeps its most selective terms. */
 const MAX_QUERY_TERMS = 64;
@@ -44,9 +44,6 @@ export function candidateBudget(chunks: number): number {
 export function rescorePool(limit: number): number {
   return Math.max(200, 4 * limit);
 }
-
-type Rows<T> = { rows: T[] };
-const rowsOf = <T>(result: unknown): T[] => (result as Rows<T>).rows;
 
 export type QueryTerm = { term: string; qtf: number; df: number; idf: number };
 /** What BM25 needs to know about the searched collection (the ready documents among the ids). */
@@ -72,12 +69,6 @@ export function bm25Idf(n: number, df: number): number {
 /** Quotes a lexeme for tsquery input so that no character in it is read as an operator. */
 export function quoteLexeme(lexeme: string): string {
   return `'${lexeme.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
-}
-
-/** A Postgres array literal with every element quoted, so any text is safe inside it. */
-function arrayLiteral(values: Array<string | number>): string {
-  const element = (v: string | number) => (typeof v === "number" ? String(v) : `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`);
-  return `{${values.map(element).join(",")}}`;
 }
 
 /**

@@ -138,12 +138,20 @@ export function resetStreamLog(): void {
   chosen = undefined;
 }
 
-/** The reply text a log holds: its text deltas, in order (start-up recovery uses it). */
-export function textOfEvents(events: StreamEvent[]): string {
+/** What a log's events add up to: the reply text, and the text part left open (if its writer stopped mid-part). */
+export function summarizeEvents(events: StreamEvent[]): { text: string; openTextId: string | null } {
   let text = "";
+  let openTextId: string | null = null;
   for (const event of events) {
-    const chunk = JSON.parse(event.chunk) as { type?: string; delta?: unknown };
+    const chunk = JSON.parse(event.chunk) as { type?: string; id?: string; delta?: unknown };
     if (chunk.type === "text-delta" && typeof chunk.delta === "string") text += chunk.delta;
+    else if (chunk.type === "text-start") openTextId = chunk.id ?? null;
+    else if (chunk.type === "text-end") openTextId = null;
   }
-  return text;
+  return { text, openTextId };
+}
+
+/** The reply text a log holds (start-up recovery uses it). */
+export function textOfEvents(events: StreamEvent[]): string {
+  return summarizeEvents(events).text;
 }

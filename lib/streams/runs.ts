@@ -151,11 +151,6 @@ export function localRun(messageId: string): ReplyRun | undefined {
   return registry.get(messageId);
 }
 
-/** Replies this process is writing right now. */
-export function activeReplyCount(): number {
-  return live.size;
-}
-
 let poller: ReturnType<typeof setInterval> | undefined;
 let polling = false;
 let lastTouch = 0;

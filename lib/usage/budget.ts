@@ -17,11 +17,11 @@ export type BudgetStatus = { tokens_per_day: BudgetPeriodStatus; usd_per_month: 
 type Limits = { tokensPerDay: number; usdPerMonth: number };
 type Subject = { kind: "user" | "api_key"; key: string; limits: Limits };
 
-export function nextUtcDay(now: Date): Date {
+function nextUtcDay(now: Date): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
 }
 
-export function nextUtcMonth(now: Date): Date {
+function nextUtcMonth(now: Date): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
 }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { call, readSseEvents, startHarness, type Harness, type SseEvent } from "../support/harness";
+import { call, readSseEvents, startHarness, type Harness } from "../support/harness";
 import { serveRoutes, startBufferingProxy } from "../support/http";
+import { textOfEvents } from "../support/sse";
 
 /**
  * Durable, resumable reply streams: a reply outlives its reader, every event has an id, a reader
@@ -44,11 +45,7 @@ async function assistantRow(cookie: string, id: string) {
   return body.messages.find((m) => m.role === "assistant")!;
 }
 
-const text = (events: SseEvent[]) =>
-  events
-    .filter((e) => e.chunk.type === "text-delta")
-    .map((e) => String(e.chunk.delta))
-    .join("");
+const text = textOfEvents;
 
 /** Starts a slow streamed reply and disconnects after `deltas` text deltas. */
 async function startAndDisconnect(cookie: string, id: string, deltas: number, chunkDelayMs = 15) {

@@ -106,7 +106,7 @@ const WORDS = /[a-z0-9]{3,}/g;
  * shares most words with the question, quoting its best sentence with the passage's number, or
  * say the documents do not cover it when told nothing relevant was found.
  */
-export function mockGroundedReply(systemText: string, question: string): string | null {
+function mockGroundedReply(systemText: string, question: string): string | null {
   if (systemText.includes("No passage in the user's documents is relevant")) {
     return "Your documents do not cover this question, so I can't answer it from them.";
   }

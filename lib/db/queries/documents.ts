@@ -3,7 +3,7 @@ import { and, asc, desc, eq, inArray, lt, notInArray, or, sql } from "drizzle-or
 import { AppError } from "@/lib/api/errors";
 import { decodeCursor, encodeCursor, isTimestampIdCursor, isUuid } from "@/lib/api/pagination";
 import type { ExtractedChunk } from "@/lib/retrieval/ingest";
-import { getDb, type Db } from "../client";
+import { getDb, rowsOf, type Db } from "../client";
 import { conversationDocuments, conversations, documentBlobs, documentChunks, documents, documentTerms, type Document, type DocumentMimeType, type StoredProblem } from "../schema";
 
 const notFound = () => new AppError("document_not_found", "No document with this id.");
@@ -61,10 +61,9 @@ export async function getDocumentOrThrow({ id, userId }: { id: string; userId: s
 
 export async function getDocumentBytes({ id, userId }: { id: string; userId: string }): Promise<{ document: Document; bytes: Buffer }> {
   const document = await getDocumentOrThrow({ id, userId });
-  const db = await getDb();
-  const [blob] = await db.select().from(documentBlobs).where(eq(documentBlobs.documentId, id));
-  if (!blob) throw notFound();
-  return { document, bytes: blob.bytes };
+  const bytes = await readDocumentBlob(await getDb(), id);
+  if (!bytes) throw notFound();
+  return { document, bytes };
 }
 
 export async function listDocuments(input: { userId: string; limit: number; cursor?: string }): Promise<{ rows: Document[]; nextCursor: string | null }> {
@@ -211,7 +210,7 @@ export async function claimNextDocument({ workerId }: { workerId: string }): Pro
       select id from ${documents} where status = 'pending' order by created_at limit 1 for update skip locked
     )
     returning id`);
-  const id = (result as unknown as { rows: Array<{ id: string }> }).rows[0]?.id;
+  const id = rowsOf<{ id: string }>(result)[0]?.id;
   if (!id) return undefined;
   const [row] = await db.select().from(documents).where(eq(documents.id, id));
   return row;

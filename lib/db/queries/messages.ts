@@ -208,7 +208,7 @@ export async function getMessageOrThrow(input: { id: string; conversationId: str
  * under the same INSTANCE_ID). While running (`running`: the replies this process is writing):
  * any reply not touched for a minute that is not among them.
  */
-export const STALE_STREAM_MS = 60_000;
+const STALE_STREAM_MS = 60_000;
 
 export async function markInterruptedMessages(
   db: Db,
