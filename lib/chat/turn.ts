@@ -16,6 +16,7 @@ import { groundMessage, type Grounding } from "@/lib/retrieval/ground";
 import { generate, replyTokens, type CallSettings, type PreparedRequest } from "./generate";
 import { scheduleSummary } from "./summarize";
 import { metrics } from "@/lib/metrics";
+import { errorText, withBackoff } from "@/lib/retry";
 
 /**
  * One chat turn: persist the user message (its own transaction, with its token count) → retrieve
@@ -91,19 +92,12 @@ const WRITE_RETRY_DELAYS_MS = [200, 1_000, 3_000];
  * flushed during streaming stays on the row, and start-up recovery marks it interrupted.
  */
 async function withWriteRetries<T>(write: () => Promise<T>, what: string): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await write();
-    } catch (error) {
-      const delay = WRITE_RETRY_DELAYS_MS[attempt];
-      if (delay === undefined) {
-        console.error(`saving ${what} failed after ${attempt + 1} attempts`, error instanceof Error ? error.message : error);
-        metrics.replyWriteFailures.inc();
-        throw error;
-      }
-      console.warn(`saving ${what} failed; retrying in ${delay} ms`, error instanceof Error ? error.message : error);
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
+  try {
+    return await withBackoff(write, WRITE_RETRY_DELAYS_MS, (error, delay) => console.warn(`saving ${what} failed; retrying in ${delay} ms`, errorText(error)));
+  } catch (error) {
+    console.error(`saving ${what} failed after ${WRITE_RETRY_DELAYS_MS.length + 1} attempts`, errorText(error));
+    metrics.replyWriteFailures.inc();
+    throw error;
   }
 }
 

@@ -34,13 +34,17 @@ function postgresLog(getDb: () => Promise<Db>): StreamLog {
     async append(messageId, events, { done, nextId }) {
       if (events.length === 0 && !done) return;
       const db = await getDb();
-      await db.insert(streamEvents).values({
-        messageId,
-        firstId: events[0]?.id ?? nextId,
-        lastId: events.at(-1)?.id ?? nextId - 1,
-        chunks: events.map((e) => e.chunk),
-        done,
-      });
+      // A retry of a batch that did land (its answer was lost) changes nothing.
+      await db
+        .insert(streamEvents)
+        .values({
+          messageId,
+          firstId: events[0]?.id ?? nextId,
+          lastId: events.at(-1)?.id ?? nextId - 1,
+          chunks: events.map((e) => e.chunk),
+          done,
+        })
+        .onConflictDoNothing();
     },
     async read(messageId, afterId) {
       const db = await getDb();

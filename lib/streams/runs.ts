@@ -2,6 +2,7 @@ import { getDb } from "@/lib/db/client";
 import { markInterruptedMessages, stopRequestedAmong, touchReplies } from "@/lib/db/queries/messages";
 import { env } from "@/lib/env";
 import { metrics } from "@/lib/metrics";
+import { errorText, withBackoff } from "@/lib/retry";
 import { getStreamLog, textOfEvents, type StreamEvent } from "./log";
 
 /**
@@ -129,21 +130,10 @@ export class ReplyRun {
  * another instance would see a gap, and the reply's row still gets its full text.
  */
 async function appendWithRetry(messageId: string, events: StreamEvent[], options: { done: boolean; nextId: number }): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const log = await getStreamLog();
-      await log.append(messageId, events, options);
-      return;
-    } catch (error) {
-      const delay = APPEND_RETRY_MS[attempt];
-      if (delay === undefined) {
-        console.error(`stream log append failed for reply ${messageId}`, error instanceof Error ? error.message : error);
-        metrics.streamLogAppendFailures.inc();
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
+  await withBackoff(async () => (await getStreamLog()).append(messageId, events, options), APPEND_RETRY_MS).catch((error: unknown) => {
+    console.error(`stream log append failed for reply ${messageId}`, errorText(error));
+    metrics.streamLogAppendFailures.inc();
+  });
 }
 
 /** The run generating this reply in this process, if any. */
