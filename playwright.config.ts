@@ -5,9 +5,11 @@ import { defineConfig } from "@playwright/test";
  * browser). Two app servers: one on the zero-config defaults (offline model), one with the mock
  * LLM server configured as its OpenAI provider.
  */
-const MOCK_PORT = 4010;
-const OFFLINE_PORT = 3210;
-const OPENAI_PORT = 3211;
+// E2E_PORT_OFFSET lets a second checkout run its suite alongside (each port shifts by it).
+const offset = Number(process.env.E2E_PORT_OFFSET ?? 0);
+const MOCK_PORT = 4010 + offset;
+const OFFLINE_PORT = 3210 + offset;
+const OPENAI_PORT = 3211 + offset;
 const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 const appEnv = {

@@ -1,12 +1,13 @@
 import { expect, test } from "@playwright/test";
 import { AuthPage } from "./pages/auth-page";
 import { ChatPage } from "./pages/chat-page";
+import { MockLlm } from "./pages/mock-llm";
 
 // Runs in the mock-openai project only (see playwright.config.ts): the mock streams slowly
 // enough to stop mid-reply.
 test("the stop button ends a reply and the partial text is kept", async ({ page }) => {
   const longReply = Array.from({ length: 120 }, (_, i) => `word${i}`).join(" ");
-  await page.request.post("http://127.0.0.1:4010/__mock/settings", { data: { reply: longReply, chunkDelayMs: 60 } });
+  await new MockLlm(page.request).set({ reply: longReply, chunkDelayMs: 60 });
   try {
     await new AuthPage(page).signUp(`e2e-stop-${Date.now()}@example.test`, "a long enough password");
     const chat = new ChatPage(page);
@@ -23,19 +24,19 @@ test("the stop button ends a reply and the partial text is kept", async ({ page 
     await expect(saved).toContainText("Stopped before the reply finished.");
 
     // Retry asks the same question again as a new turn, and the conversation goes on.
-    await page.request.post("http://127.0.0.1:4010/__mock/reset");
+    await new MockLlm(page.request).reset();
     await saved.getByRole("button", { name: "Retry" }).click();
     await expect(chat.assistantMessages()).toHaveCount(2);
     await expect(chat.assistantMessages().nth(1)).toContainText('Mock reply: you said "Tell me a long story"');
     await expect(chat.userMessages()).toHaveCount(2);
   } finally {
-    await page.request.post("http://127.0.0.1:4010/__mock/reset");
+    await new MockLlm(page.request).reset();
   }
 });
 
 test("a reply survives a reload mid-stream and finishes in place, once", async ({ page }) => {
   const words = Array.from({ length: 80 }, (_, i) => `word${i}`);
-  await page.request.post("http://127.0.0.1:4010/__mock/settings", { data: { reply: words.join(" "), chunkDelayMs: 60 } });
+  await new MockLlm(page.request).set({ reply: words.join(" "), chunkDelayMs: 60 });
   try {
     await new AuthPage(page).signUp(`e2e-reload-${Date.now()}@example.test`, "a long enough password");
     const chat = new ChatPage(page);
@@ -55,13 +56,13 @@ test("a reply survives a reload mid-stream and finishes in place, once", async (
     await expect(reply.first()).not.toContainText("Stopped before the reply finished.");
     await expect(reply.first()).not.toContainText("The server restarted");
   } finally {
-    await page.request.post("http://127.0.0.1:4010/__mock/reset");
+    await new MockLlm(page.request).reset();
   }
 });
 
 test("a reply whose connection drops mid-stream is picked up again and shown once", async ({ page, context }) => {
   const words = Array.from({ length: 80 }, (_, i) => `word${i}`);
-  await page.request.post("http://127.0.0.1:4010/__mock/settings", { data: { reply: words.join(" "), chunkDelayMs: 60 } });
+  await new MockLlm(page.request).set({ reply: words.join(" "), chunkDelayMs: 60 });
   try {
     await new AuthPage(page).signUp(`e2e-blip-${Date.now()}@example.test`, "a long enough password");
     const chat = new ChatPage(page);
@@ -80,6 +81,6 @@ test("a reply whose connection drops mid-stream is picked up again and shown onc
     // No error left on screen (the route announcer is also an alert, hence the paragraph).
     await expect(page.locator("p[role=alert]")).toHaveCount(0);
   } finally {
-    await page.request.post("http://127.0.0.1:4010/__mock/reset");
+    await new MockLlm(page.request).reset();
   }
 });
