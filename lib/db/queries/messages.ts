@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNotNull, lt, ne, notInArray, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNotNull, lt, ne, notInArray, or, sql } from "drizzle-orm";
 import { AppError } from "@/lib/api/errors";
 import { decodeCursor, encodeCursor, isUuid } from "@/lib/api/pagination";
 import { recordUsage } from "@/lib/usage/ledger";
@@ -140,27 +140,41 @@ export async function listAllMessages({ conversationId }: { conversationId: stri
   return db.select().from(messages).where(eq(messages.conversationId, conversationId)).orderBy(asc(messages.seq));
 }
 
-function isSeqCursor(value: unknown): value is { seq: number } {
-  const seq = (value as { seq?: unknown } | null)?.seq;
-  return typeof seq === "number" && Number.isInteger(seq) && seq >= 0 && seq <= 2_147_483_647;
+function isSeqCursor(value: unknown): value is { seq: number; order?: "desc" } {
+  const v = value as { seq?: unknown; order?: unknown } | null;
+  const seq = v?.seq;
+  return (
+    typeof seq === "number" && Number.isInteger(seq) && seq >= 0 && seq <= 2_147_483_647 && (v?.order === undefined || v.order === "desc")
+  );
 }
 
+/**
+ * A page of messages by `seq`: forward from the first (`asc`), or back from the newest (`desc`).
+ * The cursor remembers its direction, so one issued for the other order is refused.
+ */
 export async function listMessagesPage(input: {
   conversationId: string;
   limit: number;
   cursor?: string;
+  order?: "asc" | "desc";
 }): Promise<{ rows: Message[]; nextCursor: string | null }> {
   const db = await getDb();
-  const after = input.cursor ? decodeCursor(input.cursor, isSeqCursor).seq : 0;
+  const descending = input.order === "desc";
+  const cursor = input.cursor ? decodeCursor(input.cursor, isSeqCursor) : undefined;
+  if (cursor && (cursor.order === "desc") !== descending) {
+    throw new AppError("invalid_cursor", "The cursor was issued for the other order.");
+  }
+  const bound = cursor ? (descending ? lt(messages.seq, cursor.seq) : gt(messages.seq, cursor.seq)) : undefined;
   const rows = await db
     .select()
     .from(messages)
-    .where(and(eq(messages.conversationId, input.conversationId), gt(messages.seq, after)))
-    .orderBy(asc(messages.seq))
+    .where(and(eq(messages.conversationId, input.conversationId), bound))
+    .orderBy(descending ? desc(messages.seq) : asc(messages.seq))
     .limit(input.limit + 1);
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
-  return { rows: page, nextCursor: rows.length > input.limit && last ? encodeCursor({ seq: last.seq }) : null };
+  const nextCursor = rows.length > input.limit && last ? encodeCursor(descending ? { seq: last.seq, order: "desc" } : { seq: last.seq }) : null;
+  return { rows: page, nextCursor };
 }
 
 export type HistoryRow = Pick<Message, "seq" | "role" | "content" | "parts" | "tokenCount" | "tokenFamily">;

@@ -68,3 +68,10 @@ export const resumeStreamQuerySchema = z.strictObject({
     .optional()
     .describe("Resume after this event id; for clients that cannot send the Last-Event-ID header (the header wins)"),
 });
+
+export const listMessagesQuerySchema = pageQuerySchema.extend({
+  order: z
+    .enum(["asc", "desc"])
+    .default("asc")
+    .describe("`asc` pages from the first message forward; `desc` from the newest back (how a chat view loads older messages as you scroll up)"),
+});

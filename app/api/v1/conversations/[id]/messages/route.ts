@@ -1,5 +1,4 @@
 import { json, withAuth } from "@/lib/api/handler";
-import { pageQuerySchema } from "@/lib/api/pagination";
 import { resolveModel } from "@/lib/ai/providers";
 import { serializeMessage } from "@/lib/api/serialize";
 import { completeTurn, streamTurn, turnJson, wantsStream } from "@/lib/chat/respond";
@@ -7,7 +6,7 @@ import { deriveTitle } from "@/lib/chat/title";
 import { getConversationOrThrow, updateConversation } from "@/lib/db/queries/conversations";
 import { listMessagesPage } from "@/lib/db/queries/messages";
 import { assertWithinBudget } from "@/lib/usage/budget";
-import { postMessageSchema } from "../../schema";
+import { listMessagesQuerySchema, postMessageSchema } from "../../schema";
 
 export const dynamic = "force-dynamic";
 
@@ -17,7 +16,7 @@ export const GET = withAuth(
     const page = await listMessagesPage({ conversationId: conversation.id, ...query });
     return json({ data: page.rows.map(serializeMessage), next_cursor: page.nextCursor });
   },
-  { query: pageQuerySchema, scope: "conversations:read" },
+  { query: listMessagesQuerySchema, scope: "conversations:read" },
 );
 
 export const POST = withAuth(
