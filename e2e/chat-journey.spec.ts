@@ -21,11 +21,11 @@ test("sign up, chat with a streamed reply, reload and find the conversation", as
   if (offline) {
     await expect(reply).toContainText("not an AI");
     await expect(reply).toContainText("> What is the tallest mountain?");
-    await expect(page.getByTestId("model-label")).toContainText("Offline model");
+    await expect(chat.modelPicker.locator("option:checked")).toContainText("Offline model (not an AI)");
   } else {
     await expect(reply).toContainText('Mock reply: you said "What is the tallest mountain?"');
     await expect(reply).toContainText("several chunks.");
-    await expect(page.getByTestId("model-label")).toHaveText("openai:gpt-4o-mini");
+    await expect(chat.modelPicker).toHaveValue("openai:gpt-4o-mini");
   }
   await chat.waitForReplyToFinish();
   await expect(chat.conversationLink("What is the tallest mountain?")).toBeVisible();

@@ -5,10 +5,18 @@ import type { StoredMessage } from "./types";
 /** A refused send's problem+json; `resets_at` comes with `budget_exceeded`. */
 export type Refusal = Problem & { resets_at?: string };
 
-export async function fetchConversation(id: string): Promise<{ conversation: ConversationResource; messages: StoredMessage[] } | null> {
-  const response = await fetch(`/api/v1/conversations/${id}`, { cache: "no-store" });
+/** The conversation with its newest messages (a turn's refresh needs no more than the last few). */
+export async function fetchConversation(id: string, messageLimit = 10): Promise<{ conversation: ConversationResource; messages: StoredMessage[] } | null> {
+  const response = await fetch(`/api/v1/conversations/${id}?message_limit=${messageLimit}`, { cache: "no-store" });
   if (!response.ok) return null;
   return (await response.json()) as { conversation: ConversationResource; messages: StoredMessage[] };
+}
+
+/** The page of messages before a cursor, newest first. */
+export async function fetchOlderMessages(id: string, cursor: string): Promise<{ data: StoredMessage[]; next_cursor: string | null }> {
+  const response = await fetch(`/api/v1/conversations/${id}/messages?order=desc&limit=50&cursor=${encodeURIComponent(cursor)}`, { cache: "no-store" });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return (await response.json()) as { data: StoredMessage[]; next_cursor: string | null };
 }
 
 /**

@@ -2,18 +2,20 @@
 
 import { Chat as ChatSession, useChat } from "@ai-sdk/react";
 import { DefaultChatTransport, type ChatInit } from "ai";
-import { Fragment, useEffect, useRef, useState, type RefObject } from "react";
-import { createConversation } from "@/components/documents/api";
+import { useEffect, useRef, useState, type RefObject } from "react";
+import { createConversation, updateConversation } from "@/components/documents/api";
 import { DocumentsPanel } from "@/components/documents/documents-panel";
 import { FileDropZone } from "@/components/documents/file-drop-zone";
 import { isIndexing, type ConversationMode, type DocumentResource } from "@/components/documents/types";
 import { useConversationDocuments } from "@/components/documents/use-conversation-documents";
-import { fetchConversation, refusalOf, type Refusal } from "./api";
+import { fetchConversation, fetchOlderMessages, refusalOf, type Refusal } from "./api";
 import { Composer } from "./composer";
 import { ContextGauge, ConversationTotals, SummaryMarker } from "./conversation-meters";
 import { announceConversationsChanged } from "./events";
-import { isOfflineModel, MessageItem } from "./message-item";
-import { latestContext, summaryMarkerIndex, textOf, usageOf, withStoredMetadata, type ChatMessage, type ConversationUsage } from "./types";
+import { MessageItem } from "./message-item";
+import { MessageList } from "./message-list";
+import { ModelPicker } from "./model-picker";
+import { latestContext, summaryMarkerIndex, textOf, usageOf, toChatMessages, withStoredMetadata, type ChatMessage, type ConversationUsage } from "./types";
 
 type Props = {
   conversationId: string | null;
@@ -23,21 +25,33 @@ type Props = {
   mode?: ConversationMode;
   documents?: DocumentResource[];
   usage?: ConversationUsage | null;
+  /** The server's limit on a message's length. */
+  maxMessageChars: number;
+  /** Where the messages before `initialMessages` continue (the page opened on the newest ones). */
+  olderCursor?: string | null;
 };
 
 const DOCUMENTS_PANEL_ID = "documents-panel";
 /** The rolling summary is written in the background just after a reply; look again this much later. */
 const SUMMARY_RECHECK_MS = 1_500;
 
-export function Chat({ conversationId, initialMessages, model, title, mode: initialMode = "open", documents: initialDocuments = [], usage: initialUsage = null }: Props) {
+export function Chat({ conversationId, initialMessages, model: initialModel, title, mode: initialMode = "open", documents: initialDocuments = [], usage: initialUsage = null, olderCursor: initialOlderCursor = null, maxMessageChars }: Props) {
   const [input, setInput] = useState("");
   const [startError, setStartError] = useState<string | null>(null);
   const [panelOpen, setPanelOpen] = useState(() => initialDocuments.some((d) => isIndexing(d) || d.status === "failed"));
   const [usage, setUsage] = useState(initialUsage);
-  const listEnd = useRef<HTMLDivElement>(null);
+  const [older, setOlder] = useState<{ cursor: string | null; loading: boolean; error: boolean }>({ cursor: initialOlderCursor, loading: false, error: false });
+  // Bumped on every send: the thread scrolls to the newest message.
+  const [followKey, setFollowKey] = useState(0);
+  // What a screen reader hears when a reply is done (the list itself is not live: tokens would drown it).
+  const [finishedNote, setFinishedNote] = useState("");
   // The text of the last send, put back in the composer if the server refuses it.
   const lastSent = useRef("");
   const recheckTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+
+  const [model, setModel] = useState(initialModel);
+  // The model a conversation created by the first send starts with.
+  const chosenModel = useRef(initialModel);
 
   // The conversation id lives in this closure: the transport reads it when a message is sent, and
   // a first upload and a first message racing each other create one conversation, not two.
@@ -59,7 +73,7 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
     });
     const ensure = (mode: ConversationMode): Promise<string> => {
       if (id) return Promise.resolve(id);
-      creating ??= createConversation(mode === "grounded" ? { mode } : {})
+      creating ??= createConversation({ ...(mode === "grounded" ? { mode } : {}), model: chosenModel.current })
         .then((conversation) => {
           id = conversation.id;
           window.history.replaceState(null, "", `/c/${conversation.id}`);
@@ -171,8 +185,9 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
       onData: (part) => {
         if (part.type === "data-problem") serverProblem.current = true;
       },
-      onFinish: ({ isError }) => {
+      onFinish: ({ message, isError }) => {
         stopWanted.current = false;
+        if (!isError && message.role === "assistant") setFinishedNote(`Reply: ${textOf(message).slice(0, 500)}`);
         announceConversationsChanged();
         void refreshConversation();
         clearTimeout(recheckTimer.current);
@@ -201,12 +216,27 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
   const markerAfter = summaryMarkerIndex(messages, usage?.summary_through_seq ?? null);
   const refusal = refusalOf(error);
 
-  // Follows new messages and a reply as it grows; refreshed metadata alone does not scroll.
+  // Changes as the thread grows (a new message, a streamed token); refreshed metadata alone does not.
   const last = messages.at(-1);
-  const scrollKey = `${messages.length}:${last?.parts.reduce((n, p) => n + (p.type === "text" ? p.text.length : 1), 0) ?? 0}`;
-  useEffect(() => {
-    listEnd.current?.scrollIntoView({ block: "end" });
-  }, [scrollKey]);
+  const growKey = `${messages.length}:${last?.parts.reduce((n, p) => n + (p.type === "text" ? p.text.length : 1), 0) ?? 0}`;
+
+  /** The page of messages before the oldest one shown, put above it. */
+  async function loadOlder() {
+    const id = target.getId();
+    if (!id || !older.cursor || older.loading) return;
+    setOlder((o) => ({ ...o, loading: true, error: false }));
+    const page = await fetchOlderMessages(id, older.cursor).catch(() => null);
+    if (!page) {
+      setOlder((o) => ({ ...o, loading: false, error: true }));
+      return;
+    }
+    const earlier = toChatMessages(page.data.slice().reverse());
+    setMessages((shown) => {
+      const ids = new Set(shown.map((m) => m.id));
+      return [...earlier.filter((m) => !ids.has(m.id)), ...shown];
+    });
+    setOlder({ cursor: page.next_cursor, loading: false, error: false });
+  }
 
   async function submit() {
     const text = input.trim();
@@ -221,6 +251,7 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
     }
     lastSent.current = text;
     setInput("");
+    setFollowKey((k) => k + 1);
     serverProblem.current = false;
     stopWanted.current = false;
     await sendMessage({ text });
@@ -235,7 +266,25 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
     serverProblem.current = false;
     stopWanted.current = false;
     lastSent.current = question;
+    setFollowKey((k) => k + 1);
     await sendMessage({ text: question });
+  }
+
+  /** Later replies come from `next`; an existing conversation is updated on the server first. */
+  async function chooseModel(next: string) {
+    const previous = model;
+    setModel(next);
+    chosenModel.current = next;
+    const id = target.getId();
+    if (!id) return;
+    try {
+      await updateConversation(id, { model: next });
+      setStartError(null);
+    } catch (e) {
+      setModel(previous);
+      chosenModel.current = previous;
+      setStartError(e instanceof Error ? e.message : "Could not change the model.");
+    }
   }
 
   function addFiles(files: File[]) {
@@ -262,9 +311,7 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
           </span>
           {indexing ? <span aria-hidden="true" className="size-1.5 animate-pulse rounded-full bg-blue-500" /> : null}
         </button>
-        <span className="shrink-0 rounded-full border border-zinc-300 px-2 py-0.5 text-xs text-zinc-600 dark:border-zinc-700 dark:text-zinc-400" data-testid="model-label">
-          {isOfflineModel(model) ? `Offline model (not an AI) · ${model}` : model}
-        </span>
+        <ModelPicker value={model} onChange={(next) => void chooseModel(next)} disabled={busy} />
         {usage && messages.length > 0 ? <ConversationTotals usage={usage} /> : null}
         {context ? <ContextGauge context={context} /> : null}
       </header>
@@ -272,33 +319,48 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
       <p aria-live="polite" className="sr-only">
         {docs.announcement}
       </p>
-      <div className="min-h-0 flex-1 overflow-y-auto px-4 py-6">
-        {messages.length === 0 ? (
+      <p aria-live="polite" className="sr-only">
+        {finishedNote}
+      </p>
+      <MessageList
+        messages={messages}
+        growKey={growKey}
+        followKey={followKey}
+        hasOlder={Boolean(older.cursor) && !older.error}
+        loadingOlder={older.loading}
+        onLoadOlder={() => void loadOlder()}
+        renderMessage={(message, index) => (
+          <>
+            <MessageItem message={message} onRetry={!busy && index === messages.length - 1 ? () => void retry(index) : undefined} />
+            {index === markerAfter && usage?.summary_through_seq ? <SummaryMarker throughSeq={usage.summary_through_seq} summary={usage.summary} /> : null}
+          </>
+        )}
+        empty={
           <p className="mx-auto mt-16 max-w-md text-center text-zinc-500">
             {grounded ? "Ask a question about the attached documents." : "Ask anything to start a conversation, or attach documents to chat with them."}
           </p>
-        ) : null}
-        <ol role="log" aria-live="polite" aria-label="Messages" className="mx-auto flex max-w-3xl flex-col gap-4">
-          {messages.map((message, index) => (
-            <Fragment key={message.id}>
-              <MessageItem message={message} onRetry={!busy && index === messages.length - 1 ? () => void retry(index) : undefined} />
-              {index === markerAfter && usage?.summary_through_seq ? <SummaryMarker throughSeq={usage.summary_through_seq} summary={usage.summary} /> : null}
-            </Fragment>
-          ))}
-        </ol>
-        {error || startError ? (
-          <p role="alert" className="mx-auto mt-4 max-w-3xl rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300">
-            {startError ? (
-              startError
-            ) : refusal ? (
-              <RefusalText problem={refusal} />
-            ) : (
-              `${error?.message ?? "Something went wrong."} Your message was saved; try again in a moment.`
-            )}
-          </p>
-        ) : null}
-        <div ref={listEnd} />
-      </div>
+        }
+        footer={
+          error || startError || older.error ? (
+            <p role="alert" className="mx-auto mb-4 max-w-3xl rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300">
+              {older.error && !error && !startError ? (
+                <>
+                  Could not load earlier messages.{" "}
+                  <button type="button" className="font-medium underline" onClick={() => void loadOlder()}>
+                    Try again
+                  </button>
+                </>
+              ) : startError ? (
+                startError
+              ) : refusal ? (
+                <RefusalText problem={refusal} />
+              ) : (
+                `${error?.message ?? "Something went wrong."} Your message was saved; try again in a moment.`
+              )}
+            </p>
+          ) : null
+        }
+      />
       <Composer
         value={input}
         onChange={setInput}
@@ -306,6 +368,7 @@ export function Chat({ conversationId, initialMessages, model, title, mode: init
         onStop={() => void stopReply()}
         onFiles={addFiles}
         busy={busy}
+        maxChars={maxMessageChars}
         placeholder={grounded ? "Ask about your documents" : "Send a message"}
         note={grounded && indexing ? "A document is still being indexed; answers wait until it is ready." : undefined}
       />

@@ -13,7 +13,12 @@ type Props = {
   busy: boolean;
   placeholder: string;
   note?: string;
+  /** The server's limit on a message (MAX_MESSAGE_CHARS). */
+  maxChars: number;
 };
+
+/** The count appears once a draft passes this share of the limit. */
+const SHOW_COUNT_AT = 0.8;
 
 function PaperclipIcon() {
   return (
@@ -30,19 +35,24 @@ function PaperclipIcon() {
   );
 }
 
-export function Composer({ value, onChange, onSubmit, onStop, onFiles, busy, placeholder, note }: Props) {
+export function Composer({ value, onChange, onSubmit, onStop, onFiles, busy, placeholder, note, maxChars }: Props) {
   const fileInputId = useId();
   const noteId = useId();
+  const countId = useId();
+  // A long paste is kept whole (no maxLength cutting it silently); sending waits until it fits.
+  const over = value.length - maxChars;
+  const showCount = value.length >= maxChars * SHOW_COUNT_AT;
+  const canSend = value.trim().length > 0 && over <= 0;
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    onSubmit();
+    if (canSend && !busy) onSubmit();
   }
 
   function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
     if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
-      onSubmit();
+      if (canSend && !busy) onSubmit();
     }
   }
 
@@ -85,21 +95,27 @@ export function Composer({ value, onChange, onSubmit, onStop, onFiles, busy, pla
           onChange={(e) => onChange(e.target.value)}
           onKeyDown={onKeyDown}
           rows={1}
-          maxLength={32_000}
           placeholder={placeholder}
-          aria-describedby={note ? noteId : undefined}
-          className="max-h-48 min-h-10 flex-1 resize-none rounded-xl border border-zinc-300 bg-white px-3 py-2 text-sm outline-none focus:border-blue-500 focus:ring-2 focus:ring-blue-500/30 dark:border-zinc-700 dark:bg-zinc-900"
+          aria-describedby={[note ? noteId : "", showCount ? countId : ""].filter(Boolean).join(" ") || undefined}
+          aria-invalid={over > 0 || undefined}
+          className={`field-sizing-content max-h-48 min-h-10 flex-1 resize-none rounded-xl border bg-white px-3 py-2 text-sm outline-none focus:ring-2 dark:bg-zinc-900 ${over > 0 ? "border-red-500 focus:ring-red-500/30" : "border-zinc-300 focus:border-blue-500 focus:ring-blue-500/30 dark:border-zinc-700"}`}
         />
         {busy ? (
           <Button type="button" variant="secondary" onClick={onStop}>
             Stop
           </Button>
         ) : (
-          <Button type="submit" disabled={!value.trim()}>
+          <Button type="submit" disabled={!canSend}>
             Send
           </Button>
         )}
       </div>
+      {showCount ? (
+        <p id={countId} aria-live="polite" className={`mx-auto mt-1 max-w-3xl text-right text-xs tabular-nums ${over > 0 ? "text-red-700 dark:text-red-400" : "text-zinc-500 dark:text-zinc-400"}`}>
+          {value.length.toLocaleString("en-US")} / {maxChars.toLocaleString("en-US")} characters
+          {over > 0 ? ` — ${over.toLocaleString("en-US")} over the limit; shorten it or attach it as a file.` : ""}
+        </p>
+      ) : null}
     </form>
   );
 }

@@ -66,7 +66,7 @@ export function ConversationTotals({ usage }: { usage: ConversationUsage }) {
 export function SummaryMarker({ throughSeq, summary }: { throughSeq: number; summary: string | null }) {
   const label = `${throughSeq} earlier ${throughSeq === 1 ? "message" : "messages"} summarized`;
   return (
-    <li data-testid="summary-marker" className="flex flex-col items-center gap-2 text-xs text-zinc-500 dark:text-zinc-400">
+    <div data-testid="summary-marker" className="mt-4 flex flex-col items-center gap-2 text-xs text-zinc-500 dark:text-zinc-400">
       <details className="group w-full">
         <summary className="flex cursor-pointer list-none items-center gap-3 rounded focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-blue-500 [&::-webkit-details-marker]:hidden">
           <span aria-hidden="true" className="h-px flex-1 bg-zinc-200 dark:bg-zinc-700" />
@@ -84,6 +84,6 @@ export function SummaryMarker({ throughSeq, summary }: { throughSeq: number; sum
         </p>
         <p className="mx-auto mt-1 max-w-2xl text-center">The model reads this summary in place of the messages above it.</p>
       </details>
-    </li>
+    </div>
   );
 }

@@ -25,7 +25,7 @@ export const MessageItem = memo(function MessageItem({ message, onRetry }: { mes
   const citations = isUser ? [] : citationsOf(message);
   const note = meta?.status ? statusNotes[meta.status] : undefined;
   return (
-    <li className={`flex ${isUser ? "justify-end" : "justify-start"}`} data-role={message.role} data-testid="message">
+    <div className={`flex ${isUser ? "justify-end" : "justify-start"}`} data-role={message.role} data-testid="message">
       <article
         aria-label={isUser ? "You said" : "Assistant replied"}
         className={`max-w-[85%] rounded-2xl px-4 py-3 text-sm leading-relaxed ${isUser ? "bg-zinc-900 text-white dark:bg-zinc-100 dark:text-zinc-900" : "bg-zinc-100 dark:bg-zinc-800"}`}
@@ -63,6 +63,6 @@ export const MessageItem = memo(function MessageItem({ message, onRetry }: { mes
           </div>
         ) : null}
       </article>
-    </li>
+    </div>
   );
 });

@@ -123,12 +123,19 @@ function metadataOf(m: StoredMessage): ChatMetadata {
  * Otherwise (a turn started meanwhile, or one the server never saved) the shown list is kept.
  */
 export function withStoredMetadata(shown: ChatMessage[], stored: StoredMessage[]): ChatMessage[] {
+  // The stored rows are the conversation's newest: line them up with the end of the thread.
   const rows = stored.filter((m) => m.role !== "system");
-  if (rows.length !== shown.length) return shown;
-  const aligned = shown.every((m, i) => m.role === rows[i]?.role && (m.role === "user" || m.id === rows[i]?.id));
+  const count = Math.min(rows.length, shown.length);
+  if (count === 0) return shown;
+  const offset = shown.length - count;
+  const tail = rows.slice(rows.length - count);
+  const aligned = tail.every((row, i) => {
+    const m = shown[offset + i];
+    return m?.role === row.role && (m.role === "user" || m.id === row.id);
+  });
   if (!aligned) return shown;
   const merged = shown.map((m, i) => {
-    const row = rows[i];
+    const row = i >= offset ? tail[i - offset] : undefined;
     return row ? { ...m, metadata: { ...m.metadata, ...metadataOf(row) } } : m;
   });
   // Unchanged rows keep the same list, so a recheck that finds nothing new redraws nothing.
@@ -140,8 +147,12 @@ export function withStoredMetadata(shown: ChatMessage[], stored: StoredMessage[]
 export function summaryMarkerIndex(messages: ChatMessage[], summaryThroughSeq: number | null): number {
   if (!summaryThroughSeq) return -1;
   const bySeq = messages.findIndex((m) => m.metadata?.seq === summaryThroughSeq);
+  if (bySeq !== -1) return bySeq;
+  // The summarized messages are all above the loaded page: no marker in view.
+  const firstSeq = messages[0]?.metadata?.seq;
+  if (firstSeq !== undefined && firstSeq > summaryThroughSeq) return -1;
   // Seq is gap-free from 1, so without stored seqs the position is the count.
-  return bySeq !== -1 ? bySeq : Math.min(summaryThroughSeq, messages.length) - 1;
+  return Math.min(summaryThroughSeq, messages.length) - 1;
 }
 
 /** The request size of the newest reply that has one. */

@@ -76,7 +76,7 @@ export async function deleteDocument(id: string): Promise<void> {
 
 type ConversationFields = { id: string; mode: ConversationMode; document_ids: string[] };
 
-export async function createConversation(body: { mode?: ConversationMode; document_ids?: string[] }): Promise<ConversationFields> {
+export async function createConversation(body: { mode?: ConversationMode; model?: string; document_ids?: string[] }): Promise<ConversationFields> {
   const response = await fetch("/api/v1/conversations", {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -89,7 +89,7 @@ export async function createConversation(body: { mode?: ConversationMode; docume
 
 export async function updateConversation(
   id: string,
-  patch: { mode?: ConversationMode; document_ids?: string[] },
+  patch: { mode?: ConversationMode; model?: string; document_ids?: string[] },
 ): Promise<ConversationFields> {
   const response = await fetch(`/api/v1/conversations/${id}`, {
     method: "PATCH",

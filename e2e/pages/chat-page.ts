@@ -4,11 +4,16 @@ export class ChatPage {
   readonly input: Locator;
   readonly sidebar: Locator;
   readonly log: Locator;
+  /** The scrolling box around the (virtualized) thread. */
+  readonly scroller: Locator;
+  readonly modelPicker: Locator;
 
   constructor(private readonly page: Page) {
     this.input = page.getByRole("textbox", { name: "Message" });
     this.sidebar = page.getByRole("navigation", { name: "Conversations" });
     this.log = page.getByRole("log", { name: "Messages" });
+    this.scroller = page.getByTestId("message-scroller");
+    this.modelPicker = page.getByRole("combobox", { name: "Model" });
   }
 
   async send(text: string) {

@@ -4,11 +4,13 @@ import { call, startHarness, type Harness } from "../support/harness";
 let h: Harness;
 let list: typeof import("@/app/api/v1/conversations/route");
 let messages: typeof import("@/app/api/v1/conversations/[id]/messages/route");
+let one: typeof import("@/app/api/v1/conversations/[id]/route");
 
 beforeAll(async () => {
   h = await startHarness();
   list = await import("@/app/api/v1/conversations/route");
   messages = await import("@/app/api/v1/conversations/[id]/messages/route");
+  one = await import("@/app/api/v1/conversations/[id]/route");
 });
 afterAll(() => h.close());
 
@@ -51,5 +53,12 @@ describe("message pages", () => {
 
     const bad = await call(messages.GET, { cookie, params: { id: conversation.id }, path: "/m?order=sideways" });
     expect(bad.status).toBe(422);
+
+    // The conversation with only its newest messages, still in order.
+    const newestTwo = await call(one.GET, { cookie, params: { id: conversation.id }, path: "/c?message_limit=2" });
+    expect(((await newestTwo.json()) as { messages: Array<{ seq: number }> }).messages.map((m) => m.seq)).toEqual([5, 6]);
+    const whole = await call(one.GET, { cookie, params: { id: conversation.id } });
+    expect(((await whole.json()) as { messages: unknown[] }).messages).toHaveLength(6);
+    expect((await call(one.GET, { cookie, params: { id: conversation.id }, path: "/c?message_limit=0" })).status).toBe(422);
   });
 });

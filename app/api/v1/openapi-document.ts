@@ -1,4 +1,3 @@
-import { pageQuerySchema } from "@/lib/api/pagination";
 import { buildOpenApiDocument, type Operation } from "@/lib/api/openapi";
 import {
   apiKeyResource,
@@ -20,6 +19,7 @@ import { chatCompletionSchema } from "./chat/completions/schema";
 import {
   createConversationSchema,
   feedbackSchema,
+  getConversationQuerySchema,
   listConversationsQuerySchema,
   listMessagesQuerySchema,
   postMessageSchema,
@@ -98,9 +98,10 @@ export const operations: Operation[] = [
     method: "get",
     path: "/conversations/{id}",
     operationId: "getConversation",
-    summary: "A conversation with its full history in order",
+    summary: "A conversation with its full history in order (or its newest messages)",
     tag: "Conversations",
     scope: "conversations:read",
+    query: getConversationQuerySchema,
     responses: { 200: { description: "The conversation and all its messages", schema: conversationWithMessagesResource } },
     errors: [...authErrors, "insufficient_scope", "conversation_not_found"],
   },

@@ -177,6 +177,12 @@ export async function listMessagesPage(input: {
   return { rows: page, nextCursor };
 }
 
+/** The newest `limit` messages, in seq order: what a chat view opens on. */
+export async function listNewestMessages(input: { conversationId: string; limit: number }): Promise<Message[]> {
+  const { rows } = await listMessagesPage({ ...input, order: "desc" });
+  return rows.reverse();
+}
+
 export type HistoryRow = Pick<Message, "seq" | "role" | "content" | "parts" | "tokenCount" | "tokenFamily">;
 
 /**

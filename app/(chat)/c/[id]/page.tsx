@@ -4,9 +4,13 @@ import { toChatMessages, usageOf } from "@/components/chat/types";
 import { AppError } from "@/lib/api/errors";
 import { serializeConversation, serializeDocument, serializeMessage } from "@/lib/api/serialize";
 import { requirePageUser } from "@/lib/auth/current-user";
+import { env } from "@/lib/env";
 import { getConversationOrThrow } from "@/lib/db/queries/conversations";
 import { listAttachedDocuments } from "@/lib/db/queries/documents";
-import { listAllMessages } from "@/lib/db/queries/messages";
+import { listMessagesPage } from "@/lib/db/queries/messages";
+
+/** A long conversation opens on its newest messages; older ones load as the reader scrolls up. */
+const FIRST_PAGE = 50;
 
 export const dynamic = "force-dynamic";
 
@@ -17,16 +21,18 @@ export default async function ConversationPage({ params }: { params: Promise<{ i
     if (error instanceof AppError && error.status === 404) notFound();
     throw error;
   });
-  const [messages, attached] = await Promise.all([
-    listAllMessages({ conversationId: conversation.id }).then((rows) => rows.map(serializeMessage)),
+  const [newest, attached] = await Promise.all([
+    listMessagesPage({ conversationId: conversation.id, limit: FIRST_PAGE, order: "desc" }),
     listAttachedDocuments({ conversationIds: [conversation.id] }),
   ]);
   return (
     <Chat
       key={conversation.id}
       conversationId={conversation.id}
-      initialMessages={toChatMessages(messages)}
+      initialMessages={toChatMessages(newest.rows.reverse().map(serializeMessage))}
+      olderCursor={newest.nextCursor}
       model={conversation.model}
+      maxMessageChars={env.MAX_MESSAGE_CHARS}
       title={conversation.title}
       mode={conversation.mode}
       documents={(attached.get(conversation.id) ?? []).map(serializeDocument)}

@@ -75,3 +75,13 @@ export const listMessagesQuerySchema = pageQuerySchema.extend({
     .default("asc")
     .describe("`asc` pages from the first message forward; `desc` from the newest back (how a chat view loads older messages as you scroll up)"),
 });
+
+export const getConversationQuerySchema = z.strictObject({
+  message_limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe("Only the newest N messages (still in seq order); page further back with GET …/messages?order=desc"),
+});

@@ -8,19 +8,24 @@ import {
   type ConversationPatch,
 } from "@/lib/db/queries/conversations";
 import { listConversationDocumentIds } from "@/lib/db/queries/documents";
-import { listAllMessages } from "@/lib/db/queries/messages";
-import { updateConversationSchema } from "../schema";
+import { listAllMessages, listNewestMessages } from "@/lib/db/queries/messages";
+import { getConversationQuerySchema, updateConversationSchema } from "../schema";
 
 export const dynamic = "force-dynamic";
 
-export const GET = withAuth(async ({ user, params }) => {
-  const conversation = await getConversationOrThrow({ id: params.id ?? "", userId: user.id });
-  const [messages, documentIds] = await Promise.all([
-    listAllMessages({ conversationId: conversation.id }),
-    listConversationDocumentIds({ conversationIds: [conversation.id] }),
-  ]);
-  return json({ conversation: serializeConversation(conversation, documentIds.get(conversation.id)), messages: messages.map(serializeMessage) });
-}, { scope: "conversations:read" });
+export const GET = withAuth(
+  async ({ user, params, query }) => {
+    const conversation = await getConversationOrThrow({ id: params.id ?? "", userId: user.id });
+    const [messages, documentIds] = await Promise.all([
+      query.message_limit
+        ? listNewestMessages({ conversationId: conversation.id, limit: query.message_limit })
+        : listAllMessages({ conversationId: conversation.id }),
+      listConversationDocumentIds({ conversationIds: [conversation.id] }),
+    ]);
+    return json({ conversation: serializeConversation(conversation, documentIds.get(conversation.id)), messages: messages.map(serializeMessage) });
+  },
+  { query: getConversationQuerySchema, scope: "conversations:read" },
+);
 
 export const PATCH = withAuth(
   async ({ user, params, body }) => {
