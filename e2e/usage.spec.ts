@@ -195,9 +195,8 @@ test("when the window fills, earlier messages are summarized and the thread says
   const covered = Number(/^(\d+)/.exec((await marker.textContent()) ?? "")?.[1]);
   const stored = (await (await page.request.get(`/api/v1/conversations/${id}`)).json()) as { conversation: { summary: string; summary_through_seq: number } };
   expect(covered).toBe(stored.conversation.summary_through_seq);
-  // The marker sits right after the last message it covers.
-  const items = chat.log.locator(":scope > li");
-  await expect(items.nth(covered)).toHaveAttribute("data-testid", "summary-marker");
+  // The marker sits right after the last message it covers (in that message's row of the thread).
+  await expect(chat.log.locator(`li[data-index="${covered - 1}"]`).getByTestId("summary-marker")).toBeVisible();
 
   const summaryText = marker.getByText(stored.conversation.summary.slice(0, 40));
   await expect(summaryText).toBeHidden();

@@ -335,11 +335,7 @@ export function Chat({ conversationId, initialMessages, model: initialModel, tit
             {index === markerAfter && usage?.summary_through_seq ? <SummaryMarker throughSeq={usage.summary_through_seq} summary={usage.summary} /> : null}
           </>
         )}
-        empty={
-          <p className="mx-auto mt-16 max-w-md text-center text-zinc-500">
-            {grounded ? "Ask a question about the attached documents." : "Ask anything to start a conversation, or attach documents to chat with them."}
-          </p>
-        }
+        empty={<EmptyThread grounded={grounded} onPick={(text) => setInput(text)} />}
         footer={
           error || startError || older.error ? (
             <p role="alert" className="mx-auto mb-4 max-w-3xl rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300">
@@ -373,6 +369,45 @@ export function Chat({ conversationId, initialMessages, model: initialModel, tit
         note={grounded && indexing ? "A document is still being indexed; answers wait until it is ready." : undefined}
       />
     </FileDropZone>
+  );
+}
+
+const STARTERS = [
+  "Explain this error message and how to fix it",
+  "Draft a polite follow-up email",
+  "Summarize the key points of a long text",
+  "Write a SQL query that finds duplicate rows",
+];
+
+/** A new conversation: what to do here, and a few starting points that fill the composer. */
+function EmptyThread({ grounded, onPick }: { grounded: boolean; onPick: (text: string) => void }) {
+  return (
+    <div className="mx-auto mt-[12vh] max-w-xl text-center">
+      <h2 className="text-2xl font-semibold tracking-tight">{grounded ? "Ask your documents" : "How can I help?"}</h2>
+      <p className="mt-2 text-sm text-zinc-500 dark:text-zinc-400">
+        {grounded
+          ? "Answers come only from the attached documents, with numbered sources that open the page they came from."
+          : "Ask anything, or attach PDF, TXT or Markdown files to chat with them."}
+      </p>
+      {grounded ? null : (
+        <ul className="mt-6 grid gap-2 sm:grid-cols-2" aria-label="Suggestions">
+          {STARTERS.map((text) => (
+            <li key={text}>
+              <button
+                type="button"
+                onClick={() => {
+                  onPick(text);
+                  document.getElementById("chat-input")?.focus();
+                }}
+                className="h-full w-full rounded-xl border border-zinc-200 px-3 py-2 text-left text-sm text-zinc-700 hover:bg-zinc-50 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-blue-500 dark:border-zinc-800 dark:text-zinc-300 dark:hover:bg-zinc-900"
+              >
+                {text}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
   );
 }
 
