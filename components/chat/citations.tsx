@@ -65,7 +65,7 @@ export function SourcesList({ citations }: { citations: Citation[] }) {
         {citations.map((c) => {
           const pages = pagesLabel(c);
           return (
-            <li key={c.index} className="rounded-lg bg-white/70 p-2 text-xs dark:bg-zinc-900/60">
+            <li key={c.index} className="rounded-lg border border-zinc-200 bg-zinc-50 p-2 text-xs dark:border-zinc-800 dark:bg-zinc-900">
               <div className="flex flex-wrap items-baseline gap-x-2 gap-y-0.5">
                 <span className="font-semibold">[{c.index}]</span>
                 <span className="font-medium break-all">{c.filename}</span>
