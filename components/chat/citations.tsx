@@ -1,6 +1,6 @@
 "use client";
 
-import { Fragment, useId, useState, type ReactNode } from "react";
+import { useId, useState } from "react";
 import { contentUrl } from "@/components/documents/types";
 import { hoverCardClass, useHoverCard } from "./hover-card";
 import type { Citation } from "./types";
@@ -14,7 +14,7 @@ const citationHref = (citation: Citation) => contentUrl(citation.document_id, ci
 const CARD_WIDTH = 288;
 
 /** `[n]` in an answer: a link to the cited page, with a card showing the passage on hover or focus. */
-function CitationMarker({ citation }: { citation: Citation }) {
+export function CitationMarker({ citation }: { citation: Citation }) {
   const cardId = useId();
   const { placement, show, hideSoon } = useHoverCard(CARD_WIDTH);
 
@@ -42,32 +42,6 @@ function CitationMarker({ citation }: { citation: Citation }) {
   );
 }
 
-const MARKERS = /\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]/g;
-
-/**
- * An answer's text with its `[n]` markers turned into source links. Only markers naming a
- * citation the server sent become links; anything else stays the model's literal text.
- */
-export function CitedText({ text, citations }: { text: string; citations: Citation[] }) {
-  if (citations.length === 0) return <>{text}</>;
-  const byIndex = new Map(citations.map((c) => [c.index, c]));
-  const nodes: ReactNode[] = [];
-  let last = 0;
-  for (const match of text.matchAll(MARKERS)) {
-    const cited = (match[1] ?? "").split(",").map((n) => byIndex.get(Number(n.trim())));
-    if (cited.some((c) => !c)) continue;
-    nodes.push(text.slice(last, match.index));
-    nodes.push(
-      <Fragment key={match.index}>
-        {cited.map((c) => (c ? <CitationMarker key={c.index} citation={c} /> : null))}
-      </Fragment>,
-    );
-    last = match.index + match[0].length;
-  }
-  nodes.push(text.slice(last));
-  return <>{nodes}</>;
-}
-
 /** The passages behind an answer, under a disclosure button. */
 export function SourcesList({ citations }: { citations: Citation[] }) {
   const [open, setOpen] = useState(false);
@@ -91,7 +65,7 @@ export function SourcesList({ citations }: { citations: Citation[] }) {
         {citations.map((c) => {
           const pages = pagesLabel(c);
           return (
-            <li key={c.index} className="rounded-lg bg-white/70 p-2 text-xs dark:bg-zinc-900/60">
+            <li key={c.index} className="rounded-lg border border-zinc-200 bg-zinc-50 p-2 text-xs dark:border-zinc-800 dark:bg-zinc-900">
               <div className="flex flex-wrap items-baseline gap-x-2 gap-y-0.5">
                 <span className="font-semibold">[{c.index}]</span>
                 <span className="font-medium break-all">{c.filename}</span>

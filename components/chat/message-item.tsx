@@ -1,5 +1,6 @@
 import { memo } from "react";
-import { CitedText, SourcesList } from "./citations";
+import { SourcesList } from "./citations";
+import { Markdown } from "./markdown";
 import { CachedBadge, FallbackBadge, UsageDetails } from "./message-usage";
 import { citationsOf, textOf, type ChatMessage } from "./types";
 
@@ -28,17 +29,15 @@ export const MessageItem = memo(function MessageItem({ message, onRetry }: { mes
     <div className={`flex ${isUser ? "justify-end" : "justify-start"}`} data-role={message.role} data-testid="message">
       <article
         aria-label={isUser ? "You said" : "Assistant replied"}
-        className={`max-w-[85%] rounded-2xl px-4 py-3 text-sm leading-relaxed ${isUser ? "bg-zinc-900 text-white dark:bg-zinc-100 dark:text-zinc-900" : "bg-zinc-100 dark:bg-zinc-800"}`}
+        className={`min-w-0 text-sm leading-relaxed ${isUser ? "max-w-[85%] rounded-2xl bg-zinc-900 px-4 py-3 text-white dark:bg-zinc-100 dark:text-zinc-900" : "w-full px-1 py-1"}`}
       >
         {!isUser && isOfflineModel(meta?.model) ? (
           <p className="mb-2 inline-block rounded bg-amber-200 px-2 py-0.5 text-xs font-semibold text-amber-900">
             Offline model — not an AI
           </p>
         ) : null}
-        {/* Rendered as plain text: React escapes it, so model output can never inject markup. */}
-        <div className="break-words whitespace-pre-wrap">
-          <CitedText text={text} citations={citations} />
-        </div>
+        {/* People type plain text, shown as typed; replies are Markdown, rendered without raw HTML. */}
+        {isUser ? <div className="break-words whitespace-pre-wrap">{text}</div> : <Markdown text={text} citations={citations} />}
         <SourcesList citations={citations} />
         {note ? (
           <p className="mt-2 text-xs text-red-700 dark:text-red-400" role="note">
