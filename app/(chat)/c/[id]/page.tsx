@@ -2,10 +2,11 @@ import { notFound } from "next/navigation";
 import { Chat } from "@/components/chat/chat";
 import { toChatMessages, usageOf } from "@/components/chat/types";
 import { AppError } from "@/lib/api/errors";
-import { serializeConversation, serializeDocument, serializeMessage } from "@/lib/api/serialize";
+import { serializeConversation, serializeDocument, serializeMessages } from "@/lib/api/serialize";
 import { requirePageUser } from "@/lib/auth/current-user";
 import { getConversationOrThrow } from "@/lib/db/queries/conversations";
 import { listAttachedDocuments } from "@/lib/db/queries/documents";
+import { listFeedback } from "@/lib/db/queries/feedback";
 import { listAllMessages } from "@/lib/db/queries/messages";
 
 export const dynamic = "force-dynamic";
@@ -18,7 +19,9 @@ export default async function ConversationPage({ params }: { params: Promise<{ i
     throw error;
   });
   const [messages, attached] = await Promise.all([
-    listAllMessages({ conversationId: conversation.id }).then((rows) => rows.map(serializeMessage)),
+    listAllMessages({ conversationId: conversation.id }).then(async (rows) =>
+      serializeMessages(rows, await listFeedback({ messageIds: rows.map((m) => m.id), userId: user.id })),
+    ),
     listAttachedDocuments({ conversationIds: [conversation.id] }),
   ]);
   return (

@@ -1,10 +1,11 @@
 import { json, withAuth } from "@/lib/api/handler";
 import { pageQuerySchema } from "@/lib/api/pagination";
 import { resolveModel } from "@/lib/ai/providers";
-import { serializeMessage } from "@/lib/api/serialize";
+import { serializeMessages } from "@/lib/api/serialize";
 import { completeTurn, streamTurn, turnJson, wantsStream } from "@/lib/chat/respond";
 import { deriveTitle } from "@/lib/chat/title";
 import { getConversationOrThrow, updateConversation } from "@/lib/db/queries/conversations";
+import { listFeedback } from "@/lib/db/queries/feedback";
 import { listMessagesPage } from "@/lib/db/queries/messages";
 import { assertWithinBudget } from "@/lib/usage/budget";
 import { postMessageSchema } from "../../schema";
@@ -15,7 +16,8 @@ export const GET = withAuth(
   async ({ user, params, query }) => {
     const conversation = await getConversationOrThrow({ id: params.id ?? "", userId: user.id });
     const page = await listMessagesPage({ conversationId: conversation.id, ...query });
-    return json({ data: page.rows.map(serializeMessage), next_cursor: page.nextCursor });
+    const feedback = await listFeedback({ messageIds: page.rows.map((m) => m.id), userId: user.id });
+    return json({ data: serializeMessages(page.rows, feedback), next_cursor: page.nextCursor });
   },
   { query: pageQuerySchema, scope: "conversations:read" },
 );
