@@ -1,5 +1,6 @@
 import { memo } from "react";
 import { CitedText, SourcesList } from "./citations";
+import { MessageActions } from "./message-actions";
 import { CachedBadge, FallbackBadge, UsageDetails } from "./message-usage";
 import { citationsOf, textOf, type ChatMessage } from "./types";
 
@@ -25,7 +26,7 @@ export const MessageItem = memo(function MessageItem({ message, onRetry }: { mes
   const citations = isUser ? [] : citationsOf(message);
   const note = meta?.status ? statusNotes[meta.status] : undefined;
   return (
-    <li className={`flex ${isUser ? "justify-end" : "justify-start"}`} data-role={message.role} data-testid="message">
+    <li className={`group/message flex flex-col ${isUser ? "items-end" : "items-start"}`} data-role={message.role} data-testid="message">
       <article
         aria-label={isUser ? "You said" : "Assistant replied"}
         className={`max-w-[85%] rounded-2xl px-4 py-3 text-sm leading-relaxed ${isUser ? "bg-zinc-900 text-white dark:bg-zinc-100 dark:text-zinc-900" : "bg-zinc-100 dark:bg-zinc-800"}`}
@@ -63,6 +64,7 @@ export const MessageItem = memo(function MessageItem({ message, onRetry }: { mes
           </div>
         ) : null}
       </article>
+      <MessageActions message={message} />
     </li>
   );
 });
