@@ -8,8 +8,7 @@ test("copy a reply, rate it, and the rating is still there after a reload", asyn
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
   await new AuthPage(page).signUp(`e2e-actions-${testInfo.project.name}-${Date.now()}@example.test`, password);
   const chat = new ChatPage(page);
-  await chat.send("Name a blue fruit");
-  await chat.waitForReplyToFinish();
+  await chat.sendAndWait("Name a blue fruit");
   const reply = chat.assistantMessages().first();
   await expect(reply).toContainText("Name a blue fruit");
 
@@ -43,11 +42,8 @@ test("copy a reply, rate it, and the rating is still there after a reload", asyn
 test("regenerate replaces the last reply with a new one in its place", async ({ page }, testInfo) => {
   await new AuthPage(page).signUp(`e2e-regen-${testInfo.project.name}-${Date.now()}@example.test`, password);
   const chat = new ChatPage(page);
-  await chat.send("First question");
-  await chat.waitForReplyToFinish();
-  await chat.send("Second question");
-  await expect(chat.assistantMessages()).toHaveCount(2);
-  await chat.waitForReplyToFinish();
+  await chat.sendAndWait("First question");
+  await chat.sendAndWait("Second question");
 
   const last = chat.assistantMessages().nth(1);
   // Only the last reply offers regenerate.
@@ -70,11 +66,8 @@ test("regenerate replaces the last reply with a new one in its place", async ({ 
 test("editing the first message warns, then replaces everything after it with a new reply", async ({ page }, testInfo) => {
   await new AuthPage(page).signUp(`e2e-edit-${testInfo.project.name}-${Date.now()}@example.test`, password);
   const chat = new ChatPage(page);
-  await chat.send("What is the capital of France?");
-  await chat.waitForReplyToFinish();
-  await chat.send("And of Spain?");
-  await expect(chat.assistantMessages()).toHaveCount(2);
-  await chat.waitForReplyToFinish();
+  await chat.sendAndWait("What is the capital of France?");
+  await chat.sendAndWait("And of Spain?");
 
   const first = chat.userMessages().first();
   // Escape cancels without changing anything.

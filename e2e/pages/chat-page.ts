@@ -54,6 +54,14 @@ export class ChatPage {
     return card;
   }
 
+  /** Sends and waits until the reply has arrived and finished (Send replaces Stop only then). */
+  async sendAndWait(text: string) {
+    const replies = await this.assistantMessages().count();
+    await this.send(text);
+    await expect(this.assistantMessages()).toHaveCount(replies + 1);
+    await this.waitForReplyToFinish();
+  }
+
   /** A message's action row (copy, rate, regenerate, edit); it carries the message's id. */
   actions(message: Locator): Locator {
     return message.getByTestId("message-actions");
