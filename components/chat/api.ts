@@ -12,9 +12,10 @@ export async function fetchConversation(id: string, messageLimit = 10): Promise<
   return (await response.json()) as { conversation: ConversationResource; messages: StoredMessage[] };
 }
 
-/** The page of messages before a cursor, newest first. */
-export async function fetchOlderMessages(id: string, cursor: string): Promise<{ data: StoredMessage[]; next_cursor: string | null }> {
-  const response = await fetch(`/api/v1/conversations/${id}/messages?order=desc&limit=50&cursor=${encodeURIComponent(cursor)}`, { cache: "no-store" });
+/** The page of messages before a cursor (the newest page without one), newest first. */
+export async function fetchOlderMessages(id: string, cursor: string | null): Promise<{ data: StoredMessage[]; next_cursor: string | null }> {
+  const after = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
+  const response = await fetch(`/api/v1/conversations/${id}/messages?order=desc&limit=50${after}`, { cache: "no-store" });
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
   return (await response.json()) as { data: StoredMessage[]; next_cursor: string | null };
 }

@@ -2,7 +2,7 @@
 
 import { Chat as ChatSession, useChat } from "@ai-sdk/react";
 import { DefaultChatTransport, type ChatInit } from "ai";
-import { useEffect, useRef, useState, type RefObject } from "react";
+import { useEffect, useMemo, useRef, useState, type RefObject } from "react";
 import { createConversation, updateConversation } from "@/components/documents/api";
 import { DocumentsPanel } from "@/components/documents/documents-panel";
 import { FileDropZone } from "@/components/documents/file-drop-zone";
@@ -12,10 +12,11 @@ import { fetchConversation, fetchOlderMessages, refusalOf, type Refusal } from "
 import { Composer } from "./composer";
 import { ContextGauge, ConversationTotals, SummaryMarker } from "./conversation-meters";
 import { announceConversationsChanged } from "./events";
+import { MessageActionsProvider, type MessageActionsValue } from "./message-actions";
 import { MessageItem } from "./message-item";
 import { MessageList } from "./message-list";
 import { ModelPicker } from "./model-picker";
-import { latestContext, summaryMarkerIndex, textOf, usageOf, toChatMessages, withStoredMetadata, type ChatMessage, type ConversationUsage } from "./types";
+import { latestContext, summaryMarkerIndex, textOf, toChatMessages, usageOf, withStoredMetadata, type ChatMessage, type ConversationUsage } from "./types";
 
 type Props = {
   conversationId: string | null;
@@ -64,10 +65,15 @@ export function Chat({ conversationId, initialMessages, model: initialModel, tit
     const transport = new DefaultChatTransport<ChatMessage>({
       api: "/api/v1/conversations",
       // The browser uses the public API: one message per request, history lives on the server.
-      prepareSendMessagesRequest: ({ messages }) => {
+      // Regenerate (the Chat's regenerate) and edit (sendMessage with the edited message's id) go
+      // to their own endpoints and stream the new reply the same way.
+      prepareSendMessagesRequest: ({ messages, trigger, messageId }) => {
         const last = messages.at(-1);
         const content = last ? textOf(last) : "";
-        return { api: `/api/v1/conversations/${id}/messages`, body: { content, stream: true } };
+        const base = `/api/v1/conversations/${id}/messages`;
+        if (trigger === "regenerate-message" && messageId) return { api: `${base}/${messageId}/regenerate`, body: { stream: true } };
+        if (trigger === "submit-message" && messageId) return { api: `${base}/${messageId}/edit`, body: { content, stream: true } };
+        return { api: base, body: { content, stream: true } };
       },
       prepareReconnectToStreamRequest: () => ({ api: `/api/v1/conversations/${id}/messages/${replyId}/stream` }),
     });
@@ -117,12 +123,15 @@ export function Chat({ conversationId, initialMessages, model: initialModel, tit
         ...forwardTo(handlers),
       }),
   );
-  const { messages, setMessages, sendMessage, resumeStream, status, stop, error, clearError } = useChat<ChatMessage>({ chat });
+  const { messages, setMessages, sendMessage, regenerate, resumeStream, status, stop, error, clearError } = useChat<ChatMessage>({ chat });
 
   // Problems the server reported inside the stream (as opposed to a connection that broke).
   const serverProblem = useRef(false);
   // Stop was pressed before the reply had an id.
   const stopWanted = useRef(false);
+  // The request in flight regenerates or edits (a refusal then restores the thread, not the composer).
+  const rewinding = useRef(false);
+  const [actionError, setActionError] = useState<string | null>(null);
   // The newest message, for handlers that run outside render (stop, reconnect).
   const latest = useRef<ChatMessage | undefined>(undefined);
   const reconnects = useRef(new Map<string, number>());
@@ -180,6 +189,21 @@ export function Chat({ conversationId, initialMessages, model: initialModel, tit
     setUsage(usageOf(stored.conversation));
     setMessages((shown) => withStoredMetadata(shown, stored.messages));
   }
+  /** A regenerate or edit was refused and nothing changed on the server: show its thread again, with why. */
+  function restoreAfterRefusal(reason: string) {
+    clearError();
+    setActionError(reason);
+    const id = target.getId();
+    if (!id) return;
+    // The thread as the server has it: its newest page, with the older ones reachable again.
+    void fetchOlderMessages(id, null)
+      .then((page) => {
+        setMessages(toChatMessages(page.data.slice().reverse()));
+        setOlder({ cursor: page.next_cursor, loading: false, error: false });
+      })
+      .catch(() => undefined);
+  }
+
   useEffect(() => {
     handlers.current = {
       onData: (part) => {
@@ -195,8 +219,13 @@ export function Chat({ conversationId, initialMessages, model: initialModel, tit
       },
       onError: (e) => {
         announceConversationsChanged();
-        if (!refusalOf(e)) {
+        const refused = refusalOf(e);
+        if (!refused) {
           reconnect();
+          return;
+        }
+        if (rewinding.current) {
+          restoreAfterRefusal(refused.detail ?? refused.title ?? "The request was refused.");
           return;
         }
         // Refused before anything was saved: the message leaves the thread and goes back to the composer.
@@ -254,6 +283,8 @@ export function Chat({ conversationId, initialMessages, model: initialModel, tit
     setFollowKey((k) => k + 1);
     serverProblem.current = false;
     stopWanted.current = false;
+    rewinding.current = false;
+    setActionError(null);
     await sendMessage({ text });
   }
 
@@ -267,6 +298,7 @@ export function Chat({ conversationId, initialMessages, model: initialModel, tit
     stopWanted.current = false;
     lastSent.current = question;
     setFollowKey((k) => k + 1);
+    rewinding.current = false;
     await sendMessage({ text: question });
   }
 
@@ -286,6 +318,44 @@ export function Chat({ conversationId, initialMessages, model: initialModel, tit
       setStartError(e instanceof Error ? e.message : "Could not change the model.");
     }
   }
+
+  /** Replaces the last reply with a new one (POST …/regenerate), streamed in its place. */
+  async function regenerateReply(messageId: string) {
+    if (busy) return;
+    beginRewind();
+    await regenerate({ messageId });
+  }
+
+  /** Changes a user message and reruns from it (POST …/edit): later messages leave the thread. */
+  async function editMessage(messageId: string, text: string) {
+    if (busy || !text.trim()) return;
+    beginRewind();
+    await sendMessage({ text, messageId });
+  }
+
+  function beginRewind() {
+    clearError();
+    setActionError(null);
+    serverProblem.current = false;
+    stopWanted.current = false;
+    rewinding.current = true;
+    setFollowKey((k) => k + 1);
+  }
+
+  const rewindActions = useRef({ regenerate: regenerateReply, edit: editMessage });
+  useEffect(() => {
+    rewindActions.current = { regenerate: regenerateReply, edit: editMessage };
+  });
+  // Made once (the calls read the ref when clicked), so the context changes only with the thread.
+  const [stableActions] = useState(() => ({
+    regenerate: (messageId: string) => void rewindActions.current.regenerate(messageId),
+    edit: (messageId: string, text: string) => void rewindActions.current.edit(messageId, text),
+  }));
+  const idsKey = messages.map((m) => m.id).join(" ");
+  const messageActions = useMemo<MessageActionsValue>(
+    () => ({ getConversationId: target.getId, ids: idsKey ? idsKey.split(" ") : [], busy, ...stableActions }),
+    [idsKey, busy, stableActions, target],
+  );
 
   function addFiles(files: File[]) {
     if (files.length === 0) return;
@@ -322,41 +392,45 @@ export function Chat({ conversationId, initialMessages, model: initialModel, tit
       <p aria-live="polite" className="sr-only">
         {finishedNote}
       </p>
-      <MessageList
-        messages={messages}
-        growKey={growKey}
-        followKey={followKey}
-        hasOlder={Boolean(older.cursor) && !older.error}
-        loadingOlder={older.loading}
-        onLoadOlder={() => void loadOlder()}
-        renderMessage={(message, index) => (
-          <>
-            <MessageItem message={message} onRetry={!busy && index === messages.length - 1 ? () => void retry(index) : undefined} />
-            {index === markerAfter && usage?.summary_through_seq ? <SummaryMarker throughSeq={usage.summary_through_seq} summary={usage.summary} /> : null}
-          </>
-        )}
-        empty={<EmptyThread grounded={grounded} onPick={(text) => setInput(text)} />}
-        footer={
-          error || startError || older.error ? (
-            <p role="alert" className="mx-auto mb-4 max-w-3xl rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300">
-              {older.error && !error && !startError ? (
-                <>
-                  Could not load earlier messages.{" "}
-                  <button type="button" className="font-medium underline" onClick={() => void loadOlder()}>
-                    Try again
-                  </button>
-                </>
-              ) : startError ? (
-                startError
-              ) : refusal ? (
-                <RefusalText problem={refusal} />
-              ) : (
-                `${error?.message ?? "Something went wrong."} Your message was saved; try again in a moment.`
-              )}
-            </p>
-          ) : null
-        }
-      />
+      <MessageActionsProvider value={messageActions}>
+        <MessageList
+          messages={messages}
+          growKey={growKey}
+          followKey={followKey}
+          hasOlder={Boolean(older.cursor) && !older.error}
+          loadingOlder={older.loading}
+          onLoadOlder={() => void loadOlder()}
+          renderMessage={(message, index) => (
+            <>
+              <MessageItem message={message} onRetry={!busy && index === messages.length - 1 ? () => void retry(index) : undefined} />
+              {index === markerAfter && usage?.summary_through_seq ? <SummaryMarker throughSeq={usage.summary_through_seq} summary={usage.summary} /> : null}
+            </>
+          )}
+          empty={<EmptyThread grounded={grounded} onPick={(text) => setInput(text)} />}
+          footer={
+            actionError || error || startError || older.error ? (
+              <p role="alert" className="mx-auto mb-4 max-w-3xl rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300">
+                {actionError ? (
+                  actionError
+                ) : older.error && !error && !startError ? (
+                  <>
+                    Could not load earlier messages.{" "}
+                    <button type="button" className="font-medium underline" onClick={() => void loadOlder()}>
+                      Try again
+                    </button>
+                  </>
+                ) : startError ? (
+                  startError
+                ) : refusal ? (
+                  <RefusalText problem={refusal} />
+                ) : (
+                  `${error?.message ?? "Something went wrong."} Your message was saved; try again in a moment.`
+                )}
+              </p>
+            ) : null
+          }
+        />
+      </MessageActionsProvider>
       <Composer
         value={input}
         onChange={setInput}

@@ -1,6 +1,7 @@
 import { memo } from "react";
 import { SourcesList } from "./citations";
 import { Markdown } from "./markdown";
+import { MessageActions } from "./message-actions";
 import { CachedBadge, FallbackBadge, UsageDetails } from "./message-usage";
 import { citationsOf, textOf, type ChatMessage } from "./types";
 
@@ -26,7 +27,7 @@ export const MessageItem = memo(function MessageItem({ message, onRetry }: { mes
   const citations = isUser ? [] : citationsOf(message);
   const note = meta?.status ? statusNotes[meta.status] : undefined;
   return (
-    <div className={`flex ${isUser ? "justify-end" : "justify-start"}`} data-role={message.role} data-testid="message">
+    <div className={`group/message flex flex-col ${isUser ? "items-end" : "items-start"}`} data-role={message.role} data-testid="message">
       <article
         aria-label={isUser ? "You said" : "Assistant replied"}
         className={`min-w-0 text-sm leading-relaxed ${isUser ? "max-w-[85%] rounded-2xl bg-zinc-900 px-4 py-3 text-white dark:bg-zinc-100 dark:text-zinc-900" : "w-full px-1 py-1"}`}
@@ -62,6 +63,7 @@ export const MessageItem = memo(function MessageItem({ message, onRetry }: { mes
           </div>
         ) : null}
       </article>
+      <MessageActions message={message} />
     </div>
   );
 });

@@ -22,7 +22,11 @@ export type ChatMetadata = {
   error_detail?: string | null;
   conversation_id?: string;
   assistant_message_id?: string;
+  /** The user's rating of a reply, as stored. */
+  feedback?: MessageResource["feedback"];
 };
+
+export type Rating = "up" | "down";
 
 export type ChatMessage = UIMessage<ChatMetadata>;
 
@@ -114,12 +118,14 @@ function metadataOf(m: StoredMessage): ChatMetadata {
     context: m.context,
     fallback_used: m.fallback_used,
     error_detail: m.error?.detail ?? null,
+    feedback: m.feedback,
   };
 }
 
 /**
- * The shown messages with the stored rows' metadata (seq, usage, context), when both lists are the
- * same turns in the same order. Text and parts stay as shown: a reply just streamed is not redrawn.
+ * The shown messages with the stored rows' metadata (seq, usage, context, feedback), when both
+ * lists are the same turns in the same order. Text and parts stay as shown: a reply just streamed
+ * is not redrawn. A user message sent from this page takes its stored id (it is edited by that id).
  * Otherwise (a turn started meanwhile, or one the server never saved) the shown list is kept.
  */
 export function withStoredMetadata(shown: ChatMessage[], stored: StoredMessage[]): ChatMessage[] {
@@ -136,10 +142,10 @@ export function withStoredMetadata(shown: ChatMessage[], stored: StoredMessage[]
   if (!aligned) return shown;
   const merged = shown.map((m, i) => {
     const row = i >= offset ? tail[i - offset] : undefined;
-    return row ? { ...m, metadata: { ...m.metadata, ...metadataOf(row) } } : m;
+    return row ? { ...m, id: row.id, metadata: { ...m.metadata, ...metadataOf(row) } } : m;
   });
   // Unchanged rows keep the same list, so a recheck that finds nothing new redraws nothing.
-  const changed = merged.some((m, i) => JSON.stringify(m.metadata) !== JSON.stringify(shown[i]?.metadata));
+  const changed = merged.some((m, i) => m.id !== shown[i]?.id || JSON.stringify(m.metadata) !== JSON.stringify(shown[i]?.metadata));
   return changed ? merged : shown;
 }
 

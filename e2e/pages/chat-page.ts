@@ -58,4 +58,45 @@ export class ChatPage {
     await expect(card).toBeVisible();
     return card;
   }
+
+  /** Sends and waits until the reply has arrived and finished (Send replaces Stop only then). */
+  async sendAndWait(text: string) {
+    const replies = await this.assistantMessages().count();
+    await this.send(text);
+    await expect(this.assistantMessages()).toHaveCount(replies + 1);
+    await this.waitForReplyToFinish();
+  }
+
+  /** A message's action row (copy, rate, regenerate, edit); it carries the message's id. */
+  actions(message: Locator): Locator {
+    return message.getByTestId("message-actions");
+  }
+
+  async copy(message: Locator) {
+    await message.hover();
+    await this.actions(message).getByRole("button", { name: "Copy" }).click();
+    await expect(this.actions(message).getByRole("button", { name: "Copied" })).toBeVisible();
+  }
+
+  rating(reply: Locator, name: "Good response" | "Bad response"): Locator {
+    return this.actions(reply).getByRole("button", { name });
+  }
+
+  async regenerate(reply: Locator) {
+    await reply.hover();
+    await this.actions(reply).getByRole("button", { name: "Regenerate" }).click();
+  }
+
+  /** Opens the inline editor of a user message and types the new text; returns the editor's form. */
+  async startEditing(message: Locator, text: string): Promise<Locator> {
+    await message.hover();
+    await this.actions(message).getByRole("button", { name: "Edit" }).click();
+    const editor = message.getByRole("textbox", { name: "Edit message" });
+    await editor.fill(text);
+    return message;
+  }
+
+  async saveEdit(message: Locator) {
+    await message.getByRole("button", { name: "Save & regenerate" }).click();
+  }
 }

@@ -25,6 +25,8 @@ export const errorCatalog = {
   conflict: { status: 409, title: "Conflict" },
   idempotency_key_reused: { status: 409, title: "Idempotency key reused with a different request" },
   idempotency_in_progress: { status: 409, title: "A request with this idempotency key is still in progress" },
+  not_last_reply: { status: 409, title: "Not the conversation's last reply" },
+  reply_in_progress: { status: 409, title: "A reply is still being generated" },
   stream_expired: { status: 410, title: "Stream log expired" },
   payload_too_large: { status: 413, title: "Request body too large" },
   file_too_large: { status: 413, title: "File too large" },

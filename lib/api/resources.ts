@@ -112,6 +112,10 @@ export const messageResource = z.object({
   retrieval: retrievalTraceResource.nullable().describe("Grounded replies: the retrieval trace; null otherwise"),
   context: contextResource.nullable().describe("Assistant replies: the request's size against the window; null otherwise"),
   error: storedProblemResource.nullable(),
+  feedback: z
+    .object({ rating: z.enum(["up", "down"]), comment: z.string().nullable() })
+    .nullable()
+    .describe("Your rating of this reply (POST …/feedback); null if you have not rated it"),
   created_at: timestamp,
 });
 

@@ -2,6 +2,7 @@ import type { CitationPart, ContextPart, Conversation, Document, Message, Retrie
 import { ERROR_TYPE_BASE } from "./errors";
 import type { AvailableModel } from "@/lib/ai/providers";
 import type { PublicApiKey } from "@/lib/db/queries/api-keys";
+import type { Feedback } from "@/lib/db/queries/feedback";
 import type {
   ApiKeyResource,
   CitationResource,
@@ -38,7 +39,8 @@ export function serializeConversation(c: Conversation, documentIds: string[] = [
   };
 }
 
-export function serializeMessage(m: Message): MessageResource {
+/** `feedback`: the caller's rating of this message, if any (see listFeedback). */
+export function serializeMessage(m: Message, feedback: Pick<Feedback, "rating" | "comment"> | null = null): MessageResource {
   return {
     id: m.id,
     conversation_id: m.conversationId,
@@ -62,8 +64,14 @@ export function serializeMessage(m: Message): MessageResource {
     retrieval: serializeRetrieval(m.parts.find((p): p is RetrievalPart => p.type === "retrieval")),
     context: serializeContext(m.parts.find((p): p is ContextPart => p.type === "context")),
     error: m.error ? { type: `${ERROR_TYPE_BASE}${m.error.code}`, ...m.error } : null,
+    feedback: feedback ? { rating: feedback.rating, comment: feedback.comment } : null,
     created_at: m.createdAt.toISOString(),
   };
+}
+
+/** Messages with the caller's feedback on each. */
+export function serializeMessages(rows: Message[], feedback: Map<string, Feedback>): MessageResource[] {
+  return rows.map((m) => serializeMessage(m, feedback.get(m.id) ?? null));
 }
 
 export function serializeCitation(c: CitationPart): CitationResource {

@@ -267,6 +267,8 @@ export async function generate(input: {
   settings: CallSettings;
   signal: AbortSignal;
   limits?: StreamLimits;
+  /** Skip reading the response cache (a regenerated reply is asked for because the last one was not wanted). */
+  fresh?: boolean;
   onDelta?: (delta: string, textSoFar: string) => void;
 }): Promise<Generation> {
   const { settings, signal } = input;
@@ -282,7 +284,7 @@ export async function generate(input: {
     const request = input.prepare(resolved);
     const key = cacheKeyFor(resolved, request, settings);
     const cache = key ? await getResponseCache() : null;
-    const hit = key && cache ? await cache.get(key) : null;
+    const hit = key && cache && !input.fresh ? await cache.get(key) : null;
     if (hit) {
       const outcome = await replay(hit.text, hit.finishReason, signal, input.onDelta);
       return { ...outcome, cached: true, usage: NO_COST, resolved, fallbackUsed };

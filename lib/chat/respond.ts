@@ -14,13 +14,17 @@ export function wantsStream(request: Request, bodyFlag: boolean | undefined): bo
 
 type TurnRequest = { userId: string; apiKeyId?: string | null; conversation: Conversation; content: string };
 
+/** A reply to a user message that is already saved: a new turn's, or one rewound to (regenerate, edit). */
+export type ReplyRequest = { userId: string; apiKeyId?: string | null; conversation: Conversation; userMessage: Message; fresh?: boolean };
+
 /**
  * Starts generating the reply to a saved user message as a durable run: it is not tied to the
  * request that asked for it, so a reader going away (reload, tab switch, network blip) does not
  * stop it — only an explicit stop does. Every part of the UI message stream is published on the
  * run (and so to the stream log). `result` settles when the reply is saved.
  */
-function startReply(input: TurnRequest, userMessage: Message): { run: ReplyRun; result: Promise<TurnResult> } {
+function startReply(request: ReplyRequest): { run: ReplyRun; result: Promise<TurnResult> } {
+  const { userMessage, ...input } = request;
   const run = new ReplyRun();
   const publish = (chunk: Parameters<ReplyRun["publish"]>[0]) => run.publish(chunk);
   const result = (async () => {
@@ -29,6 +33,7 @@ function startReply(input: TurnRequest, userMessage: Message): { run: ReplyRun; 
     try {
       const turn = await runTurn({
         ...input,
+        content: userMessage.content,
         userMessage,
         signal: run.controller.signal,
         events: {
@@ -69,24 +74,48 @@ function startReply(input: TurnRequest, userMessage: Message): { run: ReplyRun; 
 }
 
 /**
- * Streams a turn as the AI SDK UI message stream (SSE), each event with its id. The user message
- * is saved before the response starts (a database failure is still a 503 problem+json).
+ * Streams the reply to a saved user message as the AI SDK UI message stream (SSE), each event
+ * with its id.
  */
-export async function streamTurn(input: TurnRequest, options: { heartbeatMs?: number } = {}): Promise<Response> {
-  const userMessage = await saveUserMessage(input);
-  const { run } = startReply(input, userMessage);
+export function streamReply(request: ReplyRequest, options: { status?: number; heartbeatMs?: number } = {}): Response {
+  const { run } = startReply(request);
   return subscriptionResponse({
-    status: 201,
+    status: options.status ?? 201,
     headers: { "x-vercel-ai-ui-message-stream": "v1" },
     heartbeatMs: options.heartbeatMs,
     subscribe: (sink) => run.subscribe(0, { event: (e) => sink.event(e.id, e.chunk), end: sink.end }),
   });
 }
 
-/** A turn answered as JSON once the reply is saved; the caller leaving does not stop it either. */
+/** The reply to a saved user message, once it is saved; the caller leaving does not stop it. */
+export function completeReply(request: ReplyRequest): Promise<TurnResult> {
+  return startReply(request).result;
+}
+
+/**
+ * Streams a turn. The user message is saved before the response starts (a database failure is
+ * still a 503 problem+json).
+ */
+export async function streamTurn(input: TurnRequest, options: { heartbeatMs?: number } = {}): Promise<Response> {
+  const userMessage = await saveUserMessage(input);
+  return streamReply({ ...input, userMessage }, options);
+}
+
+/** A turn answered as JSON once the reply is saved. */
 export async function completeTurn(input: TurnRequest): Promise<TurnResult> {
   const userMessage = await saveUserMessage(input);
-  return startReply(input, userMessage).result;
+  return completeReply({ ...input, userMessage });
+}
+
+/**
+ * The response to a request that produced a reply to `request.userMessage`: the stream, or — once
+ * the reply is saved — `{ user_message, assistant_message }` (a failed reply is its problem+json).
+ */
+export async function replyResponse(request: ReplyRequest, options: { stream: boolean; status: number }): Promise<Response> {
+  if (options.stream) return streamReply(request, { status: options.status });
+  const result = await completeReply(request);
+  if (result.problem) throw result.problem;
+  return Response.json(turnJson(result), { status: options.status });
 }
 
 export function turnJson(result: TurnResult) {

@@ -134,6 +134,8 @@ export async function runTurn(input: {
   userMessage?: Message;
   signal: AbortSignal;
   settings?: CallSettings;
+  /** Do not answer from the response cache (regenerate, edit). */
+  fresh?: boolean;
   events?: TurnEvents;
 }): Promise<TurnResult> {
   const { conversation, events } = input;
@@ -265,6 +267,7 @@ export async function runTurn(input: {
     prepare: (model) => assembledFor(model).request,
     settings,
     signal: input.signal,
+    fresh: input.fresh,
     onDelta: (delta, textSoFar) => {
       events?.onDelta?.(delta);
       if (Date.now() - lastFlush >= PARTIAL_FLUSH_MS) {

@@ -95,6 +95,18 @@ describe("OpenAPI document", () => {
       "rateMessage",
       await call(feedback.POST, { cookie, params: { ...params, message_id: created.messages[1]!.id }, body: { rating: "up", comment: "good" } }),
     );
+    await expectDocumented("clearMessageRating", await call(feedback.DELETE, { cookie, params: { ...params, message_id: created.messages[1]!.id }, method: "DELETE" }));
+    const thread = (await (await call(messages.GET, { cookie, params })).json()) as { data: Array<{ id: string }> };
+    const regenerate = await import("@/app/api/v1/conversations/[id]/messages/[message_id]/regenerate/route");
+    const edit = await import("@/app/api/v1/conversations/[id]/messages/[message_id]/edit/route");
+    await expectDocumented("regenerateReply", await call(regenerate.POST, { cookie, params: { ...params, message_id: thread.data[1]!.id }, body: {} }));
+    const regenerated = (await expectDocumented(
+      "regenerateReply",
+      await call(regenerate.POST, { cookie, params: { ...params, message_id: thread.data.at(-1)!.id }, body: {} }),
+    )) as { assistant_message: { id: string } };
+    await expectDocumented("regenerateReply", await call(regenerate.POST, { cookie, params: { ...params, message_id: regenerated.assistant_message.id }, body: { stream: true } }));
+    await expectDocumented("editMessage", await call(edit.POST, { cookie, params: { ...params, message_id: thread.data.at(-2)!.id }, body: { content: "again, edited" } }));
+    await expectDocumented("editMessage", await call(edit.POST, { cookie, params: { ...params, message_id: thread.data.at(-1)!.id }, body: { content: "x" } }));
     h.mock.pushFault({ type: "status", status: 503 });
     await expectDocumented("postMessage", await call(messages.POST, { cookie, params, body: { content: "fails" } }));
     await expectDocumented("getUsage", await call(usage.GET, { cookie, path: "/u?group_by=model" }));

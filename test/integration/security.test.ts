@@ -40,6 +40,7 @@ async function makeUser() {
     key,
     keyId,
     conversationId: conversation.id,
+    userMessageId: messages[0]!.id,
     assistantMessageId: messages[1]!.id,
     principals: [
       { label: "session", auth: { cookie } },
@@ -56,6 +57,8 @@ describe("cross-user access matrix", () => {
     const messages = await import("@/app/api/v1/conversations/[id]/messages/route");
     const feedback = await import("@/app/api/v1/conversations/[id]/messages/[message_id]/feedback/route");
     const key = await import("@/app/api/v1/api-keys/[id]/route");
+    const regenerate = await import("@/app/api/v1/conversations/[id]/messages/[message_id]/regenerate/route");
+    const edit = await import("@/app/api/v1/conversations/[id]/messages/[message_id]/edit/route");
     const completions = await import("@/app/api/v1/chat/completions/route");
 
     const aliceConversation = { id: alice.conversationId };
@@ -72,6 +75,26 @@ describe("cross-user access matrix", () => {
       {
         name: "POST feedback on alice's message through bob's conversation",
         run: (a: Principal["auth"]) => call(feedback.POST, { ...a, params: { id: bob.conversationId, message_id: alice.assistantMessageId }, body: { rating: "down" } }),
+      },
+      {
+        name: "DELETE feedback on alice's message through bob's conversation",
+        run: (a: Principal["auth"]) => call(feedback.DELETE, { ...a, params: { id: bob.conversationId, message_id: alice.assistantMessageId }, method: "DELETE" }),
+      },
+      {
+        name: "regenerate alice's reply",
+        run: (a: Principal["auth"]) => call(regenerate.POST, { ...a, params: { ...aliceConversation, message_id: alice.assistantMessageId }, body: {} }),
+      },
+      {
+        name: "regenerate alice's reply through bob's conversation",
+        run: (a: Principal["auth"]) => call(regenerate.POST, { ...a, params: { id: bob.conversationId, message_id: alice.assistantMessageId }, body: {} }),
+      },
+      {
+        name: "edit alice's message",
+        run: (a: Principal["auth"]) => call(edit.POST, { ...a, params: { ...aliceConversation, message_id: alice.userMessageId }, body: { content: "pwned" } }),
+      },
+      {
+        name: "edit alice's message through bob's conversation",
+        run: (a: Principal["auth"]) => call(edit.POST, { ...a, params: { id: bob.conversationId, message_id: alice.userMessageId }, body: { content: "pwned" } }),
       },
       // With a key this is 403 session_required whatever the id: it reveals nothing either way.
       { name: "DELETE alice's API key", keyStatus: 403, run: (a: Principal["auth"]) => call(key.DELETE, { ...a, params: { id: alice.keyId }, method: "DELETE" }) },

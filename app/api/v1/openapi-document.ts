@@ -18,11 +18,13 @@ import { createApiKeySchema } from "./api-keys/schema";
 import { chatCompletionSchema } from "./chat/completions/schema";
 import {
   createConversationSchema,
+  editMessageSchema,
   feedbackSchema,
   getConversationQuerySchema,
   listConversationsQuerySchema,
   listMessagesQuerySchema,
   postMessageSchema,
+  regenerateSchema,
   resumeStreamQuerySchema,
   updateConversationSchema,
 } from "./conversations/schema";
@@ -35,6 +37,8 @@ const requests = {
   CreateConversationRequest: createConversationSchema,
   UpdateConversationRequest: updateConversationSchema,
   PostMessageRequest: postMessageSchema,
+  RegenerateRequest: regenerateSchema,
+  EditMessageRequest: editMessageSchema,
   FeedbackRequest: feedbackSchema,
   CreateApiKeyRequest: createApiKeySchema,
   ChatCompletionRequest: chatCompletionSchema,
@@ -179,6 +183,32 @@ export const operations: Operation[] = [
   },
   {
     method: "post",
+    path: "/conversations/{id}/messages/{message_id}/regenerate",
+    operationId: "regenerateReply",
+    summary: "Replace the conversation's last reply with a new one",
+    description:
+      "`message_id` must be the conversation's last message and an assistant reply (422 for a user message, 409 `not_last_reply` for an earlier reply); no reply of the conversation may still be streaming (409 `reply_in_progress`). The old reply is deleted and a new reply to the same user message takes its `seq` (with a new id), so seq stays gap-free. The response cache is not consulted. The old reply's usage stays in `GET /usage` and in the conversation's totals — it was spent. Answers like `POST …/messages`: JSON, or the UI message stream when `stream: true` or `Accept: text/event-stream`.",
+    tag: "Messages",
+    scope: "conversations:write",
+    body: regenerateSchema,
+    responses: { 201: { description: "The user message answered and the new reply, or the UI message stream", schema: turnResource, stream: "ui-message" } },
+    errors: [...authErrors, "insufficient_scope", ...postErrors, "conversation_not_found", "message_not_found", "not_last_reply", "reply_in_progress", "budget_exceeded", ...modelErrors],
+  },
+  {
+    method: "post",
+    path: "/conversations/{id}/messages/{message_id}/edit",
+    operationId: "editMessage",
+    summary: "Change a user message and rerun the conversation from it",
+    description:
+      "In one transaction: the user message gets the new `content`, every later message is deleted, and the rolling summary is dropped if it covered the message; then a new reply is generated (the response cache is not consulted). Only user messages (422 otherwise); no reply of the conversation may still be streaming (409 `reply_in_progress`). Replaced replies' usage stays in `GET /usage` and in the conversation's totals. A POST rather than a PATCH because it generates (and bills) a new reply: `Idempotency-Key` makes a retry safe. Answers like `POST …/messages`.",
+    tag: "Messages",
+    scope: "conversations:write",
+    body: editMessageSchema,
+    responses: { 201: { description: "The edited user message and the new reply, or the UI message stream", schema: turnResource, stream: "ui-message" } },
+    errors: [...authErrors, "insufficient_scope", ...postErrors, "conversation_not_found", "message_not_found", "reply_in_progress", "budget_exceeded", ...modelErrors],
+  },
+  {
+    method: "post",
     path: "/conversations/{id}/messages/{message_id}/feedback",
     operationId: "rateMessage",
     summary: "Rate an assistant reply (rating again replaces it)",
@@ -187,6 +217,16 @@ export const operations: Operation[] = [
     body: feedbackSchema,
     responses: { 200: { description: "The stored feedback", schema: feedbackResource } },
     errors: [...authErrors, "insufficient_scope", ...postErrors, "conversation_not_found", "message_not_found"],
+  },
+  {
+    method: "delete",
+    path: "/conversations/{id}/messages/{message_id}/feedback",
+    operationId: "clearMessageRating",
+    summary: "Clear your rating of a reply",
+    tag: "Messages",
+    scope: "conversations:write",
+    responses: { 204: { description: "Cleared (also when there was no rating)" } },
+    errors: [...authErrors, "insufficient_scope", "conversation_not_found", "message_not_found"],
   },
   {
     method: "post",

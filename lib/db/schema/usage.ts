@@ -32,7 +32,10 @@ export const usageEvents = pgTable(
       .references(() => users.id, { onDelete: "cascade" }),
     apiKeyId: uuid("api_key_id").references(() => apiKeys.id, { onDelete: "set null" }),
     conversationId: uuid("conversation_id").references(() => conversations.id, { onDelete: "cascade" }),
-    /** No foreign key: the row goes with its conversation, and messages are only deleted with one. */
+    /**
+     * No foreign key: the row goes with its conversation, and outlives its message — a reply replaced
+     * by regenerate or edit is deleted, but the money spent on it stays in the ledger.
+     */
     messageId: uuid("message_id"),
     documentId: uuid("document_id").references(() => documents.id, { onDelete: "set null" }),
     kind: text("kind", { enum: usageKinds }).notNull(),

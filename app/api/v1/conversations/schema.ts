@@ -54,6 +54,15 @@ export const postMessageSchema = z.strictObject({
   stream: z.boolean().optional(),
 });
 
+export const regenerateSchema = z.strictObject({
+  stream: z.boolean().optional(),
+});
+
+export const editMessageSchema = z.strictObject({
+  content: messageContentSchema.describe("The message's new text; every later message is replaced by the new reply"),
+  stream: z.boolean().optional(),
+});
+
 export const feedbackSchema = z.strictObject({
   rating: z.enum(feedbackRatings),
   comment: z.string().trim().max(2_000).nullable().optional(),

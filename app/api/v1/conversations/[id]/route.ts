@@ -1,5 +1,5 @@
 import { json, withAuth } from "@/lib/api/handler";
-import { serializeConversation, serializeMessage } from "@/lib/api/serialize";
+import { serializeConversation, serializeMessages } from "@/lib/api/serialize";
 import { resolveModel } from "@/lib/ai/providers";
 import {
   deleteConversation,
@@ -8,6 +8,7 @@ import {
   type ConversationPatch,
 } from "@/lib/db/queries/conversations";
 import { listConversationDocumentIds } from "@/lib/db/queries/documents";
+import { listFeedback } from "@/lib/db/queries/feedback";
 import { listAllMessages, listNewestMessages } from "@/lib/db/queries/messages";
 import { getConversationQuerySchema, updateConversationSchema } from "../schema";
 
@@ -22,7 +23,8 @@ export const GET = withAuth(
         : listAllMessages({ conversationId: conversation.id }),
       listConversationDocumentIds({ conversationIds: [conversation.id] }),
     ]);
-    return json({ conversation: serializeConversation(conversation, documentIds.get(conversation.id)), messages: messages.map(serializeMessage) });
+    const feedback = await listFeedback({ messageIds: messages.map((m) => m.id), userId: user.id });
+    return json({ conversation: serializeConversation(conversation, documentIds.get(conversation.id)), messages: serializeMessages(messages, feedback) });
   },
   { query: getConversationQuerySchema, scope: "conversations:read" },
 );

@@ -1,6 +1,6 @@
 import { json, withAuth } from "@/lib/api/handler";
 import { getConversationOrThrow } from "@/lib/db/queries/conversations";
-import { upsertFeedback } from "@/lib/db/queries/feedback";
+import { deleteFeedback, upsertFeedback } from "@/lib/db/queries/feedback";
 import { getMessageOrThrow } from "@/lib/db/queries/messages";
 import { feedbackSchema } from "../../../../schema";
 
@@ -20,4 +20,15 @@ export const POST = withAuth(
     });
   },
   { body: feedbackSchema, scope: "conversations:write" },
+);
+
+/** Clears the caller's rating of the message (204, also when there was none). */
+export const DELETE = withAuth(
+  async ({ user, params }) => {
+    const conversation = await getConversationOrThrow({ id: params.id ?? "", userId: user.id });
+    const message = await getMessageOrThrow({ id: params.message_id ?? "", conversationId: conversation.id });
+    await deleteFeedback({ messageId: message.id, userId: user.id });
+    return new Response(null, { status: 204 });
+  },
+  { scope: "conversations:write" },
 );

@@ -1,5 +1,6 @@
 import { json, withAuth } from "@/lib/api/handler";
 import { serializeMessage } from "@/lib/api/serialize";
+import { listFeedback } from "@/lib/db/queries/feedback";
 import { stopReply } from "@/lib/chat/resume";
 import { getConversationOrThrow } from "@/lib/db/queries/conversations";
 import { getMessageOrThrow } from "@/lib/db/queries/messages";
@@ -11,7 +12,8 @@ export const POST = withAuth(
     const conversation = await getConversationOrThrow({ id: params.id ?? "", userId: user.id });
     const message = await getMessageOrThrow({ id: params.message_id ?? "", conversationId: conversation.id });
     const stopped = await stopReply(message);
-    return json(serializeMessage(stopped.message), stopped.settled ? 200 : 202);
+    const feedback = await listFeedback({ messageIds: [message.id], userId: user.id });
+    return json(serializeMessage(stopped.message, feedback.get(message.id) ?? null), stopped.settled ? 200 : 202);
   },
   { scope: "conversations:write" },
 );
