@@ -41,6 +41,28 @@ async function assertNothingStreaming(tx: Executor, conversationId: string): Pro
   }
 }
 
+/** A turn saves its question, then (after retrieval and context assembly) its reply row. */
+const TURN_START_WINDOW_MS = 60_000;
+
+/**
+ * A newer question saved moments ago without a reply yet is a turn between its two writes: an
+ * edit would delete the question its reply is about to answer. (An older unanswered question, one
+ * whose reply could not be started, may be rewound over.)
+ */
+async function assertNoTurnStarting(tx: Executor, conversation: Conversation, editedSeq: number): Promise<void> {
+  if (conversation.lastSeq <= editedSeq) return;
+  const [last] = await tx
+    .select({ id: messages.id, role: messages.role, createdAt: messages.createdAt })
+    .from(messages)
+    .where(and(eq(messages.conversationId, conversation.id), eq(messages.seq, conversation.lastSeq)))
+    .limit(1);
+  if (last?.role === "user" && Date.now() - last.createdAt.getTime() < TURN_START_WINDOW_MS) {
+    throw new AppError("reply_in_progress", "A reply in this conversation is just starting; wait for it to finish or stop it first.", {
+      extensions: { message_id: last.id },
+    });
+  }
+}
+
 async function lockedMessage(tx: Executor, input: { conversationId: string; messageId: string }): Promise<Message> {
   if (!isUuid(input.messageId)) throw notFound();
   const [row] = await tx
@@ -127,6 +149,7 @@ export async function rewindForEdit(input: {
       });
     }
     await assertNothingStreaming(tx, conversation.id);
+    await assertNoTurnStarting(tx, conversation, message.seq);
     const [userMessage] = await tx
       .update(messages)
       .set({ content: input.content, tokenCount: input.tokens.count, tokenFamily: input.tokens.family, updatedAt: new Date() })
