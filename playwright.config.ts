@@ -41,7 +41,7 @@ export default defineConfig({
   },
   projects: [
     { name: "offline-model", use: { baseURL: `http://127.0.0.1:${OFFLINE_PORT}` }, testIgnore: /stop\.spec\.ts/ },
-    { name: "mock-openai", use: { baseURL: `http://127.0.0.1:${OPENAI_PORT}` } },
+    { name: "mock-openai", use: { baseURL: `http://127.0.0.1:${OPENAI_PORT}` }, testIgnore: /sidebar\.spec\.ts/ },
   ],
   webServer: [
     {
