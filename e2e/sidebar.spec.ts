@@ -57,8 +57,11 @@ test("rename inline, pin to the top, archive and bring back from the archive", a
   await expect(sidebar.heading("Today")).toBeVisible();
   expect(await sidebar.titlesUnder("Today")).toEqual(["Charlie", "Bravo", "Alpha"]);
 
+  await sidebar.link("Bravo").click();
+  await expect(sidebar.link("Bravo")).toHaveAttribute("aria-current", "page");
   await sidebar.rename("Bravo", "Bravo, renamed");
   await expect(sidebar.link("Bravo, renamed")).toBeVisible();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Bravo, renamed");
   // Escape cancels; a blank title is refused and the box stays open.
   await sidebar.act("Charlie", "Rename");
   const input = sidebar.nav.getByRole("textbox", { name: "Rename “Charlie”" });

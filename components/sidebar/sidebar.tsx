@@ -54,7 +54,8 @@ export function Sidebar({ userEmail }: { userEmail: string }) {
   };
   const actions: RowActions = {
     onNavigate: close,
-    onRename: rename,
+    // The open conversation's header shows its title too: re-render the page once the new one is saved.
+    onRename: (conversation, title) => rename(conversation, title, conversation.id === activeId ? () => router.refresh() : undefined),
     onTogglePinned: (conversation) => void togglePinned(conversation),
     onArchive: (conversation, archived) => {
       if (archived) leaveIfOpen(conversation);
@@ -96,7 +97,10 @@ export function Sidebar({ userEmail }: { userEmail: string }) {
             close();
           }
         }}
-        className={`fixed inset-y-0 left-0 z-40 flex w-72 max-w-[85vw] flex-col border-r border-zinc-200 bg-zinc-50 transition-[transform,visibility] duration-200 motion-reduce:transition-none md:visible md:static md:translate-x-0 md:transition-none dark:border-zinc-800 dark:bg-zinc-900 ${open ? "visible translate-x-0 shadow-xl" : "invisible -translate-x-full"}`}
+        className={`fixed inset-y-0 left-0 z-40 flex w-72 max-w-[85vw] flex-col border-r border-zinc-200 bg-zinc-50 duration-200 motion-reduce:transition-none md:visible md:static md:translate-x-0 md:transition-none dark:border-zinc-800 dark:bg-zinc-900 ${
+          // Visibility flips at once on opening (so focus can move in) and at the end of the slide on closing.
+          open ? "visible translate-x-0 shadow-xl transition-transform" : "invisible -translate-x-full transition-[transform,visibility]"
+        }`}
       >
         <div className="space-y-2 p-2 pb-1">
           <div className="flex items-center gap-1">
@@ -221,7 +225,7 @@ export function Sidebar({ userEmail }: { userEmail: string }) {
           data.requestDelete(conversation);
         }}
       />
-      <div role="status" aria-live="polite" className="pointer-events-none fixed bottom-4 left-4 z-50 max-w-[calc(100vw-2rem)]">
+      <div role="status" aria-live="polite" className="pointer-events-none fixed bottom-24 left-1/2 z-50 max-w-[calc(100vw-2rem)] -translate-x-1/2">
         {data.pendingDelete ? (
           <div className="pointer-events-auto flex items-center gap-3 rounded-xl bg-zinc-900 py-2 pr-2 pl-4 text-sm text-white shadow-lg dark:bg-zinc-100 dark:text-zinc-900">
             <span>Conversation deleted</span>

@@ -201,11 +201,12 @@ export function useConversations() {
     );
 
   /** Shows the change at once; on failure the row goes back to what the server has. */
-  const update = async (conversation: ConversationSummary, patch: { title?: string; pinned?: boolean }, failure: string) => {
+  const update = async (conversation: ConversationSummary, patch: { title?: string; pinned?: boolean }, failure: string, onSaved?: () => void) => {
     setActionError(null);
     setOverrides((previous) => ({ ...previous, [conversation.id]: { ...previous[conversation.id], ...patch } }));
     try {
       replaceInLists(await patchConversation(conversation.id, patch));
+      onSaved?.();
     } catch {
       setActionError(failure);
     } finally {
@@ -213,10 +214,10 @@ export function useConversations() {
     }
   };
 
-  const rename = (conversation: ConversationSummary, title: string): boolean => {
+  const rename = (conversation: ConversationSummary, title: string, onSaved?: () => void): boolean => {
     const trimmed = title.trim();
     if (!trimmed) return false;
-    if (trimmed !== conversation.title) void update(conversation, { title: trimmed }, `Could not rename “${conversation.title}”.`);
+    if (trimmed !== conversation.title) void update(conversation, { title: trimmed }, `Could not rename “${conversation.title}”.`, onSaved);
     return true;
   };
 
