@@ -40,9 +40,12 @@ export function RowMenu({
     };
     const onViewportChange = () => onClose(false);
     document.addEventListener("pointerdown", onPointerDown, true);
+    // The menu is placed once, next to its button: when the list scrolls, it closes instead of drifting.
+    document.addEventListener("scroll", onViewportChange, true);
     window.addEventListener("resize", onViewportChange);
     return () => {
       document.removeEventListener("pointerdown", onPointerDown, true);
+      document.removeEventListener("scroll", onViewportChange, true);
       window.removeEventListener("resize", onViewportChange);
     };
   }, [onClose, button]);
