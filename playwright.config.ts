@@ -20,6 +20,8 @@ const appEnv = {
   GROQ_API_KEY: "",
   CHAT_MODEL: "",
   OFFLINE_TOKEN_DELAY_MS: "5",
+  // Journeys seed dozens of conversations and turns through the API; the limit is tested elsewhere.
+  RATE_LIMIT_CHAT_PER_MINUTE: "1000",
   // Nothing listens here: no local Ollama leaks into the model list.
   OLLAMA_BASE_URL: "http://127.0.0.1:9/v1",
 };
@@ -41,7 +43,7 @@ export default defineConfig({
   },
   projects: [
     { name: "offline-model", use: { baseURL: `http://127.0.0.1:${OFFLINE_PORT}` }, testIgnore: /(stop|xss)\.spec\.ts/ },
-    { name: "mock-openai", use: { baseURL: `http://127.0.0.1:${OPENAI_PORT}` } },
+    { name: "mock-openai", use: { baseURL: `http://127.0.0.1:${OPENAI_PORT}` }, testIgnore: /sidebar\.spec\.ts/ },
   ],
   webServer: [
     {

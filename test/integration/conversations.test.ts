@@ -89,6 +89,42 @@ describe("conversations API", () => {
     expect(archived.data.map((c) => c.id)).toEqual([a]);
   });
 
+  it("filters pinned and unpinned apart, each page in activity order; without the flag lists both", async () => {
+    const { cookie } = await h.signUp();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await create(cookie, { title: `p${i}` })).conversation.id);
+    for (const id of [ids[1]!, ids[3]!]) {
+      expect((await call(one.PATCH, { cookie, params: { id }, body: { pinned: true } })).status).toBe(200);
+    }
+    const archivedPin = (await create(cookie, { title: "old pin" })).conversation.id;
+    await call(one.PATCH, { cookie, params: { id: archivedPin }, body: { pinned: true, archived: true } });
+    const listIds = async (query: string) => {
+      const res = await call(list.GET, { cookie, path: `/api/v1/conversations?${query}` });
+      expect(res.status).toBe(200);
+      const page = (await res.json()) as { data: Conversation[]; next_cursor: string | null };
+      return { ids: page.data.map((c) => c.id), pinned: page.data.map((c) => c.pinned), next: page.next_cursor };
+    };
+    const pinned = await listIds("pinned=true");
+    expect(pinned.ids).toEqual([ids[3], ids[1]]);
+    expect(pinned.pinned).toEqual([true, true]);
+    expect((await listIds("pinned=false")).ids).toEqual([ids[4], ids[2], ids[0]]);
+    expect((await listIds("")).ids).toEqual([ids[4], ids[3], ids[2], ids[1], ids[0]]);
+    expect((await listIds("pinned=true&archived=true")).ids).toEqual([archivedPin]);
+    expect((await listIds("pinned=true&q=p3")).ids).toEqual([ids[3]]);
+    // The cursor keeps the filter's order across pages.
+    const first = await listIds("pinned=false&limit=2");
+    expect(first.ids).toEqual([ids[4], ids[2]]);
+    expect((await listIds(`pinned=false&limit=2&cursor=${first.next}`)).ids).toEqual([ids[0]]);
+
+    const bad = await call(list.GET, { cookie, path: "/api/v1/conversations?pinned=yes" });
+    expect(bad.status).toBe(422);
+    expect(((await bad.json()) as { code: string }).code).toBe("validation_failed");
+
+    const { openApiDocument } = await import("@/app/api/v1/openapi-document");
+    const listOp = openApiDocument().paths["/conversations"]?.get as { parameters: Array<{ name: string; required: boolean; schema: unknown }> };
+    expect(listOp.parameters.find((p) => p.name === "pinned")).toMatchObject({ required: false, schema: { enum: ["true", "false"] } });
+  });
+
   it("patches, gets and deletes for the owner; 404 for anyone else", async () => {
     const owner = await h.signUp();
     const stranger = await h.signUp();

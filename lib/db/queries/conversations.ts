@@ -58,10 +58,13 @@ export async function listConversations(input: {
   cursor?: string;
   q?: string;
   archived: boolean;
+  pinned?: boolean;
 }): Promise<{ rows: Conversation[]; nextCursor: string | null }> {
   const db = await getDb();
   const cursor = input.cursor ? decodeCursor(input.cursor, isTimestampIdCursor) : undefined;
   const filters = [eq(conversations.userId, input.userId), eq(conversations.archived, input.archived)];
+  // No index of its own: the activity index is walked in order and the flag filtered on the way.
+  if (input.pinned !== undefined) filters.push(eq(conversations.pinned, input.pinned));
   if (cursor) {
     // Compare against the exact stored timestamp text so microseconds are not lost.
     filters.push(sql`(${conversations.activityAt}, ${conversations.id}) < (${cursor.at}::timestamptz, ${cursor.id}::uuid)`);

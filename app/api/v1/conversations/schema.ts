@@ -47,6 +47,7 @@ const booleanFlag = z.enum(["true", "false"]).transform((v) => v === "true");
 export const listConversationsQuerySchema = pageQuerySchema.extend({
   q: z.string().trim().min(1).max(200).optional(),
   archived: booleanFlag.default(false),
+  pinned: booleanFlag.optional().describe("Only pinned (true) or only unpinned (false) conversations; both when omitted"),
 });
 
 export const postMessageSchema = z.strictObject({
