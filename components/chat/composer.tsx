@@ -91,7 +91,7 @@ export function Composer({ value, onChange, onSubmit, onStop, onFiles, busy, pla
           className="max-h-48 min-h-10 flex-1 resize-none rounded-xl border border-zinc-300 bg-white px-3 py-2 text-sm outline-none focus:border-blue-500 focus:ring-2 focus:ring-blue-500/30 dark:border-zinc-700 dark:bg-zinc-900"
         />
         {busy ? (
-          <Button type="button" variant="secondary" onClick={onStop}>
+          <Button type="button" variant="secondary" onClick={onStop} data-action="stop">
             Stop
           </Button>
         ) : (
