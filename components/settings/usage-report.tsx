@@ -175,9 +175,12 @@ export function UsageReport() {
             <p className="text-sm font-medium">No usage yet</p>
             <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">Send a message or call the API: its tokens and cost show up here.</p>
           </div>
-        ) : null}
-        <UsageTable caption="By day" keyLabel="Day (UTC)" rows={days} totals={byDay.totals} />
-        <UsageTable caption="By model" keyLabel="Model" rows={models} totals={byModel.totals} />
+        ) : (
+          <>
+            <UsageTable caption="By day" keyLabel="Day (UTC)" rows={days} totals={byDay.totals} />
+            <UsageTable caption="By model" keyLabel="Model" rows={models} totals={byModel.totals} />
+          </>
+        )}
       </section>
     </div>
   );
