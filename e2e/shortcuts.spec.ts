@@ -31,6 +31,11 @@ test("? opens the shortcuts dialog; Escape closes it and focus comes back", asyn
   await dialog.getByRole("button", { name: "Close" }).click();
   await expect(dialog).toBeHidden();
   await expect(opener).toBeFocused();
+
+  // A radio takes no text, so ? still means help there.
+  await settings.themeOption("System").focus();
+  await page.keyboard.press("?");
+  await expect(dialog).toBeVisible();
 });
 
 test("? typed in the message box is just a character", async ({ page }) => {

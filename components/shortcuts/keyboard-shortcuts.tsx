@@ -22,7 +22,8 @@ const noSubscription = () => () => {};
 
 function isTyping(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
-  return target.isContentEditable || target.matches("input, textarea, select");
+  // Radios, checkboxes and buttons take no text: "?" on them still opens the help.
+  return target.isContentEditable || target.matches('textarea, select, input:not([type="checkbox"], [type="radio"], [type="button"], [type="submit"], [type="reset"], [type="file"], [type="range"], [type="color"])');
 }
 
 export function KeyboardShortcuts() {
