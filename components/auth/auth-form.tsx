@@ -79,7 +79,7 @@ export function AuthForm({ mode }: { mode: Mode }) {
       </Button>
       <p className="text-center text-sm text-zinc-600 dark:text-zinc-400">
         {isSignUp ? "Already have an account? " : "New to BOT GPT? "}
-        <Link className="font-medium text-blue-600 underline-offset-2 hover:underline" href={isSignUp ? "/sign-in" : "/sign-up"}>
+        <Link className="font-medium text-blue-600 underline-offset-2 hover:underline dark:text-blue-400" href={isSignUp ? "/sign-in" : "/sign-up"}>
           {isSignUp ? "Sign in" : "Create an account"}
         </Link>
       </p>

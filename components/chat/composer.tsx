@@ -101,7 +101,7 @@ export function Composer({ value, onChange, onSubmit, onStop, onFiles, busy, pla
           className={`field-sizing-content max-h-48 min-h-10 flex-1 resize-none rounded-xl border bg-white px-3 py-2 text-sm outline-none focus:ring-2 dark:bg-zinc-900 ${over > 0 ? "border-red-500 focus:ring-red-500/30" : "border-zinc-300 focus:border-blue-500 focus:ring-blue-500/30 dark:border-zinc-700"}`}
         />
         {busy ? (
-          <Button type="button" variant="secondary" onClick={onStop}>
+          <Button type="button" variant="secondary" onClick={onStop} data-action="stop">
             Stop
           </Button>
         ) : (

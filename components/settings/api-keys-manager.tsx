@@ -3,6 +3,7 @@
 import { useEffect, useId, useState, type FormEvent } from "react";
 import { Button } from "@/components/ui/button";
 import { Field } from "@/components/ui/field";
+import { toast } from "@/components/ui/toaster";
 
 const SCOPES = ["conversations:read", "conversations:write", "documents:read", "documents:write"] as const;
 
@@ -11,67 +12,87 @@ type Problem = { detail?: string; errors?: Array<{ path: string; message: string
 
 const formatDate = (value: string | null) => (value ? new Date(value).toLocaleString() : "—");
 
+async function fetchKeys(): Promise<ApiKey[]> {
+  const response = await fetch("/api/v1/api-keys", { cache: "no-store" });
+  if (!response.ok) throw new Error(String(response.status));
+  return ((await response.json()) as { data: ApiKey[] }).data;
+}
+
 export function ApiKeysManager() {
-  const [keys, setKeys] = useState<ApiKey[]>([]);
+  // null until the first load answers; an empty list is then "no keys yet".
+  const [keys, setKeys] = useState<ApiKey[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [created, setCreated] = useState<{ name: string; key: string } | null>(null);
   const [copied, setCopied] = useState(false);
   const [pending, setPending] = useState(false);
   const scopesLegend = useId();
 
-  // Bumped after a change; the effect below refetches the list.
+  // Bumped after a change or a retry; the effect below refetches the list.
   const [version, setVersion] = useState(0);
   const load = () => setVersion((v) => v + 1);
 
   useEffect(() => {
     let cancelled = false;
-    fetch("/api/v1/api-keys")
-      .then(async (response) => {
-        if (!response.ok) throw new Error(String(response.status));
-        const { data } = (await response.json()) as { data: ApiKey[] };
+    fetchKeys()
+      .then((data) => {
         if (!cancelled) setKeys(data);
       })
       .catch(() => {
-        if (!cancelled) setError("Could not load your API keys.");
+        if (!cancelled) toast({ message: "Could not load your API keys.", tone: "error", action: { label: "Retry", onClick: () => setVersion((v) => v + 1) } });
       });
     return () => {
       cancelled = true;
     };
   }, [version]);
 
-  async function create(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = event.currentTarget;
-    const data = new FormData(form);
-    const expires = String(data.get("expires") ?? "");
-    const body = {
-      name: String(data.get("name") ?? ""),
-      scopes: SCOPES.filter((scope) => data.get(scope) === "on"),
-      ...(expires ? { expires_at: new Date(`${expires}T23:59:59`).toISOString() } : {}),
-    };
+  async function submitKey(body: object, form: HTMLFormElement) {
     setPending(true);
     setError(null);
     try {
       const response = await fetch("/api/v1/api-keys", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
       const result = (await response.json()) as ApiKey & { key?: string } & Problem;
       if (!response.ok || !result.key) {
-        setError([result.detail, ...(result.errors ?? []).map((e) => `${e.path}: ${e.message}`)].filter(Boolean).join(" "));
+        setError([result.detail, ...(result.errors ?? []).map((e) => `${e.path}: ${e.message}`)].filter(Boolean).join(" ") || "Could not create the key.");
         return;
       }
       setCreated({ name: result.name, key: result.key });
       setCopied(false);
       form.reset();
       load();
+    } catch {
+      toast({ message: "Could not create the key. Check your connection.", tone: "error", action: { label: "Retry", onClick: () => void submitKey(body, form) } });
     } finally {
       setPending(false);
     }
   }
 
-  async function revoke(key: ApiKey) {
-    if (!window.confirm(`Revoke "${key.name}"? Programs using it stop working at once.`)) return;
-    const response = await fetch(`/api/v1/api-keys/${key.id}`, { method: "DELETE" });
-    if (!response.ok && response.status !== 404) setError("Could not revoke the key.");
+  function create(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const data = new FormData(form);
+    const expires = String(data.get("expires") ?? "");
+    void submitKey(
+      {
+        name: String(data.get("name") ?? ""),
+        scopes: SCOPES.filter((scope) => data.get(scope) === "on"),
+        ...(expires ? { expires_at: new Date(`${expires}T23:59:59`).toISOString() } : {}),
+      },
+      form,
+    );
+  }
+
+  async function revokeKey(key: ApiKey) {
+    try {
+      const response = await fetch(`/api/v1/api-keys/${key.id}`, { method: "DELETE" });
+      if (!response.ok && response.status !== 404) throw new Error(String(response.status));
+    } catch {
+      toast({ message: `Could not revoke “${key.name}”.`, tone: "error", action: { label: "Retry", onClick: () => void revokeKey(key) } });
+    }
     load();
+  }
+
+  function revoke(key: ApiKey) {
+    if (window.confirm(`Revoke "${key.name}"? Programs using it stop working at once.`)) void revokeKey(key);
   }
 
   return (
@@ -118,7 +139,7 @@ export function ApiKeysManager() {
         </fieldset>
         <Field label="Expires on (optional)" name="expires" type="date" />
         {error ? (
-          <p role="alert" className="text-sm text-red-600">
+          <p role="alert" className="text-sm text-red-600 dark:text-red-400">
             {error}
           </p>
         ) : null}
@@ -131,18 +152,30 @@ export function ApiKeysManager() {
         <h2 id="your-keys" className="font-medium">
           Your keys
         </h2>
-        {keys.length === 0 ? <p className="text-sm text-zinc-500">No active keys.</p> : null}
-        <ul className="divide-y divide-zinc-200 rounded-xl border border-zinc-200 dark:divide-zinc-800 dark:border-zinc-800" data-testid="api-key-list">
-          {keys.map((key) => (
+        {keys === null ? (
+          <div aria-busy="true" className="space-y-2" data-testid="api-keys-loading">
+            <span className="sr-only">Loading your keys</span>
+            {[0, 1].map((n) => (
+              <div key={n} className="h-16 animate-pulse rounded-xl bg-zinc-100 dark:bg-zinc-800/60" />
+            ))}
+          </div>
+        ) : keys.length === 0 ? (
+          <div className="rounded-xl border border-dashed border-zinc-300 px-4 py-8 text-center dark:border-zinc-700">
+            <p className="text-sm font-medium">No API keys yet</p>
+            <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">Create one above to call the API from a script or another app.</p>
+          </div>
+        ) : null}
+        <ul className="divide-y divide-zinc-200 rounded-xl border border-zinc-200 empty:hidden dark:divide-zinc-800 dark:border-zinc-800" data-testid="api-key-list">
+          {(keys ?? []).map((key) => (
             <li key={key.id} className="flex flex-wrap items-center gap-3 p-3 text-sm">
               <div className="min-w-0 flex-1">
                 <p className="font-medium">{key.name}</p>
-                <p className="font-mono text-xs text-zinc-500">{key.prefix}…</p>
-                <p className="text-xs text-zinc-500">
+                <p className="font-mono text-xs text-zinc-500 dark:text-zinc-400">{key.prefix}…</p>
+                <p className="text-xs text-zinc-500 dark:text-zinc-400">
                   {key.scopes.join(", ")} · created {formatDate(key.created_at)} · last used {formatDate(key.last_used_at)} · expires {formatDate(key.expires_at)}
                 </p>
               </div>
-              <Button type="button" variant="danger" onClick={() => void revoke(key)} aria-label={`Revoke ${key.name}`}>
+              <Button type="button" variant="danger" onClick={() => revoke(key)} aria-label={`Revoke ${key.name}`}>
                 Revoke
               </Button>
             </li>

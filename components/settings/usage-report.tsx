@@ -2,6 +2,8 @@
 
 import { useEffect, useState } from "react";
 import { formatCount, formatUsd } from "@/components/chat/format";
+import { Button } from "@/components/ui/button";
+import { toast } from "@/components/ui/toaster";
 import type { UsageResource as Usage } from "@/lib/api/resources";
 
 type UsageRow = Usage["data"][number];
@@ -32,7 +34,7 @@ function UsageTable({ caption, keyLabel, rows, totals }: { caption: string; keyL
     <div className="overflow-x-auto rounded-xl border border-zinc-200 dark:border-zinc-800">
       <table className="w-full text-sm tabular-nums">
         <caption className="px-3 pt-3 text-left font-medium">{caption}</caption>
-        <thead className="text-xs text-zinc-500 dark:text-zinc-400">
+        <thead className="text-xs text-zinc-600 dark:text-zinc-400">
           <tr className="border-b border-zinc-200 dark:border-zinc-800">
             <th scope="col" className="px-3 py-2 text-left font-medium">
               {keyLabel}
@@ -54,7 +56,7 @@ function UsageTable({ caption, keyLabel, rows, totals }: { caption: string; keyL
         <tbody className="divide-y divide-zinc-100 dark:divide-zinc-800">
           {rows.length === 0 ? (
             <tr>
-              <td colSpan={5} className="px-3 py-3 text-zinc-500">
+              <td colSpan={5} className="px-3 py-3 text-zinc-600 dark:text-zinc-400">
                 Nothing used in this period.
               </td>
             </tr>
@@ -94,10 +96,26 @@ function UsageTable({ caption, keyLabel, rows, totals }: { caption: string; keyL
   );
 }
 
+function UsageSkeleton() {
+  return (
+    <div aria-busy="true" className="space-y-4">
+      <span className="sr-only">Loading usage</span>
+      <div className="h-24 animate-pulse rounded-xl bg-zinc-100 dark:bg-zinc-800/60" />
+      <div className="h-48 animate-pulse rounded-xl bg-zinc-100 dark:bg-zinc-800/60" />
+    </div>
+  );
+}
+
 /** The last 30 days of tokens and cost, by day and by model, and what is left of the budgets. */
 export function UsageReport() {
   const [report, setReport] = useState<{ byDay: Usage; byModel: Usage } | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [failed, setFailed] = useState(false);
+  // Bumped by Retry; the effect below refetches.
+  const [attempt, setAttempt] = useState(0);
+  const retry = () => {
+    setFailed(false);
+    setAttempt((n) => n + 1);
+  };
 
   useEffect(() => {
     let cancelled = false;
@@ -106,21 +124,26 @@ export function UsageReport() {
         if (!cancelled) setReport({ byDay, byModel });
       })
       .catch(() => {
-        if (!cancelled) setError("Could not load your usage.");
+        if (cancelled) return;
+        setFailed(true);
+        toast({ message: "Could not load your usage.", tone: "error", action: { label: "Retry", onClick: retry } });
       });
     return () => {
       cancelled = true;
     };
-  }, []);
+  }, [attempt]);
 
-  if (error) {
+  if (failed) {
     return (
-      <p role="alert" className="text-sm text-red-600">
-        {error}
-      </p>
+      <div className="rounded-xl border border-dashed border-zinc-300 px-4 py-8 text-center dark:border-zinc-700">
+        <p className="text-sm font-medium">Usage is not available right now</p>
+        <Button type="button" variant="secondary" className="mt-3" onClick={retry}>
+          Try again
+        </Button>
+      </div>
     );
   }
-  if (!report) return <p className="text-sm text-zinc-500">Loading…</p>;
+  if (!report) return <UsageSkeleton />;
 
   const { byDay, byModel } = report;
   const { budget, by_kind: kinds } = byDay;
@@ -136,7 +159,7 @@ export function UsageReport() {
           <BudgetLine label="Tokens today (UTC)" period={budget.tokens_per_day} format={formatCount} />
           <BudgetLine label="Spending this month (UTC)" period={budget.usd_per_month} format={formatUsd} />
         </dl>
-        <p className="text-xs text-zinc-500 dark:text-zinc-400">A message sent after a limit is reached is refused until it resets.</p>
+        <p className="text-xs text-zinc-600 dark:text-zinc-400">A message sent after a limit is reached is refused until it resets.</p>
       </section>
 
       <section aria-labelledby="usage-heading" className="space-y-3">
@@ -147,8 +170,17 @@ export function UsageReport() {
           {formatCount(byDay.totals.total_tokens)} tokens · {formatUsd(byDay.totals.cost_usd)} — replies {formatCount(kinds.chat.total_tokens)}, conversation summaries{" "}
           {formatCount(kinds.summary.total_tokens)}, document embeddings {formatCount(kinds.embedding.total_tokens)} tokens.
         </p>
-        <UsageTable caption="By day" keyLabel="Day (UTC)" rows={days} totals={byDay.totals} />
-        <UsageTable caption="By model" keyLabel="Model" rows={models} totals={byModel.totals} />
+        {byDay.totals.requests === 0 ? (
+          <div className="rounded-xl border border-dashed border-zinc-300 px-4 py-8 text-center dark:border-zinc-700" data-testid="usage-empty">
+            <p className="text-sm font-medium">No usage yet</p>
+            <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">Send a message or call the API: its tokens and cost show up here.</p>
+          </div>
+        ) : (
+          <>
+            <UsageTable caption="By day" keyLabel="Day (UTC)" rows={days} totals={byDay.totals} />
+            <UsageTable caption="By model" keyLabel="Model" rows={models} totals={byModel.totals} />
+          </>
+        )}
       </section>
     </div>
   );

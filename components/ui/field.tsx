@@ -16,7 +16,7 @@ export function Field({ label, error, ...props }: InputHTMLAttributes<HTMLInputE
         {...props}
       />
       {error ? (
-        <p id={errorId} className="text-sm text-red-600">
+        <p id={errorId} className="text-sm text-red-600 dark:text-red-400">
           {error}
         </p>
       ) : null}

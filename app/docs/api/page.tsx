@@ -92,11 +92,11 @@ export default function ApiDocsPage() {
         <h1 className="text-3xl font-semibold">BOT GPT API reference</h1>
         <p>
           Base URL <code>/api/v1</code>. JSON bodies in snake_case; ids are UUIDs; timestamps RFC 3339 UTC. The machine-readable
-          description is <a className="text-blue-600 underline" href="/api/v1/openapi.json">/api/v1/openapi.json</a> (OpenAPI 3.1).
+          description is <a className="text-blue-600 underline dark:text-blue-400" href="/api/v1/openapi.json">/api/v1/openapi.json</a> (OpenAPI 3.1).
         </p>
         <nav aria-label="On this page" className="flex flex-wrap gap-3 text-sm">
           {["authentication", "quickstart", "errors", "pagination", "idempotency", "rate-limits", "streaming", "openai", "endpoints"].map((id) => (
-            <a key={id} href={`#${id}`} className="text-blue-600 underline">
+            <a key={id} href={`#${id}`} className="text-blue-600 underline dark:text-blue-400">
               {id.replace("-", " ")}
             </a>
           ))}
@@ -105,7 +105,7 @@ export default function ApiDocsPage() {
 
       <Section id="authentication" title="Authentication">
         <p>
-          Create a key in <Link className="text-blue-600 underline" href="/settings/api-keys">Settings → API keys</Link> (signed in in the
+          Create a key in <Link className="text-blue-600 underline dark:text-blue-400" href="/settings/api-keys">Settings → API keys</Link> (signed in in the
           browser). It is shown once; store it as a secret. Send it on every request as <code>Authorization: Bearer bgpt_…</code>. Keys
           carry scopes — <code>conversations:read</code>, <code>conversations:write</code>, <code>documents:read</code>,{" "}
           <code>documents:write</code> — and a call without the scope it needs answers 403 <code>insufficient_scope</code> naming it
@@ -215,7 +215,7 @@ export default function ApiDocsPage() {
                   </h4>
                   <p className="font-medium">{op.summary}</p>
                   {op.description ? <p className="text-sm">{op.description}</p> : null}
-                  <p className="text-xs text-zinc-500">
+                  <p className="text-xs text-zinc-500 dark:text-zinc-400">
                     {op["x-required-scope"] ? `Scope: ${op["x-required-scope"]}` : "Any authenticated caller"}
                     {op.security.length === 1 ? " · browser session only" : ""}
                   </p>
@@ -223,7 +223,7 @@ export default function ApiDocsPage() {
                     <ul className="text-sm">
                       {op.parameters.map((p) => (
                         <li key={`${p.in}-${p.name}`}>
-                          <code>{p.name}</code> <span className="text-xs text-zinc-500">({p.in}{p.required ? ", required" : ""})</span>
+                          <code>{p.name}</code> <span className="text-xs text-zinc-500 dark:text-zinc-400">({p.in}{p.required ? ", required" : ""})</span>
                           {p.description ? ` — ${p.description}` : ""}
                         </li>
                       ))}
@@ -232,7 +232,7 @@ export default function ApiDocsPage() {
                   {op.requestBody ? (
                     <div className="space-y-1">
                       <p className="text-sm font-medium">
-                        Body <span className="text-xs font-normal text-zinc-500">({bodyMediaType(op)})</span>
+                        Body <span className="text-xs font-normal text-zinc-500 dark:text-zinc-400">({bodyMediaType(op)})</span>
                       </p>
                       <SchemaTable schema={Object.values(op.requestBody.content)[0]?.schema ?? { $ref: "" }} components={components} />
                     </div>
@@ -244,7 +244,7 @@ export default function ApiDocsPage() {
                         <li key={status}>
                           <span className="font-mono">{status}</span> — {response.description}
                           {response.content?.["application/json"]?.schema.$ref ? (
-                            <span className="text-xs text-zinc-500"> ({response.content["application/json"].schema.$ref.split("/").at(-1)})</span>
+                            <span className="text-xs text-zinc-500 dark:text-zinc-400"> ({response.content["application/json"].schema.$ref.split("/").at(-1)})</span>
                           ) : null}
                         </li>
                       ))}

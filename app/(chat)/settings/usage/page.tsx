@@ -5,16 +5,14 @@ export const metadata: Metadata = { title: "Usage" };
 
 export default function UsagePage() {
   return (
-    <div className="overflow-y-auto px-4 py-6 pt-16 md:pt-6">
-      <div className="mx-auto max-w-3xl space-y-6">
-        <header className="space-y-1">
-          <h1 className="text-xl font-semibold">Usage</h1>
-          <p className="text-sm text-zinc-600 dark:text-zinc-400">
-            Tokens and cost of your model calls: replies, conversation summaries and document embeddings, whether from this app or your API keys.
-          </p>
-        </header>
-        <UsageReport />
-      </div>
+    <div className="space-y-6">
+      <header className="space-y-1">
+        <h1 className="text-xl font-semibold">Usage</h1>
+        <p className="text-sm text-zinc-600 dark:text-zinc-400">
+          Tokens and cost of your model calls: replies, conversation summaries and document embeddings, whether from this app or your API keys.
+        </p>
+      </header>
+      <UsageReport />
     </div>
   );
 }

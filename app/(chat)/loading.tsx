@@ -1,0 +1,5 @@
+import { ConversationSkeleton } from "@/components/ui/skeleton";
+
+export default function Loading() {
+  return <ConversationSkeleton label="Loading" />;
+}
