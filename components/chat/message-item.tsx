@@ -55,7 +55,7 @@ export const MessageItem = memo(function MessageItem({ message, onRetry }: { mes
           </button>
         ) : null}
         {!isUser && meta?.model && meta.status !== "streaming" ? (
-          <div className="mt-2 flex flex-wrap items-center gap-1.5 text-xs text-zinc-500 dark:text-zinc-400">
+          <div className="mt-2 flex flex-wrap items-center gap-1.5 text-xs text-zinc-600 dark:text-zinc-400">
             <span className="break-all">{meta.model}</span>
             {meta.fallback_used ? <FallbackBadge /> : null}
             {meta.cached ? <CachedBadge /> : null}

@@ -132,23 +132,25 @@ export function MessageList({ messages, renderMessage, growKey, followKey, hasOl
           </p>
         ) : null}
         {/* Announcing every streamed token would drown a screen reader; the chat announces finished replies instead. */}
-        <ol role="log" aria-live="off" aria-label="Messages" className="relative mx-auto max-w-3xl" style={{ height: totalSize }}>
-          {items.map((item) => {
-            const message = messages[item.index];
-            if (!message) return null;
-            return (
-              <li
-                key={item.key}
-                data-index={item.index}
-                ref={virtualizer.measureElement}
-                className="absolute top-0 left-0 w-full pb-4"
-                style={{ transform: `translateY(${item.start}px)` }}
-              >
-                {renderMessage(message, item.index)}
-              </li>
-            );
-          })}
-        </ol>
+        <div role="log" aria-live="off" aria-label="Messages" className="mx-auto max-w-3xl">
+          <ol className="relative" style={{ height: totalSize }}>
+            {items.map((item) => {
+              const message = messages[item.index];
+              if (!message) return null;
+              return (
+                <li
+                  key={item.key}
+                  data-index={item.index}
+                  ref={virtualizer.measureElement}
+                  className="absolute top-0 left-0 w-full pb-4"
+                  style={{ transform: `translateY(${item.start}px)` }}
+                >
+                  {renderMessage(message, item.index)}
+                </li>
+              );
+            })}
+          </ol>
+        </div>
         {footer}
       </div>
       {showJump && messages.length > 0 ? (

@@ -13,6 +13,8 @@ export function SearchBox({ value, onChange }: { value: string; onChange: (value
       </svg>
       <input
         ref={inputRef}
+        // Ctrl/⌘+K focuses it (components/shortcuts).
+        id="conversation-search"
         type="search"
         role="searchbox"
         aria-label="Search conversations"

@@ -187,6 +187,9 @@ export function Sidebar({ userEmail }: { userEmail: string }) {
             </button>
           )}
           <div className="flex gap-3 px-2.5 pt-1.5 pb-1 text-xs">
+            <Link href="/settings" onClick={close} className="text-zinc-600 hover:text-zinc-900 hover:underline dark:text-zinc-400 dark:hover:text-zinc-100">
+              Settings
+            </Link>
             <Link href="/settings/api-keys" onClick={close} className="text-zinc-600 hover:text-zinc-900 hover:underline dark:text-zinc-400 dark:hover:text-zinc-100">
               API keys
             </Link>
