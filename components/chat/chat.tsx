@@ -51,6 +51,10 @@ export function Chat({ conversationId, initialMessages, model: initialModel, tit
   const recheckTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
   const [model, setModel] = useState(initialModel);
+  // The title as the server has it: named from the first message after the first turn, or renamed
+  // in the sidebar (which refreshes the page, so a new prop wins over what was fetched before).
+  const [shownTitle, setShownTitle] = useState({ prop: title, shown: title });
+  if (shownTitle.prop !== title) setShownTitle({ prop: title, shown: title });
   // The model a conversation created by the first send starts with.
   const chosenModel = useRef(initialModel);
 
@@ -187,6 +191,7 @@ export function Chat({ conversationId, initialMessages, model: initialModel, tit
     const stored = await fetchConversation(id).catch(() => null);
     if (!stored) return;
     setUsage(usageOf(stored.conversation));
+    setShownTitle((current) => ({ ...current, shown: stored.conversation.title }));
     setMessages((shown) => withStoredMetadata(shown, stored.messages));
   }
   /** A regenerate or edit was refused and nothing changed on the server: show its thread again, with why. */
@@ -366,7 +371,7 @@ export function Chat({ conversationId, initialMessages, model: initialModel, tit
   return (
     <FileDropZone onFiles={addFiles} className="flex h-full min-h-0 flex-col">
       <header className="flex flex-wrap items-center gap-x-3 gap-y-2 border-b border-zinc-200 py-3 pr-4 pl-20 md:pl-4 dark:border-zinc-800">
-        <h1 className="min-w-0 flex-1 truncate text-base font-medium">{title}</h1>
+        <h1 className="min-w-0 flex-1 truncate text-base font-medium">{shownTitle.shown}</h1>
         <button
           type="button"
           aria-expanded={panelOpen}

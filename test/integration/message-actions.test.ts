@@ -180,7 +180,7 @@ describe("regenerate", () => {
     expect((await regenerate(cookie, id, replyId)).status).toBe(201);
   });
 
-  it("refuses an edit while a newer question waits for its reply row, not once that question is old", async () => {
+  it("refuses an edit while a question waits for its reply row, not once that question is old", async () => {
     const { cookie, user } = await h.signUp();
     const id = await chatWith(cookie, 1);
     // A turn between its two writes: its question is saved, its reply row not yet.
@@ -190,12 +190,14 @@ describe("regenerate", () => {
     const editing = await edit(cookie, id, messages[0]!.id, { content: "changed" });
     expect(editing.status).toBe(409);
     expect(await editing.json()).toMatchObject({ code: "reply_in_progress", message_id: pending.id });
+    // Nor may the waiting question itself be changed (or answered twice).
+    expect((await edit(cookie, id, pending.id, { content: "changed" })).status).toBe(409);
 
-    // A question whose reply never started (minutes old) does not block editing for ever.
+    // A question whose reply never started (minutes ago) does not block editing for ever.
     const { getDb } = await import("@/lib/db/client");
-    const { messages: table } = await import("@/lib/db/schema");
+    const { conversations: table } = await import("@/lib/db/schema");
     const { eq } = await import("drizzle-orm");
-    await (await getDb()).update(table).set({ createdAt: new Date(Date.now() - 5 * 60_000) }).where(eq(table.id, pending.id));
+    await (await getDb()).update(table).set({ activityAt: new Date(Date.now() - 5 * 60_000) }).where(eq(table.id, id));
     const later = await edit(cookie, id, messages[0]!.id, { content: "changed" });
     expect(later.status).toBe(201);
     expect((await conversationOf(cookie, id)).messages.map((m) => m.content)).not.toContain("just asked");

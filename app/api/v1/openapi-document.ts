@@ -106,8 +106,8 @@ export const operations: Operation[] = [
     tag: "Conversations",
     scope: "conversations:read",
     query: getConversationQuerySchema,
-    responses: { 200: { description: "The conversation and all its messages", schema: conversationWithMessagesResource } },
-    errors: [...authErrors, "insufficient_scope", "conversation_not_found"],
+    responses: { 200: { description: "The conversation and its messages (all, or the newest `message_limit`)", schema: conversationWithMessagesResource } },
+    errors: [...authErrors, "insufficient_scope", "conversation_not_found", "validation_failed"],
   },
   {
     method: "patch",
@@ -200,7 +200,7 @@ export const operations: Operation[] = [
     operationId: "editMessage",
     summary: "Change a user message and rerun the conversation from it",
     description:
-      "In one transaction: the user message gets the new `content`, every later message is deleted, and the rolling summary is dropped if it covered the message; then a new reply is generated (the response cache is not consulted). Only user messages (422 otherwise); no reply of the conversation may still be streaming (409 `reply_in_progress`). Replaced replies' usage stays in `GET /usage` and in the conversation's totals. A POST rather than a PATCH because it generates (and bills) a new reply: `Idempotency-Key` makes a retry safe. Answers like `POST …/messages`.",
+      "In one transaction: the user message gets the new `content`, every later message is deleted, and the rolling summary is dropped if it covered the message; then a new reply is generated (the response cache is not consulted). Only user messages (422 otherwise); no reply of the conversation may still be streaming, nor a question saved in the last minute still wait for its reply to start (409 `reply_in_progress`). Replaced replies' usage stays in `GET /usage` and in the conversation's totals. A POST rather than a PATCH because it generates (and bills) a new reply: `Idempotency-Key` makes a retry safe. Answers like `POST …/messages`.",
     tag: "Messages",
     scope: "conversations:write",
     body: editMessageSchema,

@@ -45,18 +45,19 @@ async function assertNothingStreaming(tx: Executor, conversationId: string): Pro
 const TURN_START_WINDOW_MS = 60_000;
 
 /**
- * A newer question saved moments ago without a reply yet is a turn between its two writes: an
- * edit would delete the question its reply is about to answer. (An older unanswered question, one
- * whose reply could not be started, may be rewound over.)
+ * A conversation whose last message is a question, touched moments ago, is a turn (or a rewind)
+ * between saving the question and adding its reply row: an edit now would delete or change the
+ * question that reply is about to answer, or answer it twice. `activity_at` moves with every
+ * append and rewind, so it covers both. An unanswered question left from minutes ago (a reply that
+ * could not be started) may be edited.
  */
-async function assertNoTurnStarting(tx: Executor, conversation: Conversation, editedSeq: number): Promise<void> {
-  if (conversation.lastSeq <= editedSeq) return;
+async function assertNoTurnStarting(tx: Executor, conversation: Conversation): Promise<void> {
   const [last] = await tx
-    .select({ id: messages.id, role: messages.role, createdAt: messages.createdAt })
+    .select({ id: messages.id, role: messages.role })
     .from(messages)
     .where(and(eq(messages.conversationId, conversation.id), eq(messages.seq, conversation.lastSeq)))
     .limit(1);
-  if (last?.role === "user" && Date.now() - last.createdAt.getTime() < TURN_START_WINDOW_MS) {
+  if (last?.role === "user" && Date.now() - conversation.activityAt.getTime() < TURN_START_WINDOW_MS) {
     throw new AppError("reply_in_progress", "A reply in this conversation is just starting; wait for it to finish or stop it first.", {
       extensions: { message_id: last.id },
     });
@@ -149,7 +150,7 @@ export async function rewindForEdit(input: {
       });
     }
     await assertNothingStreaming(tx, conversation.id);
-    await assertNoTurnStarting(tx, conversation, message.seq);
+    await assertNoTurnStarting(tx, conversation);
     const [userMessage] = await tx
       .update(messages)
       .set({ content: input.content, tokenCount: input.tokens.count, tokenFamily: input.tokens.family, updatedAt: new Date() })
