@@ -33,6 +33,8 @@ type Props = {
 };
 
 const DOCUMENTS_PANEL_ID = "documents-panel";
+/** A streaming reply redraws at most this often (20 per second), however fast tokens arrive. */
+const STREAM_RENDER_MS = 50;
 /** The rolling summary is written in the background just after a reply; look again this much later. */
 const SUMMARY_RECHECK_MS = 1_500;
 
@@ -127,7 +129,7 @@ export function Chat({ conversationId, initialMessages, model: initialModel, tit
         ...forwardTo(handlers),
       }),
   );
-  const { messages, setMessages, sendMessage, regenerate, resumeStream, status, stop, error, clearError } = useChat<ChatMessage>({ chat });
+  const { messages, setMessages, sendMessage, regenerate, resumeStream, status, stop, error, clearError } = useChat<ChatMessage>({ chat, experimental_throttle: STREAM_RENDER_MS });
 
   // Problems the server reported inside the stream (as opposed to a connection that broke).
   const serverProblem = useRef(false);

@@ -3,6 +3,7 @@
 import type { Element } from "hast";
 import { useEffect, useRef, useState, type ReactNode } from "react";
 import { hastText } from "@/lib/markdown/plugins";
+import { copyText } from "@/components/ui/clipboard";
 
 const COPIED_MS = 2_000;
 
@@ -59,19 +60,4 @@ function CopyButton({ text }: { text: string }) {
       <span aria-live="polite">{state === "copied" ? "Copied" : state === "failed" ? "Copy failed" : "Copy code"}</span>
     </button>
   );
-}
-
-/** The async Clipboard API needs a secure context; a self-hosted server on plain http falls back. */
-async function copyText(text: string): Promise<void> {
-  if (window.isSecureContext && navigator.clipboard) return navigator.clipboard.writeText(text);
-  const area = document.createElement("textarea");
-  area.value = text;
-  area.setAttribute("readonly", "");
-  area.style.position = "fixed";
-  area.style.opacity = "0";
-  document.body.append(area);
-  area.select();
-  const copied = document.execCommand("copy");
-  area.remove();
-  if (!copied) throw new Error("copy refused");
 }

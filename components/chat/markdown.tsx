@@ -22,7 +22,11 @@ import type { Citation } from "./types";
  */
 export function Markdown({ text, citations }: { text: string; citations: Citation[] }) {
   const blocks = splitBlocks(text);
-  const byIndex = useMemo(() => new Map(citations.map((c) => [c.index, c])), [citations]);
+  // A streaming reply brings a new citations array with every token; the markers re-render only
+  // when the citations themselves change.
+  const citationKey = citations.map((c) => `${c.index}:${c.chunk_id}`).join(",");
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed on what the citations are, not the array's identity
+  const byIndex = useMemo(() => new Map(citations.map((c) => [c.index, c])), [citationKey]);
   return (
     <CitationsContext value={byIndex}>
       <div className="md min-w-0 space-y-3 break-words" data-testid="markdown">

@@ -3,6 +3,7 @@
 import { createContext, useContext, useId, useState, type KeyboardEvent, type ReactNode } from "react";
 import { Button } from "@/components/ui/button";
 import { textOf, type ChatMessage, type Rating } from "./types";
+import { copyText } from "@/components/ui/clipboard";
 
 /**
  * The row of small actions under a message — copy, rate, regenerate, edit — and the inline editor.
@@ -78,7 +79,7 @@ export function MessageActions({ message }: { message: ChatMessage }) {
 
   async function copy() {
     try {
-      await navigator.clipboard.writeText(textOf(message));
+      await copyText(textOf(message));
       setCopied(true);
       setTimeout(() => setCopied(false), 2_000);
     } catch {
@@ -139,10 +140,10 @@ export function MessageActions({ message }: { message: ChatMessage }) {
         </button>
       ) : (
         <>
-          <button type="button" className={iconButton} onClick={() => void rate("up")} aria-pressed={rating === "up"} aria-label="Good response" title="Good response">
+          <button type="button" className={iconButton} onClick={() => void rate("up")} disabled={!stored} aria-pressed={rating === "up"} aria-label="Good response" title="Good response">
             <Icon path={icons.up} filled={rating === "up"} />
           </button>
-          <button type="button" className={iconButton} onClick={() => void rate("down")} aria-pressed={rating === "down"} aria-label="Bad response" title="Bad response">
+          <button type="button" className={iconButton} onClick={() => void rate("down")} disabled={!stored} aria-pressed={rating === "down"} aria-label="Bad response" title="Bad response">
             <Icon path={icons.down} filled={rating === "down"} />
           </button>
           {isLast && !context.busy ? (

@@ -32,8 +32,6 @@ const NEAR_TOP_PX = 600;
  * loads older pages as the top comes near, keeping what the reader is looking at in place.
  */
 export function MessageList({ messages, renderMessage, growKey, followKey, hasOlder, loadingOlder, onLoadOlder, empty, footer }: Props) {
-  // TanStack Virtual keeps mutable state the React compiler cannot see through: no auto-memoization here.
-  "use no memo";
   const scroller = useRef<HTMLDivElement>(null);
   // Whether the view sticks to the end as content grows; cleared by scrolling up.
   const following = useRef(true);
@@ -42,7 +40,7 @@ export function MessageList({ messages, renderMessage, growKey, followKey, hasOl
   const anchor = useRef<{ id: string; scrollTop: number } | null>(null);
   const [showJump, setShowJump] = useState(false);
 
-  // eslint-disable-next-line react-hooks/incompatible-library -- opted out of memoization above
+  // eslint-disable-next-line react-hooks/incompatible-library -- the React Compiler is not enabled; the virtualizer is read fresh each render
   const virtualizer = useVirtualizer({
     count: messages.length,
     getScrollElement: () => scroller.current,
@@ -91,13 +89,16 @@ export function MessageList({ messages, renderMessage, growKey, followKey, hasOl
     onLoadOlder();
   }
 
-  // A first page shorter than the viewport cannot be scrolled: load more until it can.
+  // A first page shorter than the viewport cannot be scrolled: load more until it can. (Checked
+  // when the thread's length changes, not per streamed token: reading scrollHeight forces a layout.)
+  const count = messages.length;
   useEffect(() => {
     const element = scroller.current;
     if (element && hasOlder && !loadingOlder && element.scrollHeight <= element.clientHeight + NEAR_TOP_PX) {
       loadOlderIfNear();
     }
-  });
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- loadOlderIfNear reads the latest props; re-checking on every render is what this avoids
+  }, [count, hasOlder, loadingOlder]);
 
   function onScroll() {
     const element = scroller.current;

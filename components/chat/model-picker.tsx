@@ -6,7 +6,7 @@ import { isOfflineModel } from "./message-item";
 type ModelOption = { id: string; provider: string; context_window: number };
 
 /** How a model is named in the picker; the built-in offline model always says what it is. */
-export function modelLabel(id: string): string {
+function modelLabel(id: string): string {
   return isOfflineModel(id) ? `Offline model (not an AI) · ${id}` : id;
 }
 

@@ -6,7 +6,8 @@ import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { toast } from "@/components/ui/toaster";
 
-export function SignOutButton() {
+/** Signs out and goes to the sign-in page; a failure says so in a toast with Retry. */
+export function SignOutButton({ variant = "secondary", className }: { variant?: "secondary" | "ghost"; className?: string }) {
   const router = useRouter();
   const [pending, setPending] = useState(false);
 
@@ -24,7 +25,7 @@ export function SignOutButton() {
   }
 
   return (
-    <Button type="button" variant="secondary" disabled={pending} onClick={() => void signOutNow()}>
+    <Button type="button" variant={variant} className={className} disabled={pending} onClick={() => void signOutNow()}>
       {pending ? "Signing out…" : "Sign out"}
     </Button>
   );

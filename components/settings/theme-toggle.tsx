@@ -17,7 +17,7 @@ function subscribe(onChange: () => void) {
   return () => window.removeEventListener(THEME_CHANGED, onChange);
 }
 
-export function setTheme(theme: Theme) {
+function setTheme(theme: Theme) {
   document.cookie = themeCookie(theme);
   const { classList } = document.documentElement;
   classList.remove("light", "dark");

@@ -1,6 +1,6 @@
 /** Pure key matching for the global shortcuts: no DOM, so it is unit-tested under Node. */
 
-export type ShortcutAction = "new-chat" | "focus-composer" | "stop" | "search" | "help";
+type ShortcutAction = "new-chat" | "focus-composer" | "stop" | "search" | "help";
 
 export type KeyInput = { key: string; ctrlKey: boolean; metaKey: boolean; shiftKey: boolean; altKey: boolean };
 
@@ -12,7 +12,7 @@ export type KeyContext = {
   streaming: boolean;
 };
 
-export type Shortcut = { action: ShortcutAction; description: string; keys: (isMac: boolean) => string[] };
+type Shortcut = { action: ShortcutAction; description: string; keys: (isMac: boolean) => string[] };
 
 const mod = (isMac: boolean) => (isMac ? "⌘" : "Ctrl");
 

@@ -18,7 +18,7 @@ const DAY_MS = 86_400_000;
 const monthFormat = new Intl.DateTimeFormat("en-US", { month: "long", year: "numeric" });
 
 /** The date a conversation is filed under: its last message, else its last change. */
-export function activityDate(conversation: ConversationSummary): Date {
+function activityDate(conversation: ConversationSummary): Date {
   return new Date(conversation.last_message_at ?? conversation.updated_at ?? conversation.created_at);
 }
 
@@ -31,15 +31,26 @@ function startOfDay(date: Date): Date {
  * groups newest first: Today, Yesterday, Previous 7 days, Previous 30 days, then calendar months.
  */
 export function dateGroup(date: Date, now: Date): { label: string; rank: number } {
+  const rank = groupRank(date, now, startOfDay(now).getTime());
+  return { label: groupLabel(rank, date), rank };
+}
+
+/** `todayStart`: midnight of `now`, worked out once per list rather than once per row. */
+function groupRank(date: Date, now: Date, todayStart: number): number {
   // Calendar days between the two midnights; rounding absorbs a DST hour.
-  const days = Math.round((startOfDay(now).getTime() - startOfDay(date).getTime()) / DAY_MS);
-  if (days <= 0) return { label: "Today", rank: 0 };
-  if (days === 1) return { label: "Yesterday", rank: 1 };
-  if (days <= 7) return { label: "Previous 7 days", rank: 2 };
-  if (days <= 30) return { label: "Previous 30 days", rank: 3 };
+  const days = Math.round((todayStart - startOfDay(date).getTime()) / DAY_MS);
+  if (days <= 0) return 0;
+  if (days === 1) return 1;
+  if (days <= 7) return 2;
+  if (days <= 30) return 3;
   // Later months rank lower: 4 + how many months back from now.
-  const monthsBack = (now.getFullYear() - date.getFullYear()) * 12 + (now.getMonth() - date.getMonth());
-  return { label: monthFormat.format(date), rank: 4 + monthsBack };
+  return 4 + (now.getFullYear() - date.getFullYear()) * 12 + (now.getMonth() - date.getMonth());
+}
+
+const recentLabels = ["Today", "Yesterday", "Previous 7 days", "Previous 30 days"];
+
+function groupLabel(rank: number, date: Date): string {
+  return recentLabels[rank] ?? monthFormat.format(date);
 }
 
 /**
@@ -54,12 +65,18 @@ export function buildRows(input: { pinned: ConversationSummary[]; rest: Conversa
     rows.push({ kind: "heading", key: "h:pinned", label: "Pinned" });
     for (const conversation of input.pinned) rows.push({ kind: "conversation", key: conversation.id, conversation });
   }
-  const filed = input.rest.map((conversation, order) => ({ conversation, order, group: dateGroup(activityDate(conversation), input.now) }));
-  filed.sort((a, b) => a.group.rank - b.group.rank || a.order - b.order);
-  let label: string | null = null;
-  for (const { conversation, group } of filed) {
-    if (group.label !== label) {
-      label = group.label;
+  const todayStart = startOfDay(input.now).getTime();
+  const filed = input.rest.map((conversation, order) => {
+    const date = activityDate(conversation);
+    return { conversation, order, date, rank: groupRank(date, input.now, todayStart) };
+  });
+  filed.sort((a, b) => a.rank - b.rank || a.order - b.order);
+  let rank: number | null = null;
+  for (const { conversation, date, rank: groupOf } of filed) {
+    // A heading (and its label, a month name to format) only where the group changes.
+    if (groupOf !== rank) {
+      rank = groupOf;
+      const label = groupLabel(groupOf, date);
       rows.push({ kind: "heading", key: `h:${label}`, label });
     }
     rows.push({ kind: "conversation", key: conversation.id, conversation });

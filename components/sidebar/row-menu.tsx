@@ -39,13 +39,18 @@ export function RowMenu({
       if (!menuRef.current?.contains(target) && !button.current?.contains(target)) onClose(false);
     };
     const onViewportChange = () => onClose(false);
+    // Only a scroll that moves the button (the sidebar's list, the page) matters, not a reply
+    // streaming into the thread next to it.
+    const onScroll = (event: Event) => {
+      if (event.target instanceof Node && event.target.contains(button.current)) onClose(false);
+    };
     document.addEventListener("pointerdown", onPointerDown, true);
     // The menu is placed once, next to its button: when the list scrolls, it closes instead of drifting.
-    document.addEventListener("scroll", onViewportChange, true);
+    document.addEventListener("scroll", onScroll, true);
     window.addEventListener("resize", onViewportChange);
     return () => {
       document.removeEventListener("pointerdown", onPointerDown, true);
-      document.removeEventListener("scroll", onViewportChange, true);
+      document.removeEventListener("scroll", onScroll, true);
       window.removeEventListener("resize", onViewportChange);
     };
   }, [onClose, button]);

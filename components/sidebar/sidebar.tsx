@@ -1,10 +1,11 @@
 "use client";
 
-import { signOut } from "next-auth/react";
 import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
+import { SignOutButton } from "@/components/settings/sign-out-button";
 import { Button } from "@/components/ui/button";
+import { SidebarSkeleton } from "@/components/ui/skeleton";
 import { ConfirmDeleteDialog } from "./confirm-delete-dialog";
 import { ConversationList } from "./conversation-list";
 import type { RowActions } from "./conversation-row";
@@ -13,19 +14,6 @@ import { SearchBox } from "./search-box";
 import { useConversations } from "./use-conversations";
 
 const SIDEBAR_ID = "sidebar";
-
-function Skeleton() {
-  return (
-    <div aria-busy="true" aria-label="Loading conversations" role="status" className="space-y-1 px-2 pt-3" data-testid="sidebar-skeleton">
-      <div className="mx-2.5 mb-3 h-3 w-16 animate-pulse rounded bg-zinc-200 motion-reduce:animate-none dark:bg-zinc-800" />
-      {[72, 56, 84, 64, 48, 76].map((width) => (
-        <div key={width} className="flex h-9 items-center px-2.5">
-          <div className="h-3.5 animate-pulse rounded bg-zinc-200 motion-reduce:animate-none dark:bg-zinc-800" style={{ width: `${width}%` }} />
-        </div>
-      ))}
-    </div>
-  );
-}
 
 /** The conversation sidebar: a column on wide screens, a drawer behind the Menu button on phones. */
 export function Sidebar({ userEmail }: { userEmail: string }) {
@@ -150,7 +138,7 @@ export function Sidebar({ userEmail }: { userEmail: string }) {
           </div>
         ) : null}
         {data.status === "loading" ? (
-          <Skeleton />
+          <SidebarSkeleton />
         ) : data.status === "error" ? (
           <div role="alert" className="mx-2 mt-2 space-y-2 rounded-lg border border-red-200 bg-red-50 p-3 text-sm text-red-700 dark:border-red-900 dark:bg-red-950/60 dark:text-red-300">
             <p>Could not load conversations.</p>
@@ -204,18 +192,7 @@ export function Sidebar({ userEmail }: { userEmail: string }) {
             <span className="truncate text-xs text-zinc-600 dark:text-zinc-400" title={userEmail}>
               {userEmail}
             </span>
-            <Button
-              variant="ghost"
-              className="shrink-0 py-1.5 whitespace-nowrap"
-              onClick={async () => {
-                // No server redirect: next-auth would build it from NEXTAUTH_URL, unset by default.
-                await signOut({ redirect: false });
-                router.replace("/sign-in");
-                router.refresh();
-              }}
-            >
-              Sign out
-            </Button>
+            <SignOutButton variant="ghost" className="shrink-0 py-1.5 whitespace-nowrap" />
           </div>
         </div>
       </nav>

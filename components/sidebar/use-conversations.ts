@@ -4,12 +4,12 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { CONVERSATIONS_CHANGED } from "@/components/chat/events";
 import { buildRows, type ConversationSummary, type SidebarRow } from "./groups";
 
-export type SidebarView = "active" | "archived";
+type SidebarView = "active" | "archived";
 
 const PAGE_SIZE = 50;
-const PINNED_LIMIT = 100;
+const PINNED_PAGE = 100;
 const SEARCH_DEBOUNCE_MS = 250;
-export const UNDO_MS = 5_000;
+const UNDO_MS = 5_000;
 
 type Page = { data: ConversationSummary[]; next_cursor: string | null };
 type Lists = { key: string; view: SidebarView; q: string; pinned: ConversationSummary[]; items: ConversationSummary[]; nextCursor: string | null };
@@ -28,17 +28,26 @@ async function fetchPage(params: Record<string, string | undefined>, signal?: Ab
   return (await response.json()) as Page;
 }
 
+/** Every pinned conversation (they all sit on top), in pages of the API's largest size. */
+async function fetchAllPinned(archived: string, signal?: AbortSignal): Promise<ConversationSummary[]> {
+  const pinned: ConversationSummary[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await fetchPage({ archived, pinned: "true", limit: String(PINNED_PAGE), cursor }, signal);
+    pinned.push(...page.data);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  return pinned;
+}
+
 async function fetchFirst(view: SidebarView, q: string, signal?: AbortSignal): Promise<First> {
   const archived = String(view === "archived");
   if (!splitsPinned(view, q)) {
     const page = await fetchPage({ archived, q }, signal);
     return { pinned: [], items: page.data, nextCursor: page.next_cursor };
   }
-  const [pinned, rest] = await Promise.all([
-    fetchPage({ archived, pinned: "true", limit: String(PINNED_LIMIT) }, signal),
-    fetchPage({ archived, pinned: "false" }, signal),
-  ]);
-  return { pinned: pinned.data, items: rest.data, nextCursor: rest.next_cursor };
+  const [pinned, rest] = await Promise.all([fetchAllPinned(archived, signal), fetchPage({ archived, pinned: "false" }, signal)]);
+  return { pinned, items: rest.data, nextCursor: rest.next_cursor };
 }
 
 async function patchConversation(id: string, body: Partial<Pick<ConversationSummary, "title" | "pinned" | "archived">>): Promise<ConversationSummary> {
@@ -331,5 +340,3 @@ export function useConversations() {
     dismissError: () => setActionError(null),
   };
 }
-
-export type ConversationsState = ReturnType<typeof useConversations>;

@@ -1,7 +1,7 @@
 /** Grey placeholders shown while a route's server component loads; the label is for screen readers. */
 
-function Bar({ className }: { className: string }) {
-  return <div className={`animate-pulse rounded-md bg-zinc-200/80 dark:bg-zinc-800 ${className}`} />;
+function Bar({ className, width }: { className: string; width?: string }) {
+  return <div className={`animate-pulse rounded-md bg-zinc-200/80 motion-reduce:animate-none dark:bg-zinc-800 ${className}`} style={width ? { width } : undefined} />;
 }
 
 const BUBBLES = [
@@ -56,6 +56,20 @@ export function SettingsSkeleton() {
         <Bar className="h-32 w-full rounded-xl" />
         <Bar className="h-20 w-full rounded-xl" />
       </div>
+    </div>
+  );
+}
+
+/** The sidebar's list while its first page loads: a heading and a few rows of varied length. */
+export function SidebarSkeleton() {
+  return (
+    <div aria-busy="true" aria-label="Loading conversations" role="status" className="space-y-1 px-2 pt-3" data-testid="sidebar-skeleton">
+      <Bar className="mx-2.5 mb-3 h-3 w-16" />
+      {[72, 56, 84, 64, 48, 76].map((width) => (
+        <div key={width} className="flex h-9 items-center px-2.5">
+          <Bar className="h-3.5" width={`${width}%`} />
+        </div>
+      ))}
     </div>
   );
 }

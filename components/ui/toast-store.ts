@@ -1,7 +1,7 @@
 /** A tiny toast queue: a module-level store read through useSyncExternalStore, with pausable timers. */
 
-export type ToastTone = "info" | "error";
-export type ToastAction = { label: string; onClick: () => void };
+type ToastTone = "info" | "error";
+type ToastAction = { label: string; onClick: () => void };
 export type ToastOptions = { message: string; action?: ToastAction; tone?: ToastTone; durationMs?: number };
 export type Toast = { id: number; message: string; action?: ToastAction; tone: ToastTone };
 
@@ -62,7 +62,5 @@ export function createToastStore() {
     },
   };
 }
-
-export type ToastStore = ReturnType<typeof createToastStore>;
 
 export const toastStore = createToastStore();

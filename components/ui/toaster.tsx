@@ -3,13 +3,9 @@
 import { useSyncExternalStore } from "react";
 import { toastStore, type Toast, type ToastOptions } from "./toast-store";
 
-/** Shows a toast from any client component; returns its id for dismissToast. */
+/** Shows a toast from any client component; returns its id (for `toastStore.dismiss`). */
 export function toast(options: ToastOptions): number {
   return toastStore.show(options);
-}
-
-export function dismissToast(id: number) {
-  toastStore.dismiss(id);
 }
 
 const EMPTY: Toast[] = [];

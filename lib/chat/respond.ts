@@ -15,7 +15,7 @@ export function wantsStream(request: Request, bodyFlag: boolean | undefined): bo
 type TurnRequest = { userId: string; apiKeyId?: string | null; conversation: Conversation; content: string };
 
 /** A reply to a user message that is already saved: a new turn's, or one rewound to (regenerate, edit). */
-export type ReplyRequest = { userId: string; apiKeyId?: string | null; conversation: Conversation; userMessage: Message; fresh?: boolean };
+type ReplyRequest = { userId: string; apiKeyId?: string | null; conversation: Conversation; userMessage: Message; fresh?: boolean };
 
 /**
  * Starts generating the reply to a saved user message as a durable run: it is not tied to the
@@ -77,7 +77,7 @@ function startReply(request: ReplyRequest): { run: ReplyRun; result: Promise<Tur
  * Streams the reply to a saved user message as the AI SDK UI message stream (SSE), each event
  * with its id.
  */
-export function streamReply(request: ReplyRequest, options: { status?: number; heartbeatMs?: number } = {}): Response {
+function streamReply(request: ReplyRequest, options: { status?: number; heartbeatMs?: number } = {}): Response {
   const { run } = startReply(request);
   return subscriptionResponse({
     status: options.status ?? 201,
@@ -88,7 +88,7 @@ export function streamReply(request: ReplyRequest, options: { status?: number; h
 }
 
 /** The reply to a saved user message, once it is saved; the caller leaving does not stop it. */
-export function completeReply(request: ReplyRequest): Promise<TurnResult> {
+function completeReply(request: ReplyRequest): Promise<TurnResult> {
   return startReply(request).result;
 }
 

@@ -14,7 +14,7 @@ import { conversations, messages, type Conversation, type Message } from "../sch
  * was spent); their feedback and stream logs go with them.
  */
 
-export type Rewound = { conversation: Conversation; userMessage: Message };
+type Rewound = { conversation: Conversation; userMessage: Message };
 
 const notFound = () => new AppError("message_not_found", "No message with this id.");
 

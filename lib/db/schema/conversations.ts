@@ -55,6 +55,9 @@ export const conversations = pgTable(
   (t) => [
     // "My conversations, most recently active first" walks this index in order.
     index("conversations_user_activity_idx").on(t.userId, t.archived, t.activityAt.desc(), t.id.desc()),
+    // The sidebar's pinned section (pinned=true) reads this small partial index instead of
+    // filtering a walk over every conversation the user has.
+    index("conversations_user_pinned_idx").on(t.userId, t.archived, t.activityAt.desc(), t.id.desc()).where(sql`${t.pinned}`),
     check("conversations_mode_check", sql`${t.mode} in ('open', 'grounded')`),
     // Full-text search on titles (the 'simple' configuration: no stemming, any language).
     index("conversations_title_fts_idx").using("gin", sql`to_tsvector('simple', ${t.title})`),

@@ -1,0 +1,1 @@
+CREATE INDEX "conversations_user_pinned_idx" ON "conversations" USING btree ("user_id","archived","activity_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE "conversations"."pinned";
