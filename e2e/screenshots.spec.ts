@@ -49,6 +49,8 @@ test("README screenshots", async ({ page }, testInfo) => {
   test.setTimeout(180_000);
   const mock = new MockLlm(page.request);
   await page.setViewportSize({ width: 1280, height: 800 });
+  // No transitions: a drawer or card is captured where it ends up, not halfway there.
+  await page.emulateMedia({ reducedMotion: "reduce" });
   await new AuthPage(page).signUp(`screens-${Date.now()}@example.test`, "a long enough password");
   await seedSidebar(page);
   const chat = new ChatPage(page);
@@ -77,7 +79,7 @@ test("README screenshots", async ({ page }, testInfo) => {
     await chat.send("What temperature must the reactor coolant stay at?");
     await chat.waitForReplyToFinish();
     const marker = chat.assistantMessages().first().getByRole("link", { name: /^Source \d+:/ }).first();
-    await marker.focus();
+    await marker.hover();
     await expect(page.getByRole("tooltip")).toBeVisible();
     await page.screenshot({ path: "docs/screenshots/grounded-dark.png" });
 
