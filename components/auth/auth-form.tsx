@@ -6,10 +6,10 @@ import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { Button } from "@/components/ui/button";
 import { Field } from "@/components/ui/field";
+import type { Problem } from "@/components/api-client";
 
 type Mode = "sign-in" | "sign-up";
 
-type Problem = { detail?: string; errors?: Array<{ path: string; message: string }> };
 
 export function AuthForm({ mode }: { mode: Mode }) {
   const router = useRouter();

@@ -1,4 +1,4 @@
-import type { Problem } from "@/components/documents/types";
+import { apiCall, type Problem } from "@/components/api-client";
 import type { ConversationResource } from "@/lib/api/resources";
 import type { StoredMessage } from "./types";
 
@@ -7,17 +7,15 @@ export type Refusal = Problem & { resets_at?: string };
 
 /** The conversation with its newest messages (a turn's refresh needs no more than the last few). */
 export async function fetchConversation(id: string, messageLimit = 10): Promise<{ conversation: ConversationResource; messages: StoredMessage[] } | null> {
-  const response = await fetch(`/api/v1/conversations/${id}?message_limit=${messageLimit}`, { cache: "no-store" });
-  if (!response.ok) return null;
-  return (await response.json()) as { conversation: ConversationResource; messages: StoredMessage[] };
+  return apiCall<{ conversation: ConversationResource; messages: StoredMessage[] }>(`/conversations/${id}?message_limit=${messageLimit}`, {
+    fallback: "Could not load the conversation.",
+  }).catch(() => null);
 }
 
 /** The page of messages before a cursor (the newest page without one), newest first. */
 export async function fetchOlderMessages(id: string, cursor: string | null): Promise<{ data: StoredMessage[]; next_cursor: string | null }> {
   const after = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
-  const response = await fetch(`/api/v1/conversations/${id}/messages?order=desc&limit=50${after}`, { cache: "no-store" });
-  if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  return (await response.json()) as { data: StoredMessage[]; next_cursor: string | null };
+  return apiCall(`/conversations/${id}/messages?order=desc&limit=50${after}`, { fallback: "Could not load earlier messages." });
 }
 
 /**

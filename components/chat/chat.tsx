@@ -8,7 +8,7 @@ import { DocumentsPanel } from "@/components/documents/documents-panel";
 import { FileDropZone } from "@/components/documents/file-drop-zone";
 import { isIndexing, type ConversationMode, type DocumentResource } from "@/components/documents/types";
 import { useConversationDocuments } from "@/components/documents/use-conversation-documents";
-import { fetchConversation, fetchOlderMessages, refusalOf, type Refusal } from "./api";
+import { fetchConversation, refusalOf } from "./api";
 import { Composer } from "./composer";
 import { ContextGauge, ConversationTotals, SummaryMarker } from "./conversation-meters";
 import { announceConversationsChanged } from "./events";
@@ -16,7 +16,9 @@ import { MessageActionsProvider, type MessageActionsValue } from "./message-acti
 import { MessageItem } from "./message-item";
 import { MessageList } from "./message-list";
 import { ModelPicker } from "./model-picker";
-import { latestContext, summaryMarkerIndex, textOf, toChatMessages, usageOf, withStoredMetadata, type ChatMessage, type ConversationUsage } from "./types";
+import { EmptyThread, RefusalText } from "./thread-notes";
+import { useOlderMessages } from "./use-older-messages";
+import { latestContext, summaryMarkerIndex, textOf, usageOf, withStoredMetadata, type ChatMessage, type ConversationUsage } from "./types";
 
 type Props = {
   conversationId: string | null;
@@ -43,7 +45,6 @@ export function Chat({ conversationId, initialMessages, model: initialModel, tit
   const [startError, setStartError] = useState<string | null>(null);
   const [panelOpen, setPanelOpen] = useState(() => initialDocuments.some((d) => isIndexing(d) || d.status === "failed"));
   const [usage, setUsage] = useState(initialUsage);
-  const [older, setOlder] = useState<{ cursor: string | null; loading: boolean; error: boolean }>({ cursor: initialOlderCursor, loading: false, error: false });
   // Bumped on every send: the thread scrolls to the newest message.
   const [followKey, setFollowKey] = useState(0);
   // What a screen reader hears when a reply is done (the list itself is not live: tokens would drown it).
@@ -130,6 +131,7 @@ export function Chat({ conversationId, initialMessages, model: initialModel, tit
       }),
   );
   const { messages, setMessages, sendMessage, regenerate, resumeStream, status, stop, error, clearError } = useChat<ChatMessage>({ chat, experimental_throttle: STREAM_RENDER_MS });
+  const older = useOlderMessages({ initialCursor: initialOlderCursor, getConversationId: target.getId, setMessages });
 
   // Problems the server reported inside the stream (as opposed to a connection that broke).
   const serverProblem = useRef(false);
@@ -203,12 +205,7 @@ export function Chat({ conversationId, initialMessages, model: initialModel, tit
     const id = target.getId();
     if (!id) return;
     // The thread as the server has it: its newest page, with the older ones reachable again.
-    void fetchOlderMessages(id, null)
-      .then((page) => {
-        setMessages(toChatMessages(page.data.slice().reverse()));
-        setOlder({ cursor: page.next_cursor, loading: false, error: false });
-      })
-      .catch(() => undefined);
+    void older.reloadNewest();
   }
 
   useEffect(() => {
@@ -255,24 +252,6 @@ export function Chat({ conversationId, initialMessages, model: initialModel, tit
   // Changes as the thread grows (a new message, a streamed token); refreshed metadata alone does not.
   const last = messages.at(-1);
   const growKey = `${messages.length}:${last?.parts.reduce((n, p) => n + (p.type === "text" ? p.text.length : 1), 0) ?? 0}`;
-
-  /** The page of messages before the oldest one shown, put above it. */
-  async function loadOlder() {
-    const id = target.getId();
-    if (!id || !older.cursor || older.loading) return;
-    setOlder((o) => ({ ...o, loading: true, error: false }));
-    const page = await fetchOlderMessages(id, older.cursor).catch(() => null);
-    if (!page) {
-      setOlder((o) => ({ ...o, loading: false, error: true }));
-      return;
-    }
-    const earlier = toChatMessages(page.data.slice().reverse());
-    setMessages((shown) => {
-      const ids = new Set(shown.map((m) => m.id));
-      return [...earlier.filter((m) => !ids.has(m.id)), ...shown];
-    });
-    setOlder({ cursor: page.next_cursor, loading: false, error: false });
-  }
 
   async function submit() {
     const text = input.trim();
@@ -404,9 +383,9 @@ export function Chat({ conversationId, initialMessages, model: initialModel, tit
           messages={messages}
           growKey={growKey}
           followKey={followKey}
-          hasOlder={Boolean(older.cursor) && !older.error}
+          hasOlder={older.hasOlder}
           loadingOlder={older.loading}
-          onLoadOlder={() => void loadOlder()}
+          onLoadOlder={() => void older.loadOlder()}
           renderMessage={(message, index) => (
             <>
               <MessageItem message={message} onRetry={!busy && index === messages.length - 1 ? () => void retry(index) : undefined} />
@@ -415,14 +394,14 @@ export function Chat({ conversationId, initialMessages, model: initialModel, tit
           )}
           empty={<EmptyThread grounded={grounded} onPick={(text) => setInput(text)} />}
           footer={
-            actionError || error || startError || older.error ? (
+            actionError || error || startError || older.failed ? (
               <p role="alert" className="mx-auto mb-4 max-w-3xl rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300">
                 {actionError ? (
                   actionError
-                ) : older.error && !error && !startError ? (
+                ) : older.failed && !error && !startError ? (
                   <>
                     Could not load earlier messages.{" "}
-                    <button type="button" className="font-medium underline" onClick={() => void loadOlder()}>
+                    <button type="button" className="font-medium underline" onClick={() => void older.loadOlder()}>
                       Try again
                     </button>
                   </>
@@ -453,45 +432,6 @@ export function Chat({ conversationId, initialMessages, model: initialModel, tit
   );
 }
 
-const STARTERS = [
-  "Explain this error message and how to fix it",
-  "Draft a polite follow-up email",
-  "Summarize the key points of a long text",
-  "Write a SQL query that finds duplicate rows",
-];
-
-/** A new conversation: what to do here, and a few starting points that fill the composer. */
-function EmptyThread({ grounded, onPick }: { grounded: boolean; onPick: (text: string) => void }) {
-  return (
-    <div className="mx-auto mt-[12vh] max-w-xl text-center">
-      <h2 className="text-2xl font-semibold tracking-tight">{grounded ? "Ask your documents" : "How can I help?"}</h2>
-      <p className="mt-2 text-sm text-zinc-500 dark:text-zinc-400">
-        {grounded
-          ? "Answers come only from the attached documents, with numbered sources that open the page they came from."
-          : "Ask anything, or attach PDF, TXT or Markdown files to chat with them."}
-      </p>
-      {grounded ? null : (
-        <ul className="mt-6 grid gap-2 sm:grid-cols-2" aria-label="Suggestions">
-          {STARTERS.map((text) => (
-            <li key={text}>
-              <button
-                type="button"
-                onClick={() => {
-                  onPick(text);
-                  document.getElementById("chat-input")?.focus();
-                }}
-                className="h-full w-full rounded-xl border border-zinc-200 px-3 py-2 text-left text-sm text-zinc-700 hover:bg-zinc-50 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-blue-500 dark:border-zinc-800 dark:text-zinc-300 dark:hover:bg-zinc-900"
-              >
-                {text}
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
-    </div>
-  );
-}
-
 type ChatHandlers = Pick<ChatInit<ChatMessage>, "onData" | "onFinish" | "onError">;
 
 /** Callbacks for a Chat made once that always call the component's latest handlers. */
@@ -501,17 +441,4 @@ function forwardTo(handlers: RefObject<ChatHandlers>): ChatHandlers {
     onFinish: (event) => handlers.current.onFinish?.(event),
     onError: (e) => handlers.current.onError?.(e),
   };
-}
-
-/** A send the server refused (budget, rate limit…): what happened, when it clears, and where the draft is. */
-function RefusalText({ problem }: { problem: Refusal }) {
-  const resetsAt = problem.resets_at ? new Date(problem.resets_at) : null;
-  return (
-    <>
-      {problem.title ? <strong className="font-semibold">{problem.title}. </strong> : null}
-      {problem.detail ?? "The message was not accepted."}
-      {resetsAt && !Number.isNaN(resetsAt.getTime()) ? ` (That is ${resetsAt.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })} your time.)` : ""} Your message was not sent; it is
-      back in the message box.
-    </>
-  );
 }

@@ -3,6 +3,7 @@
 import { useId, type FormEvent, type KeyboardEvent } from "react";
 import { Button } from "@/components/ui/button";
 import { ACCEPTED_FILE_TYPES } from "@/components/documents/types";
+import { formatCount } from "./format";
 
 type Props = {
   value: string;
@@ -112,8 +113,8 @@ export function Composer({ value, onChange, onSubmit, onStop, onFiles, busy, pla
       </div>
       {showCount ? (
         <p id={countId} aria-live="polite" className={`mx-auto mt-1 max-w-3xl text-right text-xs tabular-nums ${over > 0 ? "text-red-700 dark:text-red-400" : "text-zinc-500 dark:text-zinc-400"}`}>
-          {value.length.toLocaleString("en-US")} / {maxChars.toLocaleString("en-US")} characters
-          {over > 0 ? ` — ${over.toLocaleString("en-US")} over the limit; shorten it or attach it as a file.` : ""}
+          {formatCount(value.length)} / {formatCount(maxChars)} characters
+          {over > 0 ? ` — ${formatCount(over)} over the limit; shorten it or attach it as a file.` : ""}
         </p>
       ) : null}
     </form>

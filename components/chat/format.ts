@@ -24,6 +24,11 @@ export function formatUsd(n: number): string {
   return `$${fixed.replace(/(\.\d{2}\d*?)0+$/, "$1")}`;
 }
 
+/** A moment in the reader's time zone and locale: "Nov 21, 2026, 3:04 PM". */
+export function formatWhen(at: string | Date): string {
+  return new Date(at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
 /** 340 ms, 1.2 s */
 export function formatDuration(ms: number): string {
   return ms < 1_000 ? `${Math.round(ms)} ms` : `${trimZeros((ms / 1_000).toFixed(1))} s`;

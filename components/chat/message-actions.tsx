@@ -1,9 +1,10 @@
 "use client";
 
 import { createContext, useContext, useId, useState, type KeyboardEvent, type ReactNode } from "react";
+import { apiCall } from "@/components/api-client";
 import { Button } from "@/components/ui/button";
-import { textOf, type ChatMessage, type Rating } from "./types";
 import { copyText } from "@/components/ui/clipboard";
+import { textOf, type ChatMessage, type Rating } from "./types";
 
 /**
  * The row of small actions under a message — copy, rate, regenerate, edit — and the inline editor.
@@ -49,12 +50,8 @@ const icons = {
 };
 
 async function sendRating(conversationId: string, messageId: string, rating: Rating | null): Promise<void> {
-  const url = `/api/v1/conversations/${conversationId}/messages/${messageId}/feedback`;
-  const response =
-    rating === null
-      ? await fetch(url, { method: "DELETE" })
-      : await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ rating }) });
-  if (!response.ok) throw new Error(`feedback failed (${response.status})`);
+  const path = `/conversations/${conversationId}/messages/${messageId}/feedback`;
+  await apiCall(path, rating === null ? { method: "DELETE", fallback: "Could not clear the rating." } : { method: "POST", body: { rating }, fallback: "Could not save the rating." });
 }
 
 export function MessageActions({ message }: { message: ChatMessage }) {

@@ -1,25 +1,7 @@
-import type { ConversationMode, DocumentResource, Problem } from "./types";
+import { ApiError, apiCall, problemMessage, type Problem } from "@/components/api-client";
+import type { ConversationMode, DocumentResource } from "./types";
 
 /** Browser calls to /api/v1 for documents and the conversation fields they touch. */
-
-export class ApiError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-  }
-}
-
-async function readProblem(response: Response, fallback: string): Promise<ApiError> {
-  const problem = (await response.json().catch(() => null)) as Problem | null;
-  return new ApiError(problem?.detail || problem?.title || fallback, response.status);
-}
-
-async function json<T>(response: Response, fallback: string): Promise<T> {
-  if (!response.ok) throw await readProblem(response, fallback);
-  return (await response.json()) as T;
-}
 
 /**
  * Uploads one file. XMLHttpRequest rather than fetch: it is the browser API that reports upload
@@ -51,8 +33,8 @@ export function uploadDocument(input: {
         resolve(body as DocumentResource);
         return;
       }
-      const problem = (body ?? {}) as Problem;
-      reject(new ApiError(problem.detail || problem.title || `The upload failed (HTTP ${request.status}).`, request.status));
+      const problem = body as Problem | null;
+      reject(new ApiError(problemMessage(problem, `The upload failed (HTTP ${request.status}).`), request.status, problem));
     };
     request.onerror = () => reject(new ApiError("The connection failed during the upload.", 0));
     request.send(form);
@@ -60,30 +42,23 @@ export function uploadDocument(input: {
 }
 
 export async function fetchDocument(id: string): Promise<DocumentResource> {
-  return json(await fetch(`/api/v1/documents/${id}`, { cache: "no-store" }), "Could not load the document.");
+  return apiCall(`/documents/${id}`, { fallback: "Could not load the document." });
 }
 
 export async function listDocuments(cursor?: string | null): Promise<{ data: DocumentResource[]; next_cursor: string | null }> {
   const query = `limit=20${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
-  return json(await fetch(`/api/v1/documents?${query}`, { cache: "no-store" }), "Could not load your documents.");
+  return apiCall(`/documents?${query}`, { fallback: "Could not load your documents." });
 }
 
 export async function deleteDocument(id: string): Promise<void> {
-  const response = await fetch(`/api/v1/documents/${id}`, { method: "DELETE" });
   // Already gone is what the person wanted.
-  if (!response.ok && response.status !== 404) throw await readProblem(response, "Could not delete the document.");
+  await apiCall(`/documents/${id}`, { method: "DELETE", accept: [404], fallback: "Could not delete the document." });
 }
 
 type ConversationFields = { id: string; mode: ConversationMode; document_ids: string[] };
 
 export async function createConversation(body: { mode?: ConversationMode; model?: string; document_ids?: string[] }): Promise<ConversationFields> {
-  const response = await fetch("/api/v1/conversations", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const result = await json<{ conversation?: ConversationFields }>(response, "Could not start a conversation.");
-  if (!result.conversation) throw new ApiError("Could not start a conversation.", response.status);
+  const result = await apiCall<{ conversation: ConversationFields }>("/conversations", { method: "POST", body, fallback: "Could not start a conversation." });
   return result.conversation;
 }
 
@@ -91,10 +66,5 @@ export async function updateConversation(
   id: string,
   patch: { mode?: ConversationMode; model?: string; document_ids?: string[] },
 ): Promise<ConversationFields> {
-  const response = await fetch(`/api/v1/conversations/${id}`, {
-    method: "PATCH",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(patch),
-  });
-  return json(response, "Could not update the conversation.");
+  return apiCall(`/conversations/${id}`, { method: "PATCH", body: patch, fallback: "Could not update the conversation." });
 }

@@ -6,7 +6,9 @@ export type DocumentStatus = DocumentResource["status"];
 export type ConversationMode = ConversationResource["mode"];
 
 /** What the browser reads of a problem+json body (any of it may be missing on a network error). */
-export type Problem = { code?: string; title?: string; detail?: string; status?: number };
+import type { Problem } from "@/components/api-client";
+
+export type { Problem };
 
 /** What the file picker offers; the server still decides (415 for anything else). */
 export const ACCEPTED_FILE_TYPES = ".pdf,.txt,.md,application/pdf,text/plain,text/markdown";

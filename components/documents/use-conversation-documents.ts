@@ -1,7 +1,8 @@
 "use client";
 
 import { useEffect, useRef, useState } from "react";
-import { ApiError, deleteDocument, fetchDocument, updateConversation, uploadDocument } from "./api";
+import { ApiError } from "@/components/api-client";
+import { deleteDocument, fetchDocument, updateConversation, uploadDocument } from "./api";
 import { documentStatusText, isIndexing, type ConversationMode, type DocumentResource } from "./types";
 
 /** A file on its way up: becomes a document row once the server has accepted it. */

@@ -1,6 +1,8 @@
 "use client";
 
 import { useEffect, useId, useState, type FormEvent } from "react";
+import { ApiError, apiCall } from "@/components/api-client";
+import { formatWhen } from "@/components/chat/format";
 import { Button } from "@/components/ui/button";
 import { Field } from "@/components/ui/field";
 import { toast } from "@/components/ui/toaster";
@@ -8,14 +10,11 @@ import { toast } from "@/components/ui/toaster";
 const SCOPES = ["conversations:read", "conversations:write", "documents:read", "documents:write"] as const;
 
 type ApiKey = { id: string; name: string; prefix: string; scopes: string[]; created_at: string; last_used_at: string | null; expires_at: string | null };
-type Problem = { detail?: string; errors?: Array<{ path: string; message: string }> };
 
-const formatDate = (value: string | null) => (value ? new Date(value).toLocaleString() : "—");
+const formatDate = (value: string | null) => (value ? formatWhen(value) : "—");
 
 async function fetchKeys(): Promise<ApiKey[]> {
-  const response = await fetch("/api/v1/api-keys", { cache: "no-store" });
-  if (!response.ok) throw new Error(String(response.status));
-  return ((await response.json()) as { data: ApiKey[] }).data;
+  return (await apiCall<{ data: ApiKey[] }>("/api-keys", { fallback: "Could not load your API keys." })).data;
 }
 
 export function ApiKeysManager() {
@@ -49,17 +48,17 @@ export function ApiKeysManager() {
     setPending(true);
     setError(null);
     try {
-      const response = await fetch("/api/v1/api-keys", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-      const result = (await response.json()) as ApiKey & { key?: string } & Problem;
-      if (!response.ok || !result.key) {
-        setError([result.detail, ...(result.errors ?? []).map((e) => `${e.path}: ${e.message}`)].filter(Boolean).join(" ") || "Could not create the key.");
-        return;
-      }
+      const result = await apiCall<ApiKey & { key: string }>("/api-keys", { method: "POST", body, fallback: "Could not create the key." });
       setCreated({ name: result.name, key: result.key });
       setCopied(false);
       form.reset();
       load();
-    } catch {
+    } catch (e) {
+      // Refused (validation, scope…): say why by the form. Not sent at all: a toast to retry.
+      if (e instanceof ApiError && e.status > 0) {
+        setError(e.message);
+        return;
+      }
       toast({ message: "Could not create the key. Check your connection.", tone: "error", action: { label: "Retry", onClick: () => void submitKey(body, form) } });
     } finally {
       setPending(false);
@@ -83,8 +82,7 @@ export function ApiKeysManager() {
 
   async function revokeKey(key: ApiKey) {
     try {
-      const response = await fetch(`/api/v1/api-keys/${key.id}`, { method: "DELETE" });
-      if (!response.ok && response.status !== 404) throw new Error(String(response.status));
+      await apiCall(`/api-keys/${key.id}`, { method: "DELETE", accept: [404], fallback: "Could not revoke the key." });
     } catch {
       toast({ message: `Could not revoke “${key.name}”.`, tone: "error", action: { label: "Retry", onClick: () => void revokeKey(key) } });
     }

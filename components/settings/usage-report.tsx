@@ -1,7 +1,8 @@
 "use client";
 
 import { useEffect, useState } from "react";
-import { formatCount, formatUsd } from "@/components/chat/format";
+import { apiCall } from "@/components/api-client";
+import { formatCount, formatUsd, formatWhen } from "@/components/chat/format";
 import { Button } from "@/components/ui/button";
 import { toast } from "@/components/ui/toaster";
 import type { UsageResource as Usage } from "@/lib/api/resources";
@@ -10,12 +11,9 @@ type UsageRow = Usage["data"][number];
 type BudgetPeriod = Usage["budget"]["tokens_per_day"];
 
 async function fetchUsage(groupBy: "day" | "model"): Promise<Usage> {
-  const response = await fetch(`/api/v1/usage?group_by=${groupBy}`, { cache: "no-store" });
-  if (!response.ok) throw new Error(String(response.status));
-  return (await response.json()) as Usage;
+  return apiCall(`/usage?group_by=${groupBy}`, { fallback: "Could not load your usage." });
 }
 
-const formatWhen = (iso: string) => new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 
 function BudgetLine({ label, period, format }: { label: string; period: BudgetPeriod; format: (n: number) => string }) {
   return (

@@ -1,6 +1,7 @@
 "use client";
 
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { apiCall } from "@/components/api-client";
 import { CONVERSATIONS_CHANGED } from "@/components/chat/events";
 import { buildRows, type ConversationSummary, type SidebarRow } from "./groups";
 
@@ -23,9 +24,7 @@ function splitsPinned(view: SidebarView, q: string): boolean {
 async function fetchPage(params: Record<string, string | undefined>, signal?: AbortSignal): Promise<Page> {
   const search = new URLSearchParams({ limit: String(PAGE_SIZE) });
   for (const [name, value] of Object.entries(params)) if (value) search.set(name, value);
-  const response = await fetch(`/api/v1/conversations?${search}`, { cache: "no-store", signal });
-  if (!response.ok) throw new Error(`GET /conversations: ${response.status}`);
-  return (await response.json()) as Page;
+  return apiCall(`/conversations?${search}`, { signal, fallback: "Could not load conversations." });
 }
 
 /** Every pinned conversation (they all sit on top), in pages of the API's largest size. */
@@ -51,19 +50,12 @@ async function fetchFirst(view: SidebarView, q: string, signal?: AbortSignal): P
 }
 
 async function patchConversation(id: string, body: Partial<Pick<ConversationSummary, "title" | "pinned" | "archived">>): Promise<ConversationSummary> {
-  const response = await fetch(`/api/v1/conversations/${id}`, {
-    method: "PATCH",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`PATCH /conversations/${id}: ${response.status}`);
-  return (await response.json()) as ConversationSummary;
+  return apiCall(`/conversations/${id}`, { method: "PATCH", body, fallback: "Could not update the conversation." });
 }
 
-/** keepalive lets the request outlive the page when it is sent on unload. */
+/** keepalive lets the request outlive the page when it is sent on unload; already gone is done. */
 async function deleteConversation(id: string): Promise<void> {
-  const response = await fetch(`/api/v1/conversations/${id}`, { method: "DELETE", keepalive: true });
-  if (!response.ok && response.status !== 404) throw new Error(`DELETE /conversations/${id}: ${response.status}`);
+  await apiCall(`/conversations/${id}`, { method: "DELETE", keepalive: true, accept: [404], fallback: "Could not delete the conversation." });
 }
 
 function appendUnique(list: ConversationSummary[], more: ConversationSummary[]): ConversationSummary[] {

@@ -2,7 +2,7 @@ import type { CitationPart, ContextPart, Conversation, Document, Message, Retrie
 import { ERROR_TYPE_BASE } from "./errors";
 import type { AvailableModel } from "@/lib/ai/providers";
 import type { PublicApiKey } from "@/lib/db/queries/api-keys";
-import type { Feedback } from "@/lib/db/queries/feedback";
+import { listFeedback, type Feedback } from "@/lib/db/queries/feedback";
 import type {
   ApiKeyResource,
   CitationResource,
@@ -69,8 +69,9 @@ export function serializeMessage(m: Message, feedback: Pick<Feedback, "rating" |
   };
 }
 
-/** Messages with the caller's feedback on each. */
-export function serializeMessages(rows: Message[], feedback: Map<string, Feedback>): MessageResource[] {
+/** Messages as `userId` sees them: each with that user's rating, read in one query. */
+export async function serializeMessagesFor(rows: Message[], userId: string): Promise<MessageResource[]> {
+  const feedback = await listFeedback({ messageIds: rows.map((m) => m.id), userId });
   return rows.map((m) => serializeMessage(m, feedback.get(m.id) ?? null));
 }
 

@@ -2,12 +2,11 @@ import { notFound } from "next/navigation";
 import { Chat } from "@/components/chat/chat";
 import { toChatMessages, usageOf } from "@/components/chat/types";
 import { AppError } from "@/lib/api/errors";
-import { serializeConversation, serializeDocument, serializeMessages } from "@/lib/api/serialize";
+import { serializeConversation, serializeDocument, serializeMessagesFor } from "@/lib/api/serialize";
 import { requirePageUser } from "@/lib/auth/current-user";
 import { env } from "@/lib/env";
 import { getConversationOrThrow } from "@/lib/db/queries/conversations";
 import { listAttachedDocuments } from "@/lib/db/queries/documents";
-import { listFeedback } from "@/lib/db/queries/feedback";
 import { listMessagesPage } from "@/lib/db/queries/messages";
 
 /** A long conversation opens on its newest messages; older ones load as the reader scrolls up. */
@@ -23,11 +22,10 @@ export default async function ConversationPage({ params }: { params: Promise<{ i
     throw error;
   });
   const [newest, attached] = await Promise.all([
-    listMessagesPage({ conversationId: conversation.id, limit: FIRST_PAGE, order: "desc" }).then(async (page) => {
-      const rows = page.rows.reverse();
-      const feedback = await listFeedback({ messageIds: rows.map((m) => m.id), userId: user.id });
-      return { messages: serializeMessages(rows, feedback), olderCursor: page.nextCursor };
-    }),
+    listMessagesPage({ conversationId: conversation.id, limit: FIRST_PAGE, order: "desc" }).then(async (page) => ({
+      messages: await serializeMessagesFor(page.rows.reverse(), user.id),
+      olderCursor: page.nextCursor,
+    })),
     listAttachedDocuments({ conversationIds: [conversation.id] }),
   ]);
   return (

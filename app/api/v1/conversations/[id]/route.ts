@@ -1,5 +1,5 @@
 import { json, withAuth } from "@/lib/api/handler";
-import { serializeConversation, serializeMessages } from "@/lib/api/serialize";
+import { serializeConversation, serializeMessagesFor } from "@/lib/api/serialize";
 import { resolveModel } from "@/lib/ai/providers";
 import {
   deleteConversation,
@@ -8,7 +8,6 @@ import {
   type ConversationPatch,
 } from "@/lib/db/queries/conversations";
 import { listConversationDocumentIds } from "@/lib/db/queries/documents";
-import { listFeedback } from "@/lib/db/queries/feedback";
 import { listAllMessages, listNewestMessages } from "@/lib/db/queries/messages";
 import { getConversationQuerySchema, updateConversationSchema } from "../schema";
 
@@ -23,8 +22,7 @@ export const GET = withAuth(
         : listAllMessages({ conversationId: conversation.id }),
       listConversationDocumentIds({ conversationIds: [conversation.id] }),
     ]);
-    const feedback = await listFeedback({ messageIds: messages.map((m) => m.id), userId: user.id });
-    return json({ conversation: serializeConversation(conversation, documentIds.get(conversation.id)), messages: serializeMessages(messages, feedback) });
+    return json({ conversation: serializeConversation(conversation, documentIds.get(conversation.id)), messages: await serializeMessagesFor(messages, user.id) });
   },
   { query: getConversationQuerySchema, scope: "conversations:read" },
 );

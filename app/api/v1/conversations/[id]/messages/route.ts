@@ -1,10 +1,9 @@
 import { json, withAuth } from "@/lib/api/handler";
 import { resolveModel } from "@/lib/ai/providers";
-import { serializeMessages } from "@/lib/api/serialize";
+import { serializeMessagesFor } from "@/lib/api/serialize";
 import { completeTurn, streamTurn, turnJson, wantsStream } from "@/lib/chat/respond";
 import { deriveTitle } from "@/lib/chat/title";
 import { getConversationOrThrow, updateConversation } from "@/lib/db/queries/conversations";
-import { listFeedback } from "@/lib/db/queries/feedback";
 import { listMessagesPage } from "@/lib/db/queries/messages";
 import { assertWithinBudget } from "@/lib/usage/budget";
 import { listMessagesQuerySchema, postMessageSchema } from "../../schema";
@@ -15,8 +14,7 @@ export const GET = withAuth(
   async ({ user, params, query }) => {
     const conversation = await getConversationOrThrow({ id: params.id ?? "", userId: user.id });
     const page = await listMessagesPage({ conversationId: conversation.id, ...query });
-    const feedback = await listFeedback({ messageIds: page.rows.map((m) => m.id), userId: user.id });
-    return json({ data: serializeMessages(page.rows, feedback), next_cursor: page.nextCursor });
+    return json({ data: await serializeMessagesFor(page.rows, user.id), next_cursor: page.nextCursor });
   },
   { query: listMessagesQuerySchema, scope: "conversations:read" },
 );

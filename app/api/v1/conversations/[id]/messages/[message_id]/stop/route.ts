@@ -1,6 +1,5 @@
 import { json, withAuth } from "@/lib/api/handler";
-import { serializeMessage } from "@/lib/api/serialize";
-import { listFeedback } from "@/lib/db/queries/feedback";
+import { serializeMessagesFor } from "@/lib/api/serialize";
 import { stopReply } from "@/lib/chat/resume";
 import { getConversationOrThrow } from "@/lib/db/queries/conversations";
 import { getMessageOrThrow } from "@/lib/db/queries/messages";
@@ -12,8 +11,8 @@ export const POST = withAuth(
     const conversation = await getConversationOrThrow({ id: params.id ?? "", userId: user.id });
     const message = await getMessageOrThrow({ id: params.message_id ?? "", conversationId: conversation.id });
     const stopped = await stopReply(message);
-    const feedback = await listFeedback({ messageIds: [message.id], userId: user.id });
-    return json(serializeMessage(stopped.message, feedback.get(message.id) ?? null), stopped.settled ? 200 : 202);
+    const [body] = await serializeMessagesFor([stopped.message], user.id);
+    return json(body, stopped.settled ? 200 : 202);
   },
   { scope: "conversations:write" },
 );
