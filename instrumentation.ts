@@ -1,11 +1,25 @@
 /**
- * Runs once when a server process starts: migrate, recover replies a crash left streaming, and
- * resume document ingestion that was pending or cut off.
+ * Runs once when a server process starts: tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set),
+ * migrate, recover replies a crash left streaming, and resume document ingestion that was pending
+ * or cut off.
  */
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
+  // Tracing first, so everything after it is traced; without an endpoint the SDK is never loaded.
+  const { startTracing } = await import("./lib/telemetry");
+  await startTracing();
   const { getHandle } = await import("./lib/db/client");
   await getHandle();
   const { kickIngestion } = await import("./lib/retrieval/queue");
   void kickIngestion();
+
+  // Graceful shutdown (lib/shutdown.ts). Next.js handles SIGTERM/SIGINT itself — and exits once
+  // its open requests end, with no deadline and no hand-off — unless NEXT_MANUAL_SIG_HANDLE is set
+  // (the Dockerfile and `npm start` set it; `next dev` keeps Next's own handling).
+  if (process.env.NEXT_MANUAL_SIG_HANDLE) {
+    const { handleSignals, onShutdown } = await import("./lib/shutdown");
+    const { shutdownTracing } = await import("./lib/telemetry");
+    onShutdown("tracing", shutdownTracing);
+    handleSignals();
+  }
 }

@@ -1,7 +1,8 @@
 import type { NextConfig } from "next";
 
 const nextConfig: NextConfig = {
-  // The Docker image builds with BUILD_STANDALONE=1; local `next start` keeps the regular output.
+  // `npm run build` and the Docker image set BUILD_STANDALONE=1: .next/standalone (what the image
+  // runs) is built next to the regular output, so `next start` keeps working on the same build.
   output: process.env.BUILD_STANDALONE === "1" ? "standalone" : undefined,
   // Native/wasm packages that must be loaded by Node at run time, not bundled.
   serverExternalPackages: ["pdf-parse", "@electric-sql/pglite", "@electric-sql/pglite-pgvector", "pg"],
@@ -15,6 +16,9 @@ const nextConfig: NextConfig = {
       "./lib/retrieval/ingest-worker.mjs",
       "./node_modules/pdf-parse/**/*",
       "./node_modules/pdfjs-dist/legacy/build/**/*",
+      // pdf.js's legacy build polyfills DOMMatrix from @napi-rs/canvas (a require the tracer misses);
+      // without it every PDF fails with "DOMMatrix is not defined". The platform package comes along.
+      "./node_modules/@napi-rs/**/*",
       "./node_modules/gpt-tokenizer/**/*",
     ],
   },

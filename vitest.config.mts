@@ -20,6 +20,8 @@ const common = {
   GROQ_API_KEY: "",
   CHAT_MODEL: "",
   INSTANCE_ID: "",
+  // Quiet test output; the tests that read log lines turn them back on for their file.
+  LOG_LEVEL: "silent",
 };
 
 export default defineConfig({

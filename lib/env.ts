@@ -149,6 +149,15 @@ const schema = z.object({
   RATE_LIMIT_PER_MINUTE: intWithDefault(600, 1),
   /** Model calls (new messages, completions) per minute per user and per API key. */
   RATE_LIMIT_CHAT_PER_MINUTE: intWithDefault(60, 1),
+  /** pino level for the JSON logs on stdout: fatal, error, warn, info, debug, trace or silent. */
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info")),
+  /** Debug only: include message and prompt text in logs (off: logs carry ids, sizes and counts, never content). */
+  LOG_MESSAGE_CONTENT: boolWithDefault(false),
+  /** OTLP/HTTP endpoint for OpenTelemetry traces (e.g. http://collector:4318); unset = no tracing. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+  OTEL_SERVICE_NAME: z.preprocess(emptyToUndefined, z.string().default("bot-gpt")),
+  /** How long a stopping process waits for its replies to finish before marking them interrupted (ms). */
+  SHUTDOWN_GRACE_MS: intWithDefault(25_000, 0),
   /** Identifies this process's in-flight replies so a restart only recovers its own. */
   INSTANCE_ID: z.preprocess(emptyToUndefined, z.string().max(200).optional()),
 });

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 /**
  * Prometheus metrics (`GET /api/metrics`): one registry per process, kept on globalThis so dev-mode
@@ -6,11 +6,82 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
  * scrapes them all.
  */
 
+/** Seconds: 5 ms up to 2 min (model calls and slow requests land in the upper buckets). */
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
 function create() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "botgpt_process_" });
-  return {
+  const series = {
     registry,
+    httpRequestDuration: new Histogram({
+      name: "botgpt_http_request_duration_seconds",
+      help: "API request duration until the response headers, by method, route template and status.",
+      labelNames: ["method", "route", "status"] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    modelTtft: new Histogram({
+      name: "botgpt_model_ttft_seconds",
+      help: "Time from the model call to its first text token, by provider and model.",
+      labelNames: ["provider", "model"] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    modelCallDuration: new Histogram({
+      name: "botgpt_model_call_duration_seconds",
+      help: "Model call duration, by provider, model and outcome (ok, error, aborted).",
+      labelNames: ["provider", "model", "outcome"] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    modelTokens: new Counter({
+      name: "botgpt_model_tokens_total",
+      help: "Tokens billed by model calls, by provider, model and kind (input, output).",
+      labelNames: ["provider", "model", "kind"] as const,
+      registers: [registry],
+    }),
+    modelCost: new Counter({
+      name: "botgpt_model_cost_usd_total",
+      help: "Estimated cost of model calls in US dollars, by provider and model.",
+      labelNames: ["provider", "model"] as const,
+      registers: [registry],
+    }),
+    cacheHits: new Counter({
+      name: "botgpt_response_cache_hits_total",
+      help: "Replies served from the exact-match response cache.",
+      registers: [registry],
+    }),
+    cacheMisses: new Counter({
+      name: "botgpt_response_cache_misses_total",
+      help: "Cacheable requests the response cache could not answer.",
+      registers: [registry],
+    }),
+    retrievalDuration: new Histogram({
+      name: "botgpt_retrieval_duration_seconds",
+      help: "Time to retrieve evidence chunks for a grounded turn, by mode (hybrid, lexical).",
+      labelNames: ["mode"] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    ingestionDuration: new Histogram({
+      name: "botgpt_ingestion_duration_seconds",
+      help: "Time to parse, chunk and index one document, by outcome (ready, failed).",
+      labelNames: ["outcome"] as const,
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers: [registry],
+    }),
+    ingestionQueueDepth: new Gauge({
+      name: "botgpt_ingestion_queue_depth",
+      help: "Documents waiting for or in ingestion (pending or processing), as last seen by this process.",
+      registers: [registry],
+    }),
+    rateLimitRejections: new Counter({
+      name: "botgpt_rate_limit_rejections_total",
+      help: "Requests refused with 429 by the rate limiter, by bucket (default, chat).",
+      labelNames: ["kind"] as const,
+      registers: [registry],
+    }),
     modelRetries: new Counter({
       name: "botgpt_model_retries_total",
       help: "Model calls retried after a failure, by provider, model and error code.",
@@ -56,6 +127,13 @@ function create() {
       registers: [registry],
     }),
   };
+  // Label values known up front start at zero, so a scrape shows them before the first event (a
+  // rate that starts from 0 rather than from nothing). Series labelled by provider and model
+  // appear on first use; until then the exposition carries their HELP and TYPE lines.
+  for (const kind of ["default", "chat"]) series.rateLimitRejections.inc({ kind }, 0);
+  for (const mode of ["hybrid", "lexical"]) series.retrievalDuration.zero({ mode });
+  for (const outcome of ["ready", "failed"]) series.ingestionDuration.zero({ outcome });
+  return series;
 }
 
 const holder = globalThis as typeof globalThis & { __botGptMetrics?: ReturnType<typeof create> };

@@ -6,6 +6,7 @@ import { AppError } from "@/lib/api/errors";
 import { env } from "@/lib/env";
 import { knownModels, modelInfo, OFFLINE_MODEL_ID, parseModelId, type ModelInfo, type ProviderId } from "./models";
 import { OfflineLanguageModel } from "./offline-model";
+import { log } from "@/lib/log";
 
 /**
  * The provider registry: resolves `provider:model` ids to AI SDK language models. Real provider
@@ -93,7 +94,7 @@ export function modelChain(first: ResolvedModel): ResolvedModel[] {
     try {
       chain.push(resolveModel(id));
     } catch {
-      if (!unusableFallbacks.has(id)) console.warn(`FALLBACK_MODELS: ${id} is not usable on this server; skipped`);
+      if (!unusableFallbacks.has(id)) log.warn({ model: id }, "FALLBACK_MODELS entry not usable on this server; skipped");
       unusableFallbacks.add(id);
     }
   }

@@ -1,5 +1,6 @@
 import { APICallError, RetryError } from "ai";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
+import { log } from "@/lib/log";
 import {
   breakerFor,
   breakerStates,
@@ -254,9 +255,9 @@ describe("timedStream", () => {
 });
 
 describe("CircuitBreaker", () => {
-  let warn: MockInstance<typeof console.warn>;
+  let warn: MockInstance;
   beforeEach(() => {
-    warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    warn = vi.spyOn(log, "warn").mockImplementation(() => {});
     resetBreakers();
   });
   afterEach(() => warn.mockRestore());
@@ -269,7 +270,7 @@ describe("CircuitBreaker", () => {
     breaker.recordFailure(2);
     expect(breaker.snapshot(3)).toMatchObject({ state: "open", consecutiveFailures: 3, openedAt: 2 });
     expect(breaker.canRequest(3)).toBe(false);
-    expect(warn).toHaveBeenCalledExactlyOnceWith("circuit breaker for openai: closed → open (3 consecutive failures)");
+    expect(warn).toHaveBeenCalledExactlyOnceWith({ provider: "openai", from: "closed", to: "open", reason: "3 consecutive failures" }, "circuit breaker state change");
   });
 
   it("a success resets the consecutive count", () => {
@@ -291,7 +292,7 @@ describe("CircuitBreaker", () => {
     expect(breaker.snapshot(4)).toMatchObject({ state: "closed", recentCalls: 4, recentFailures: 2 });
     breaker.recordFailure(4);
     expect(breaker.snapshot(5)).toMatchObject({ state: "open", consecutiveFailures: 2 });
-    expect(warn).toHaveBeenCalledWith("circuit breaker for groq: closed → open (3 of 5 calls failed in 60 s)");
+    expect(warn).toHaveBeenCalledWith({ provider: "groq", from: "closed", to: "open", reason: "3 of 5 calls failed in 60 s" }, "circuit breaker state change");
   });
 
   it("needs the minimum number of calls before the ratio rule applies", () => {
@@ -324,10 +325,10 @@ describe("CircuitBreaker", () => {
     breaker.recordSuccess(30_500);
     expect(breaker.snapshot(30_500)).toMatchObject({ state: "closed", consecutiveFailures: 0, recentCalls: 0, openedAt: null });
     expect(breaker.canRequest(30_501)).toBe(true);
-    expect(warn.mock.calls.map(([line]) => line)).toEqual([
-      "circuit breaker for openai: closed → open (3 consecutive failures)",
-      "circuit breaker for openai: open → half_open (cool-down elapsed)",
-      "circuit breaker for openai: half_open → closed (trial call succeeded)",
+    expect(warn.mock.calls).toEqual([
+      [{ provider: "openai", from: "closed", to: "open", reason: "3 consecutive failures" }, "circuit breaker state change"],
+      [{ provider: "openai", from: "open", to: "half_open", reason: "cool-down elapsed" }, "circuit breaker state change"],
+      [{ provider: "openai", from: "half_open", to: "closed", reason: "trial call succeeded" }, "circuit breaker state change"],
     ]);
   });
 
@@ -339,7 +340,7 @@ describe("CircuitBreaker", () => {
     expect(breaker.snapshot(1_500)).toMatchObject({ state: "open", openedAt: 1_500 });
     expect(breaker.canRequest(2_499)).toBe(false);
     expect(breaker.canRequest(2_500)).toBe(true);
-    expect(warn).toHaveBeenCalledWith("circuit breaker for openai: half_open → open (trial call failed)");
+    expect(warn).toHaveBeenCalledWith({ provider: "openai", from: "half_open", to: "open", reason: "trial call failed" }, "circuit breaker state change");
   });
 
   it("frees a trial slot that never reported back after another cool-down", () => {

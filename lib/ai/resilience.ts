@@ -1,5 +1,6 @@
 import { APICallError, RetryError } from "ai";
 import { BREAKER_STATE_VALUE, metrics } from "@/lib/metrics";
+import { log } from "@/lib/log";
 
 /**
  * Building blocks for resilient model calls: what a failure means (classifyFailure), how long to
@@ -255,7 +256,7 @@ export class CircuitBreaker {
   }
 
   private transition(to: BreakerState, reason: string, now?: number): void {
-    console.warn(`circuit breaker for ${this.provider}: ${this.state} → ${to} (${reason})`);
+    log.warn({ provider: this.provider, from: this.state, to, reason }, "circuit breaker state change");
     metrics.breakerTransitions.inc({ provider: this.provider, state: to });
     metrics.breakerState.set({ provider: this.provider }, BREAKER_STATE_VALUE[to]);
     this.state = to;

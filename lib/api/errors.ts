@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { log } from "@/lib/log";
 
 /** Every machine-readable error code the API can return, with its HTTP status and title. */
 export const errorCatalog = {
@@ -13,6 +14,7 @@ export const errorCatalog = {
   insufficient_scope: { status: 403, title: "Missing scope" },
   session_required: { status: 403, title: "Browser session required" },
   signup_disabled: { status: 403, title: "Sign-up is disabled" },
+  account_disabled: { status: 403, title: "Account disabled" },
   not_found: { status: 404, title: "Not found" },
   conversation_not_found: { status: 404, title: "Conversation not found" },
   message_not_found: { status: 404, title: "Message not found" },
@@ -120,7 +122,7 @@ export function validationError(error: z.ZodError, prefix: string[] = []): AppEr
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof z.ZodError) return validationError(error);
-  console.error("unhandled error", error);
+  log.error({ err: error }, "unhandled error");
   return new AppError("internal_error", "Something went wrong on our side. Try again later.");
 }
 
@@ -128,11 +130,11 @@ export function toAppError(error: unknown): AppError {
  * The one error renderer. `openAiCompatible` adds OpenAI's `error` member to the problem so the
  * official client libraries surface our message and code too.
  */
-export function problemResponse(error: unknown, requestId?: string, options: { openAiCompatible?: boolean } = {}): Response {
+export function problemResponse(error: unknown, requestId: string, options: { openAiCompatible?: boolean } = {}): Response {
   const appError = toAppError(error);
   const headers = new Headers(appError.headers);
   headers.set("content-type", "application/problem+json");
-  if (requestId) headers.set("x-request-id", requestId);
+  headers.set("x-request-id", requestId);
   const problem = appError.toProblem(requestId);
   const body = options.openAiCompatible
     ? { ...problem, error: { message: problem.detail ?? problem.title, type: problem.code, code: problem.code, param: problem.errors?.[0]?.path ?? null } }

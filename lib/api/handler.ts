@@ -5,8 +5,11 @@ import { getSessionUser } from "@/lib/auth/session";
 import { authenticateApiKey, type PublicApiKey } from "@/lib/db/queries/api-keys";
 import type { PublicUser } from "@/lib/db/queries/users";
 import type { ApiKeyScope } from "@/lib/db/schema";
+import { withLogContext } from "@/lib/log";
+import { isDraining } from "@/lib/shutdown";
 import { AppError, problemResponse, validationError } from "./errors";
 import { parseIdempotencyKey, withIdempotency } from "./idempotency";
+import { observeRequest, problemCodeOf } from "./observe";
 import { checkRateLimit, rateLimitHeaders, type RateLimitClass } from "./rate-limit";
 
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
@@ -18,6 +21,50 @@ export function requestIdFor(request: Request): string {
 }
 
 type RouteContext = { params: Promise<Record<string, string | string[] | undefined>> };
+
+/** What a wrapper learned about the caller, for the request's log line. */
+type Caller = { principal?: Principal };
+
+function withRequestIdHeader(response: Response, requestId: string): Response {
+  try {
+    response.headers.set("x-request-id", requestId);
+    return response;
+  } catch {
+    // Immutable headers (a fetched or redirect response): copy it.
+    const copy = new Response(response.body, response);
+    copy.headers.set("x-request-id", requestId);
+    return copy;
+  }
+}
+
+/**
+ * Around every API request: its id (the caller's X-Request-Id when sane), on every log line
+ * written while it runs and on the response, then one `request` line and the duration histogram.
+ */
+async function observed(request: Request, run: (requestId: string, caller: Caller) => Promise<Response>): Promise<Response> {
+  const startedAt = performance.now();
+  const requestId = requestIdFor(request);
+  const caller: Caller = {};
+  return withLogContext({ request_id: requestId }, async () => {
+    const response = withRequestIdHeader(await run(requestId, caller), requestId);
+    observeRequest({
+      requestId,
+      method: request.method,
+      pathname: new URL(request.url).pathname,
+      status: response.status,
+      startedAt,
+      userId: caller.principal?.user.id,
+      apiKeyId: caller.principal?.apiKey?.id,
+      code: await problemCodeOf(response),
+    });
+    return response;
+  });
+}
+
+/** A route handler outside the v1 wrappers (next-auth) with the same request id and log line. */
+export function withObservation<R extends Request, C>(handler: (request: R, context: C) => Promise<Response>) {
+  return (request: R, context: C): Promise<Response> => observed(request, () => handler(request, context));
+}
 
 type Infer<T> = T extends z.ZodType ? z.infer<T> : undefined;
 
@@ -176,16 +223,19 @@ export function withAuth<TBody extends z.ZodType | undefined = undefined, TQuery
   handler: (args: HandlerArgs<Infer<TBody>, Infer<TQuery>> & Principal) => Promise<Response>,
   options: Options<TBody, TQuery> = {},
 ) {
-  return async (request: Request, context?: RouteContext): Promise<Response> => {
-    const requestId = requestIdFor(request);
+  return (request: Request, context?: RouteContext): Promise<Response> => observed(request, async (requestId, caller) => {
     let limitHeaders: Record<string, string> = {};
     const finalize = (response: Response) => {
-      response.headers.set("x-request-id", requestId);
       for (const [name, value] of Object.entries(limitHeaders)) response.headers.set(name, value);
       return response;
     };
     try {
+      // A stopping instance finishes the replies it has but starts none (the client retries elsewhere).
+      if (options.rateLimit === "chat" && isDraining()) {
+        throw new AppError("service_unavailable", "This instance is shutting down; retry shortly.", { headers: { "Retry-After": "5" } });
+      }
       const principal = await authenticate(request);
+      caller.principal = principal;
       authorize(principal, options);
       const decision = await checkRateLimit({
         userId: principal.user.id,
@@ -243,7 +293,7 @@ export function withAuth<TBody extends z.ZodType | undefined = undefined, TQuery
     } catch (error) {
       return finalize(problemResponse(error, requestId, options));
     }
-  };
+  });
 }
 
 /** A public route (no credentials): request id, body parsing and the one error format. */
@@ -251,8 +301,7 @@ export function withApi<TBody extends z.ZodType | undefined = undefined>(
   handler: (args: HandlerArgs<Infer<TBody>, undefined>) => Promise<Response>,
   options: { body?: TBody } = {},
 ) {
-  return async (request: Request, context?: RouteContext): Promise<Response> => {
-    const requestId = requestIdFor(request);
+  return (request: Request, context?: RouteContext): Promise<Response> => observed(request, async (requestId) => {
     try {
       const params = readParams((await context?.params) ?? {});
       let body: unknown = undefined;
@@ -261,13 +310,11 @@ export function withApi<TBody extends z.ZodType | undefined = undefined>(
         if (!parsed.success) throw validationError(parsed.error);
         body = parsed.data;
       }
-      const response = await handler({ request, requestId, params, form: null, body: body as Infer<TBody>, query: undefined });
-      response.headers.set("x-request-id", requestId);
-      return response;
+      return await handler({ request, requestId, params, form: null, body: body as Infer<TBody>, query: undefined });
     } catch (error) {
       return problemResponse(error, requestId);
     }
-  };
+  });
 }
 
 export function json(data: unknown, status = 200, headers?: HeadersInit): Response {

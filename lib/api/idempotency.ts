@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
-import { and, eq, lt } from "drizzle-orm";
+import { and, count, eq, lt } from "drizzle-orm";
 import { getDb } from "@/lib/db/client";
 import { idempotencyKeys } from "@/lib/db/schema";
 import { AppError } from "./errors";
+import { log } from "@/lib/log";
 
 /**
  * Idempotency-Key on POST: the first response to (user, key) is stored and replayed for 24 h;
@@ -33,14 +34,20 @@ export function requestFingerprint(method: string, path: string, body: string): 
   return createHash("sha256").update(`${method}\n${path}\n${body}`).digest("hex");
 }
 
+/** Removes the records past their 24 h (with `dryRun`, only counts them); returns how many. */
+export async function pruneIdempotencyKeys({ dryRun = false }: { dryRun?: boolean } = {}): Promise<number> {
+  const db = await getDb();
+  const expired = lt(idempotencyKeys.createdAt, new Date(Date.now() - TTL_MS));
+  if (dryRun) return (await db.select({ n: count() }).from(idempotencyKeys).where(expired))[0]?.n ?? 0;
+  return (await db.delete(idempotencyKeys).where(expired).returning({ key: idempotencyKeys.key })).length;
+}
+
 type Claim = { kind: "fresh" } | { kind: "replay"; response: Response };
 
 async function claim(input: { userId: string; key: string; method: string; path: string; hash: string }): Promise<Claim> {
   const db = await getDb();
   // Now and then, clear records past their 24 h (the index on created_at keeps this cheap).
-  if (Math.random() < 0.01) {
-    await db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, new Date(Date.now() - TTL_MS)));
-  }
+  if (Math.random() < 0.01) await pruneIdempotencyKeys();
   const deadline = Date.now() + WAIT_FOR_FIRST_MS;
   for (;;) {
     const inserted = await db
@@ -113,7 +120,7 @@ function recordStream(response: Response, onDone: (body: string) => Promise<void
   const decoder = new TextDecoder();
   let recorded = "";
   const finish = () => {
-    void onDone(recorded.replace(/^: heartbeat\n\n/gm, "")).catch((error: unknown) => console.error("idempotency store failed", error));
+    void onDone(recorded.replace(/^: heartbeat\n\n/gm, "")).catch((error: unknown) => log.error({ err: error }, "idempotency store failed"));
   };
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {

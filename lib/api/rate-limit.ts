@@ -1,5 +1,7 @@
 import type { Redis } from "ioredis";
 import { env } from "@/lib/env";
+import { log } from "@/lib/log";
+import { metrics } from "@/lib/metrics";
 import { getRedis } from "@/lib/redis";
 
 /**
@@ -136,12 +138,14 @@ export async function checkRateLimit(input: { userId: string; apiKeyId: string |
     decisions = await Promise.all(keys.map((key) => s.take(key, limit)));
   } catch (error) {
     // A limiter outage must not take the API down with it: let the request through, loudly.
-    console.error("rate limiter unavailable; allowing request", error instanceof Error ? error.message : error);
+    log.error({ err: error }, "rate limiter unavailable; allowing request");
     return { allowed: true, limit: limit.limit, remaining: limit.limit, resetSeconds: 0, retryAfterSeconds: 0 };
   }
-  return decisions.reduce((tightest, d) =>
+  const decision = decisions.reduce((tightest, d) =>
     !d.allowed && tightest.allowed ? d : d.allowed === tightest.allowed && d.remaining < tightest.remaining ? d : tightest,
   );
+  if (!decision.allowed) metrics.rateLimitRejections.inc({ kind: input.kind });
+  return decision;
 }
 
 export function rateLimitHeaders(decision: RateDecision): Record<string, string> {

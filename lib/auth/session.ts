@@ -1,5 +1,6 @@
 import { decode } from "next-auth/jwt";
-import { getUserById, type PublicUser } from "@/lib/db/queries/users";
+import { AppError } from "@/lib/api/errors";
+import { getUserAccount, type PublicUser, type UserAccount } from "@/lib/db/queries/users";
 import { getAuthSecret } from "./secret";
 
 const COOKIE_NAMES = ["__Secure-next-auth.session-token", "next-auth.session-token"];
@@ -32,13 +33,22 @@ function readSessionToken(cookies: Map<string, string>): string | undefined {
   return undefined;
 }
 
-/** The signed-in user behind the request's session cookie, or null. */
-export function getSessionUser(request: Request): Promise<PublicUser | null> {
-  return getUserFromCookieHeader(request.headers.get("cookie"));
+/** The signed-in user behind the request's session cookie, or null; a disabled account is a 403. */
+export async function getSessionUser(request: Request): Promise<PublicUser | null> {
+  const account = await getSessionAccount(request.headers.get("cookie"));
+  if (account?.disabledAt) throw new AppError("account_disabled", "This account has been disabled by an administrator.");
+  return account ? publicUser(account) : null;
 }
 
-/** Same, from a raw Cookie header (server components read it through next/headers). */
+/** Same, from a raw Cookie header (server components read it through next/headers); a disabled account is signed out. */
 export async function getUserFromCookieHeader(cookieHeader: string | null): Promise<PublicUser | null> {
+  const account = await getSessionAccount(cookieHeader);
+  return account && !account.disabledAt ? publicUser(account) : null;
+}
+
+const publicUser = ({ id, email, name, createdAt }: UserAccount): PublicUser => ({ id, email, name, createdAt });
+
+async function getSessionAccount(cookieHeader: string | null): Promise<UserAccount | null> {
   const token = readSessionToken(parseCookies(cookieHeader));
   if (!token) return null;
   let payload: Awaited<ReturnType<typeof decode>>;
@@ -48,6 +58,6 @@ export async function getUserFromCookieHeader(cookieHeader: string | null): Prom
     return null;
   }
   if (!payload?.sub) return null;
-  // The user row must still exist: a deleted account's cookie stops working at once.
-  return (await getUserById({ id: payload.sub })) ?? null;
+  // The user row is read on every request: a deleted or disabled account's cookie stops working at once.
+  return (await getUserAccount({ id: payload.sub })) ?? null;
 }

@@ -1,7 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { Redis as IORedis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { log as logger } from "@/lib/log";
+import { metrics } from "@/lib/metrics";
 import {
+  countLookups,
   isCacheable,
   MAX_CACHED_TEXT_BYTES,
   MemoryResponseCache,
@@ -12,6 +15,7 @@ import {
 } from "./response-cache";
 
 const base: CacheableRequest = {
+  owner: "user-1",
   model: "openai:gpt-4o-mini",
   system: "You are helpful.",
   messages: [
@@ -29,11 +33,12 @@ function reply(text = "6"): CachedReply {
 describe("responseCacheKey", () => {
   it("is a versioned sha256 that is stable for the same request", () => {
     const key = responseCacheKey(base);
-    expect(key).toMatch(/^botgpt:rc:v1:[0-9a-f]{64}$/);
+    expect(key).toMatch(/^botgpt:rc:v2:[0-9a-f]{64}$/);
     expect(responseCacheKey(structuredClone(base))).toBe(key);
   });
 
   it.each<[string, Partial<CacheableRequest>]>([
+    ["the user", { owner: "user-2" }],
     ["model", { model: "openai:gpt-4o" }],
     ["system", { system: "You are terse." }],
     ["no system", { system: null }],
@@ -210,7 +215,7 @@ describe("RedisResponseCache (real Redis at 127.0.0.1:6379)", () => {
   it("treats an unreachable Redis as a miss, logs once, and never throws", async () => {
     const down = new IORedis("redis://127.0.0.1:1", { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     down.on("error", () => {});
-    const log = vi.spyOn(console, "error").mockImplementation(() => {});
+    const log = vi.spyOn(logger, "error").mockImplementation(() => {});
     try {
       const cache = new RedisResponseCache(down);
       expect(await cache.get("k")).toBeNull();
@@ -225,7 +230,7 @@ describe("RedisResponseCache (real Redis at 127.0.0.1:6379)", () => {
 
   it("gives up on a command that hangs instead of holding up the turn", async () => {
     const hanging = { get: () => new Promise(() => {}), set: () => new Promise(() => {}) } as unknown as IORedis;
-    const log = vi.spyOn(console, "error").mockImplementation(() => {});
+    const log = vi.spyOn(logger, "error").mockImplementation(() => {});
     try {
       const cache = new RedisResponseCache(hanging, 20);
       const started = Date.now();
@@ -233,9 +238,24 @@ describe("RedisResponseCache (real Redis at 127.0.0.1:6379)", () => {
       await cache.set("k", reply(), 60);
       expect(Date.now() - started).toBeLessThan(1_000);
       expect(log).toHaveBeenCalledTimes(1);
-      expect(String(log.mock.calls[0])).toContain("timed out");
+      expect(String((log.mock.calls[0]?.[0] as { err?: Error } | undefined)?.err?.message)).toContain("timed out");
     } finally {
       log.mockRestore();
     }
+  });
+});
+
+describe("lookup metrics", () => {
+  const count = async (name: "cacheHits" | "cacheMisses") => (await metrics[name].get()).values.reduce((sum, v) => sum + v.value, 0);
+
+  it("counts each lookup as a hit or a miss; writes count as neither", async () => {
+    const cache = countLookups(new MemoryResponseCache());
+    const [hits, misses] = [await count("cacheHits"), await count("cacheMisses")];
+    expect(await cache.get("k")).toBeNull();
+    await cache.set("k", reply(), 60);
+    expect(await cache.get("k")).toMatchObject({ text: reply().text });
+    expect(await cache.get("k")).not.toBeNull();
+    expect(await count("cacheHits")).toBe(hits + 2);
+    expect(await count("cacheMisses")).toBe(misses + 1);
   });
 });

@@ -2,6 +2,8 @@ import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import { env, type Env } from "@/lib/env";
+import { log } from "@/lib/log";
+import { metrics } from "@/lib/metrics";
 import { getRedis } from "@/lib/redis";
 
 /**
@@ -12,6 +14,8 @@ import { getRedis } from "@/lib/redis";
  */
 
 export type CacheableRequest = {
+  /** Whose request: entries are never shared between users (a hit would reveal what another asked). */
+  owner: string;
   model: string;
   system: string | null;
   messages: Array<{ role: string; content: string }>;
@@ -34,7 +38,7 @@ export interface ResponseCacheStore {
 }
 
 // Bump when the serialization below or the meaning of a cached reply changes.
-const KEY_PREFIX = "botgpt:rc:v1:";
+const KEY_PREFIX = "botgpt:rc:v2:";
 
 /**
  * sha256 over a JSON array in fixed field order, so no two different requests serialize alike.
@@ -43,6 +47,7 @@ const KEY_PREFIX = "botgpt:rc:v1:";
 export function responseCacheKey(req: CacheableRequest): string {
   const { temperature, topP, maxOutputTokens, stopSequences } = req.settings;
   const canonical = JSON.stringify([
+    req.owner,
     req.model,
     req.system,
     req.messages.map((m) => [m.role, m.content]),
@@ -153,19 +158,34 @@ export class RedisResponseCache implements ResponseCacheStore {
   private logFailure(op: string, error: unknown) {
     if (this.failing) return;
     this.failing = true;
-    console.error(`response cache ${op} failed; treating as a miss`, error instanceof Error ? error.message : error);
+    log.error({ op, err: error }, "response cache failed; treating as a miss");
   }
+}
+
+/** A store whose lookups count as hits or misses (botgpt_response_cache_hits_total / _misses_total). */
+export function countLookups(inner: ResponseCacheStore): ResponseCacheStore {
+  return {
+    async get(key) {
+      const value = await inner.get(key);
+      (value ? metrics.cacheHits : metrics.cacheMisses).inc();
+      return value;
+    },
+    set: (key, value, ttlSeconds) => inner.set(key, value, ttlSeconds),
+  };
 }
 
 let store: Promise<ResponseCacheStore> | undefined;
 
+/** The process's response cache: every lookup through it is counted. */
 export function getResponseCache(): Promise<ResponseCacheStore> {
-  store ??= getRedis().then(
-    (redis) => (redis ? new RedisResponseCache(redis) : new MemoryResponseCache()),
-    (error: unknown) => {
-      console.error("redis unavailable; response cache in memory", error instanceof Error ? error.message : error);
-      return new MemoryResponseCache();
-    },
-  );
+  store ??= getRedis()
+    .then(
+      (redis) => (redis ? new RedisResponseCache(redis) : new MemoryResponseCache()),
+      (error: unknown) => {
+        log.error({ err: error }, "redis unavailable; response cache in memory");
+        return new MemoryResponseCache();
+      },
+    )
+    .then(countLookups);
   return store;
 }

@@ -12,6 +12,7 @@ import { deriveTitle } from "./title";
 import { recordUsage } from "@/lib/usage/ledger";
 import { generate, replyTokens, type CallSettings, type PreparedRequest } from "./generate";
 import { runTurn } from "./turn";
+import { log } from "@/lib/log";
 
 /**
  * The OpenAI-compatible chat completions endpoint on top of the same turn machinery: the same
@@ -134,7 +135,7 @@ async function execute(prepared: Prepared, signal: AbortSignal, onDelta: (delta:
       });
       return { system: context.system, messages: context.messages, requestTokens: context.tokens.total, maxOutputTokens };
     };
-    const outcome = await generate({ chain: modelChain(resolved), prepare, settings: request.settings, signal, onDelta: (d) => onDelta(d) });
+    const outcome = await generate({ userId, chain: modelChain(resolved), prepare, settings: request.settings, signal, onDelta: (d) => onDelta(d) });
     const { usage } = outcome;
     const answered = outcome.resolved;
     await recordUsage(await getDb(), { userId, apiKeyId, kind: "chat", provider: answered.provider, model: answered.id, ...usage, cached: outcome.cached });
@@ -224,7 +225,7 @@ export function streamChat(prepared: Prepared, requestSignal: AbortSignal): Resp
         chunk([{ index: 0, delta: {}, finish_reason: final.finishReason }], { conversation_id: final.conversationId });
         if (request.includeUsage) chunk([], { usage: final.usage, conversation_id: final.conversationId });
       } catch (error) {
-        if (!(error instanceof AppError)) console.error("completion failed", error);
+        if (!(error instanceof AppError)) log.error({ err: error }, "completion failed");
         send(errorEvent(error instanceof AppError ? error : new AppError("internal_error", "The completion could not be finished.")));
       }
     },

@@ -9,7 +9,10 @@ import { defaultReservedOutputTokens } from "@/lib/context/assemble";
 import { countTextTokens } from "@/lib/context/tokens";
 import type { Message } from "@/lib/db/schema";
 import { env } from "@/lib/env";
+import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics";
+import { aiTelemetry } from "@/lib/telemetry";
+import { recordModelCall, type CallContext } from "./observe-model";
 
 /**
  * Model calls for a turn (or a stateless completion): one streamed call under time limits
@@ -109,6 +112,7 @@ export async function streamModel(input: {
       providerOptions: { openai: { store: false }, ...(Object.keys(botgpt).length > 0 ? { botgpt } : {}) },
       // Failures arrive as stream parts and are handled below; the default handler would log them.
       onError: () => {},
+      experimental_telemetry: aiTelemetry("chat.reply", { provider: resolved.provider, model: resolved.id }),
     });
     const parts = timedStream(result.fullStream, input.limits ?? envLimits(), {
       isFirstToken: (part) => part.type === "text-delta",
@@ -214,9 +218,10 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener("abort", done, { once: true });
   });
 
-function cacheKeyFor(resolved: ResolvedModel, request: PreparedRequest, settings: CallSettings): string | null {
+function cacheKeyFor(owner: string, resolved: ResolvedModel, request: PreparedRequest, settings: CallSettings): string | null {
   if (!isCacheable(settings)) return null;
   return responseCacheKey({
+    owner,
     model: resolved.id,
     system: request.volatile && request.system ? request.system.replaceAll(request.volatile, "\u2063") : request.system,
     messages: request.messages,
@@ -262,6 +267,8 @@ const NO_COST: Usage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0, 
  * fallback: the reply ends as an error with its partial text.
  */
 export async function generate(input: {
+  /** The user the reply is for: the response cache is per user. */
+  userId: string;
   chain: ResolvedModel[];
   prepare: (model: ResolvedModel) => PreparedRequest;
   settings: CallSettings;
@@ -269,9 +276,29 @@ export async function generate(input: {
   limits?: StreamLimits;
   /** Skip reading the response cache (a regenerated reply is asked for because the last one was not wanted). */
   fresh?: boolean;
+  /** The turn's ids, for the model_call log lines. */
+  context?: CallContext;
   onDelta?: (delta: string, textSoFar: string) => void;
 }): Promise<Generation> {
   const { settings, signal } = input;
+  const first = input.chain[0]?.id ?? null;
+  const record = (generation: Generation, retries: number) =>
+    recordModelCall({
+      ...input.context,
+      kind: "chat",
+      provider: generation.resolved.provider,
+      model: generation.resolved.id,
+      outcome: generation.aborted ? "aborted" : generation.problem ? "error" : "ok",
+      code: generation.problem?.code,
+      ttftMs: generation.ttftMs,
+      durationMs: generation.latencyMs,
+      inputTokens: generation.usage.promptTokens,
+      outputTokens: generation.usage.completionTokens,
+      costUsd: generation.usage.costUsd,
+      retries,
+      fallbackFrom: generation.fallbackUsed ? first : null,
+      cached: generation.cached,
+    });
   let last: Generation | null = null;
   const reasons: string[] = [];
   for (const [index, resolved] of input.chain.entries()) {
@@ -282,12 +309,14 @@ export async function generate(input: {
       continue;
     }
     const request = input.prepare(resolved);
-    const key = cacheKeyFor(resolved, request, settings);
+    const key = cacheKeyFor(input.userId, resolved, request, settings);
     const cache = key ? await getResponseCache() : null;
     const hit = key && cache && !input.fresh ? await cache.get(key) : null;
     if (hit) {
       const outcome = await replay(hit.text, hit.finishReason, signal, input.onDelta);
-      return { ...outcome, cached: true, usage: NO_COST, resolved, fallbackUsed };
+      const generation: Generation = { ...outcome, cached: true, usage: NO_COST, resolved, fallbackUsed };
+      record(generation, 0);
+      return generation;
     }
     for (let attempt = 0; ; attempt++) {
       const outcome = await streamModel({
@@ -302,6 +331,7 @@ export async function generate(input: {
         onDelta: input.onDelta,
       });
       const generation: Generation = { ...outcome, cached: false, usage: settleUsage(outcome, request.requestTokens, resolved), resolved, fallbackUsed };
+      record(generation, attempt);
       if (outcome.aborted) return generation;
       if (!outcome.problem) {
         breaker?.recordSuccess();
@@ -326,7 +356,7 @@ export async function generate(input: {
         reasons.push(`${resolved.id}: ${outcome.problem.message}${attempt > 0 ? ` (${attempt + 1} attempts)` : ""}`);
         break;
       }
-      console.warn(`${resolved.id} failed (${outcome.problem.code}); retry ${attempt + 1} in ${delay} ms`);
+      log.warn({ provider: resolved.provider, model: resolved.id, code: outcome.problem.code, retry: attempt + 1, delay_ms: delay }, "model call retrying");
       metrics.modelRetries.inc({ provider: resolved.provider, model: resolved.id, code: outcome.problem.code });
       await sleep(delay, signal);
       if (signal.aborted) return { ...generation, aborted: true, problem: null, failure: null, finishReason: "aborted" };

@@ -5,6 +5,7 @@ import { ReplyRun } from "@/lib/streams/runs";
 import { endChunks, sourceChunks, startChunk, textPartId } from "./chunks";
 import { subscriptionResponse } from "./sse";
 import { runTurn, saveUserMessage, type TurnResult } from "./turn";
+import { log } from "@/lib/log";
 
 export type { FinishMetadata, StartMetadata } from "./chunks";
 
@@ -60,7 +61,7 @@ function startReply(request: ReplyRequest): { run: ReplyRun; result: Promise<Tur
     } catch (error) {
       // Before the reply's row existed, or its final write failed after every retry.
       const problem = error instanceof AppError ? error : new AppError("internal_error", "The reply could not be completed.");
-      if (!(error instanceof AppError)) console.error("turn failed", error);
+      if (!(error instanceof AppError)) log.error({ err: error }, "turn failed");
       publish({ type: "data-problem", data: problem.toProblem(), transient: true });
       publish({ type: "error", errorText: problem.message });
       throw problem;

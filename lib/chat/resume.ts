@@ -5,6 +5,7 @@ import { getStreamLog, summarizeEvents, type LogRead, type StreamEvent, type Str
 import { localRun } from "@/lib/streams/runs";
 import { endChunks, replayChunks, textPartId } from "./chunks";
 import { subscriptionResponse, type EventSink } from "./sse";
+import { log as logger } from "@/lib/log";
 
 /**
  * Reconnecting to a reply's stream, and stopping a reply, from any instance. The instance that
@@ -71,7 +72,7 @@ function followLog(log: StreamLog, message: Message, afterId: number, first: Log
     }
     if (!cancelled) sink.end();
   })().catch((error: unknown) => {
-    console.error("following a stream log failed", error);
+    logger.error({ message_id: message.id, err: error }, "following a stream log failed");
     sink.end();
   });
   return () => {

@@ -1,4 +1,5 @@
 import { env } from "@/lib/env";
+import { log } from "@/lib/log";
 
 const SSE_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
@@ -39,7 +40,7 @@ export function sseResponse(input: {
       heartbeat = setInterval(() => send(": heartbeat\n\n"), input.heartbeatMs ?? env.STREAM_HEARTBEAT_MS);
       void input
         .run({ send, signal: abort.signal })
-        .catch((error: unknown) => console.error("stream failed", error))
+        .catch((error: unknown) => log.error({ err: error }, "stream failed"))
         .finally(() => {
           send("data: [DONE]\n\n");
           clearInterval(heartbeat);

@@ -8,7 +8,10 @@ import { getConversationOrThrow, saveSummary } from "@/lib/db/queries/conversati
 import { loadModelHistory } from "@/lib/db/queries/messages";
 import type { Conversation } from "@/lib/db/schema";
 import { env } from "@/lib/env";
+import { aiTelemetry } from "@/lib/telemetry";
+import { log } from "@/lib/log";
 import type { UsageEntry } from "@/lib/usage/ledger";
+import { recordModelCall } from "./observe-model";
 
 /**
  * Rolling conversation summaries. When turns fall out of the window, the messages since the last
@@ -42,7 +45,7 @@ export function scheduleSummary(job: SummaryJob): void {
   const previous = running.get(id) ?? Promise.resolve();
   const next: Promise<void> = previous
     .then(() => summarize(job))
-    .catch((error: unknown) => console.error("conversation summary failed", error instanceof Error ? error.message : error))
+    .catch((error: unknown) => log.error({ conversation_id: id, err: error }, "conversation summary failed"))
     .finally(() => {
       if (running.get(id) === next) running.delete(id);
     });
@@ -82,6 +85,8 @@ async function summarize(job: SummaryJob): Promise<void> {
   let text: string | null = null;
   let usage: UsageEntry | null = null;
   if (model && sources.length > 0) {
+    const startedAt = performance.now();
+    const call = { kind: "summary" as const, provider: model.provider, model: model.id, conversationId: conversation.id, ttftMs: null, retries: 0 };
     try {
       const prompt = summaryPrompt(previous, sources, model, maxTokens);
       const result = await generateText({
@@ -93,6 +98,7 @@ async function summarize(job: SummaryJob): Promise<void> {
         maxRetries: 1,
         abortSignal: AbortSignal.timeout(SUMMARY_TIMEOUT_MS),
         providerOptions: { openai: { store: false } },
+        experimental_telemetry: aiTelemetry("chat.summary", { provider: model.provider, model: model.id }),
       });
       text = result.text.trim() || null;
       const { inputTokens, outputTokens } = result.usage;
@@ -112,8 +118,12 @@ async function summarize(job: SummaryJob): Promise<void> {
         costUsd: costUsd(model.info, promptTokens, completionTokens, cachedTokens),
         estimated,
       };
+      const durationMs = Math.round(performance.now() - startedAt);
+      recordModelCall({ ...call, outcome: "ok", durationMs, inputTokens: promptTokens, outputTokens: completionTokens, costUsd: usage.costUsd });
     } catch (error) {
-      console.warn(`summary by ${model.id} failed, using the extractive summary:`, error instanceof Error ? error.message : error);
+      const durationMs = Math.round(performance.now() - startedAt);
+      recordModelCall({ ...call, outcome: "error", code: "upstream_error", durationMs, inputTokens: 0, outputTokens: 0, costUsd: 0 });
+      log.warn({ conversation_id: conversation.id, model: model.id, err: error }, "summary model failed; using the extractive summary");
     }
   }
   const summary = text

@@ -16,7 +16,8 @@ import { groundMessage, type Grounding } from "@/lib/retrieval/ground";
 import { generate, replyTokens, type CallSettings, type PreparedRequest } from "./generate";
 import { scheduleSummary } from "./summarize";
 import { metrics } from "@/lib/metrics";
-import { errorText, withBackoff } from "@/lib/retry";
+import { withBackoff } from "@/lib/retry";
+import { log } from "@/lib/log";
 
 /**
  * One chat turn: persist the user message (its own transaction, with its token count) → retrieve
@@ -93,9 +94,9 @@ const WRITE_RETRY_DELAYS_MS = [200, 1_000, 3_000];
  */
 async function withWriteRetries<T>(write: () => Promise<T>, what: string): Promise<T> {
   try {
-    return await withBackoff(write, WRITE_RETRY_DELAYS_MS, (error, delay) => console.warn(`saving ${what} failed; retrying in ${delay} ms`, errorText(error)));
+    return await withBackoff(write, WRITE_RETRY_DELAYS_MS, (error, delay) => log.warn({ what, delay_ms: delay, err: error }, "saving failed; retrying"));
   } catch (error) {
-    console.error(`saving ${what} failed after ${WRITE_RETRY_DELAYS_MS.length + 1} attempts`, errorText(error));
+    log.error({ what, attempts: WRITE_RETRY_DELAYS_MS.length + 1, err: error }, "saving failed after every attempt");
     metrics.replyWriteFailures.inc();
     throw error;
   }
@@ -117,7 +118,7 @@ export async function saveUserMessage(input: { userId: string; conversation: Con
     });
   } catch (error) {
     if (error instanceof AppError) throw error;
-    console.error("saving the user message failed", error instanceof Error ? error.message : error);
+    log.error({ conversation_id: input.conversation.id, err: error }, "saving the user message failed");
     throw new AppError("service_unavailable", "Your message could not be saved, so it was not sent to the model. Try again in a moment.", {
       headers: { "retry-after": "5" },
     });
@@ -263,11 +264,13 @@ export async function runTurn(input: {
   let lastFlush = Date.now();
   let flushing: Promise<void> = Promise.resolve();
   const outcome = await generate({
+    userId: input.userId,
     chain: modelChain(resolved),
     prepare: (model) => assembledFor(model).request,
     settings,
     signal: input.signal,
     fresh: input.fresh,
+    context: { conversationId: conversation.id, messageId: assistantMessage.id },
     onDelta: (delta, textSoFar) => {
       events?.onDelta?.(delta);
       if (Date.now() - lastFlush >= PARTIAL_FLUSH_MS) {

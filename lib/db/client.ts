@@ -1,14 +1,23 @@
 import fs from "node:fs";
 import path from "node:path";
+import { sql, type AnyColumn } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { env } from "@/lib/env";
 import * as schema from "./schema";
+import { log as logger } from "@/lib/log";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 /** A transaction or the database itself: query helpers accept either. */
 export type Executor = Parameters<Parameters<Db["transaction"]>[0]>[0] | Db;
 
 /** The rows of a raw `db.execute(sql…)` result (node-postgres and PGlite both return `{ rows }`). */
+/**
+ * `column desc nulls last`: the order our descending indexes are built in (Drizzle's `.desc()` on an
+ * index means DESC NULLS LAST). Plain `desc()` is DESC NULLS FIRST, which such an index cannot
+ * return in order, so Postgres would read all of a user's rows and sort them before the limit.
+ */
+export const descNullsLast = (column: AnyColumn) => sql`${column} desc nulls last`;
+
 export const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 
 /** A Postgres array literal with every element quoted, so any text is safe inside it (`…::uuid[]`, `…::text[]`). */
@@ -107,7 +116,7 @@ async function openPostgres(url: string): Promise<Handle> {
   }
   const pool = new pg.Pool({ connectionString: url, max: env.DATABASE_POOL_MAX });
   // An idle client losing its connection must not crash the process.
-  pool.on("error", (error) => console.error("postgres pool error", error.message));
+  pool.on("error", (error) => logger.error({ err: error }, "postgres pool error"));
   const db = drizzle(pool, { schema });
   return { db: db as unknown as Db, driver: "postgres", close: () => pool.end() };
 }
@@ -132,7 +141,7 @@ async function start(): Promise<Handle> {
     logText: async (id) => textOfEvents((await log.read(id, 0)).events),
   });
   if (recovered > 0) {
-    console.warn(`marked ${recovered} reply(ies) interrupted by the last shutdown`);
+    logger.warn({ replies: recovered }, "marked replies interrupted by the last shutdown");
     (await import("@/lib/metrics")).metrics.interruptedReplies.inc(recovered);
   }
   return handle;

@@ -7,7 +7,9 @@ import { parseModelId } from "@/lib/ai/models";
 import { countTextTokens } from "@/lib/context/tokens";
 import { arrayLiteral, getDb, rowsOf, type Db } from "@/lib/db/client";
 import { env } from "@/lib/env";
+import { aiTelemetry } from "@/lib/telemetry";
 import { recordUsage } from "@/lib/usage/ledger";
+import { log } from "@/lib/log";
 
 /**
  * Optional dense retrieval. When EMBEDDING_MODEL is set and the database has pgvector, chunks are
@@ -66,7 +68,7 @@ async function recordEmbeddingUsage(id: string, tokens: number | undefined, text
       documentId: documentId ?? null,
     });
   } catch (error) {
-    console.error("recording embedding usage failed:", error instanceof Error ? error.message : error);
+    log.error({ err: error }, "recording embedding usage failed");
   }
 }
 
@@ -80,7 +82,7 @@ function configuredModel(): { id: string; model: EmbeddingModelV3 } | null {
     try {
       resolved = { id, model: resolveEmbeddingModel(id) };
     } catch (error) {
-      console.error(`${error instanceof Error ? error.message : String(error)} Lexical retrieval only.`);
+      log.error({ err: error }, "embeddings unavailable: lexical retrieval only");
       resolved = { id, model: null };
     }
   }
@@ -98,7 +100,7 @@ async function createStore(db: Db): Promise<boolean> {
     // Another instance may have created it between our check and our create.
     const present = await db.execute(sql`select 1 from pg_extension where extname = 'vector'`).catch(() => ({ rows: [] }));
     if ((present as { rows: unknown[] }).rows.length === 0) {
-      if (!warned) console.warn("pgvector not available: lexical retrieval only");
+      if (!warned) log.warn("pgvector not available: lexical retrieval only");
       warned = true;
       return false;
     }
@@ -120,7 +122,7 @@ function embeddingStoreReady(db: Db): Promise<boolean> {
   let ready = stores.get(db);
   if (!ready) {
     ready = createStore(db).catch((error: unknown) => {
-      console.error("embedding store could not be created: lexical retrieval only —", error instanceof Error ? error.message : error);
+      log.error({ err: error }, "embedding store could not be created: lexical retrieval only");
       return false;
     });
     stores.set(db, ready);
@@ -148,7 +150,13 @@ export async function embedDocumentChunks({ documentId }: { documentId: string }
     for (let i = 0; i < chunks.length; i += EMBEDDING_BATCH) {
       const batch = chunks.slice(i, i + EMBEDDING_BATCH);
       const values = batch.map((c) => c.content);
-      const { embeddings, usage } = await embedMany({ model: configured.model, values, maxRetries: EMBEDDING_RETRIES, maxParallelCalls: 1 });
+      const { embeddings, usage } = await embedMany({
+        model: configured.model,
+        values,
+        maxRetries: EMBEDDING_RETRIES,
+        maxParallelCalls: 1,
+        experimental_telemetry: aiTelemetry("retrieval.embed-chunks", { model: configured.id }),
+      });
       await recordEmbeddingUsage(configured.id, usage.tokens, values, { userId: batch[0]!.user_id, apiKeyId: null }, documentId);
       const rows = JSON.stringify(batch.map((c, j) => ({ id: c.id, v: vectorLiteral(embeddings[j] ?? []) })));
       await db.execute(sql`
@@ -157,7 +165,7 @@ export async function embedDocumentChunks({ documentId }: { documentId: string }
         on conflict (chunk_id) do update set model = excluded.model, embedding = excluded.embedding`);
     }
   } catch (error) {
-    console.error(`embedding document ${documentId} failed: lexical retrieval only for it —`, error instanceof Error ? error.message : error);
+    log.error({ document_id: documentId, err: error }, "embedding a document failed: lexical retrieval only for it");
   }
 }
 
@@ -182,7 +190,13 @@ export async function rankByEmbedding(input: {
       select 1 from document_chunk_embeddings e join documents d on d.id = e.document_id
       where e.document_id = any(${ids}::uuid[]) and e.model = ${configured.id} and d.status = 'ready' limit 1`);
     if (rowsOf(any).length === 0) return [];
-    const { embedding, usage } = await embed({ model: configured.model, value: input.query, maxRetries: 1, abortSignal: AbortSignal.timeout(QUERY_TIMEOUT_MS) });
+    const { embedding, usage } = await embed({
+      model: configured.model,
+      value: input.query,
+      maxRetries: 1,
+      abortSignal: AbortSignal.timeout(QUERY_TIMEOUT_MS),
+      experimental_telemetry: aiTelemetry("retrieval.embed-query", { model: configured.id }),
+    });
     if (input.billTo) await recordEmbeddingUsage(configured.id, usage.tokens, [input.query], input.billTo);
     const query = vectorLiteral(embedding);
     const result = await db.execute(sql`
@@ -193,7 +207,7 @@ export async function rankByEmbedding(input: {
       limit ${input.limit}`);
     return rowsOf<{ id: string; score: number }>(result).map((r) => ({ id: r.id, score: Number(r.score) }));
   } catch (error) {
-    console.error("query embedding failed: lexical results only —", error instanceof Error ? error.message : error);
+    log.error({ err: error }, "query embedding failed: lexical results only");
     return null;
   }
 }

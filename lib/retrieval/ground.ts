@@ -3,6 +3,7 @@ import type { PromptPassage } from "@/lib/ai/prompts";
 import { listAttachedDocuments, listChunksOnPage } from "@/lib/db/queries/documents";
 import type { CitationPart, Document, RetrievalPart } from "@/lib/db/schema";
 import { env } from "@/lib/env";
+import { metrics } from "@/lib/metrics";
 import { searchChunksWithStats, type RetrievedChunk } from "./search";
 import { bestSentenceSpans, truncate } from "./sentences";
 
@@ -186,7 +187,7 @@ export async function groundMessage(input: {
   // A chunk is evidence when it reaches a share of the query's attainable score (Σ idf, a term
   // the documents never use counting as much as their rarest one), so "capital of Peru" against
   // a report that mentions neither finds nothing relevant.
-  const { chunks: candidates, attainableScore: attainable } = await searchChunksWithStats({
+  const { chunks: candidates, attainableScore: attainable, mode } = await searchChunksWithStats({
     documentIds,
     query,
     limit: env.RETRIEVAL_TOP_K,
@@ -237,6 +238,7 @@ export async function groundMessage(input: {
       used: usedIds.has(c.chunkId),
     })),
   };
+  metrics.retrievalDuration.observe({ mode }, trace.durationMs / 1000);
   const offsets = new Map(ready.map((d) => [d.id, d.pageOffsets]));
   const citations: CitationPart[] = passages.map((p) => ({
     type: "citation",

@@ -1,3 +1,4 @@
+import { count, inArray } from "drizzle-orm";
 import { getDb } from "@/lib/db/client";
 import {
   claimNextDocument,
@@ -8,7 +9,10 @@ import {
   requeueDocuments,
   setDocumentProgress,
 } from "@/lib/db/queries/documents";
+import { documents, type Document } from "@/lib/db/schema";
 import { env } from "@/lib/env";
+import { log, userHash, withoutLogContext } from "@/lib/log";
+import { metrics } from "@/lib/metrics";
 import { embedDocumentChunks } from "./embeddings";
 import { extractAndChunk } from "./ingest";
 import { settleSearchIndex } from "./search";
@@ -21,7 +25,7 @@ import { settleSearchIndex } from "./search";
  * upload received by one instance is indexed even if that instance goes away.
  */
 
-type QueueState = { running: boolean; again: boolean; started: boolean; idle: Promise<void>; sweeper?: ReturnType<typeof setInterval> };
+type QueueState = { running: boolean; again: boolean; started: boolean; stopping?: boolean; idle: Promise<void>; sweeper?: ReturnType<typeof setInterval> };
 const holder = globalThis as typeof globalThis & { __botGptIngest?: QueueState };
 const state: QueueState = (holder.__botGptIngest ??= { running: false, again: false, started: false, idle: Promise.resolve() });
 
@@ -30,18 +34,50 @@ const SWEEP_EVERY_MS = 30_000;
 async function sweep(): Promise<void> {
   const db = await getDb();
   const requeued = await requeueDocuments(db, { workerId: env.instanceId });
+  if (requeued > 0) log.warn({ event: "resumed", documents: requeued }, "ingestion");
   if (requeued > 0 || (await hasPendingDocuments())) void kickIngestion();
 }
 
 const PROGRESS_EVERY_MS = 250;
 
-async function processOne(): Promise<boolean> {
-  const document = await claimNextDocument({ workerId: env.instanceId });
+/** Keeps the queue-depth gauge at the documents waiting for or in ingestion (every instance's). */
+async function updateQueueDepth(): Promise<void> {
+  const db = await getDb();
+  const [row] = await db.select({ n: count() }).from(documents).where(inArray(documents.status, ["pending", "processing"]));
+  metrics.ingestionQueueDepth.set(row?.n ?? 0);
+}
+
+type Ended = { ok: true; pages: number; chunks: number } | { ok: false; code: string; message: string };
+
+/** The `ingestion` line for a finished document and the duration histogram (no content, ever). */
+function recordIngestion(document: { id: string; userId: string; mimeType: string }, startedAt: number, ended: Ended): void {
+  const durationMs = performance.now() - startedAt;
+  metrics.ingestionDuration.observe({ outcome: ended.ok ? "ready" : "failed" }, durationMs / 1000);
+  const fields = { document_id: document.id, user: userHash(document.userId), mime_type: document.mimeType, duration_ms: Math.round(durationMs) };
+  if (ended.ok) log.info({ ...fields, event: "ready", pages: ended.pages, chunks: ended.chunks }, "ingestion");
+  else log.warn({ ...fields, event: "failed", code: ended.code, detail: ended.message }, "ingestion");
+}
+
+/** Indexes a document this process has claimed (the admin CLI's reindex claims its own). */
+export async function ingestDocument(document: Document): Promise<void> {
+  await processOne(document);
+}
+
+async function processOne(claimed?: Document): Promise<boolean> {
+  if (!claimed && state.stopping) return false;
+  if (!claimed) await updateQueueDepth().catch(() => {});
+  const document = claimed ?? (await claimNextDocument({ workerId: env.instanceId }));
   if (!document) return false;
+  const startedAt = performance.now();
+  log.info({ document_id: document.id, user: userHash(document.userId), mime_type: document.mimeType, bytes: document.sizeBytes, event: "started" }, "ingestion");
+  const fail = async (error: { code: string; title: string; status: number; detail: string }) => {
+    await failDocument({ id: document.id, error });
+    recordIngestion(document, startedAt, { ok: false, code: error.code, message: error.detail });
+  };
   const db = await getDb();
   const bytes = await readDocumentBlob(db, document.id);
   if (!bytes) {
-    await failDocument({ id: document.id, error: { code: "document_missing", title: "Document bytes missing", status: 500, detail: "The uploaded file is missing; upload it again." } });
+    await fail({ code: "document_missing", title: "Document bytes missing", status: 500, detail: "The uploaded file is missing; upload it again." });
     return true;
   }
   let lastWrite = 0;
@@ -55,19 +91,17 @@ async function processOne(): Promise<boolean> {
     onProgress,
   );
   if (!outcome.ok) {
-    await failDocument({ id: document.id, error: { code: outcome.code, title: "Document could not be indexed", status: 422, detail: outcome.message } });
+    await fail({ code: outcome.code, title: "Document could not be indexed", status: 422, detail: outcome.message });
     return true;
   }
   try {
     await completeDocument({ id: document.id, pages: outcome.pages, pageOffsets: outcome.pageOffsets, chunks: outcome.chunks, onProgress });
   } catch (error) {
-    console.error("storing chunks failed", error);
-    await failDocument({
-      id: document.id,
-      error: { code: "ingestion_failed", title: "Document could not be indexed", status: 500, detail: "The document was read but its index could not be saved. Upload it again to retry." },
-    });
+    log.error({ document_id: document.id, err: error }, "storing chunks failed");
+    await fail({ code: "ingestion_failed", title: "Document could not be indexed", status: 500, detail: "The document was read but its index could not be saved. Upload it again to retry." });
     return true;
   }
+  recordIngestion(document, startedAt, { ok: true, pages: outcome.pages, chunks: outcome.chunks.length });
   // Never throw. Until embeddings land (EMBEDDING_MODEL only) the document is searched lexically.
   await settleSearchIndex();
   await embedDocumentChunks({ documentId: document.id });
@@ -82,31 +116,47 @@ async function drain(): Promise<void> {
         // keep going while there is work
       }
     } catch (error) {
-      console.error("ingestion loop failed", error);
+      log.error({ err: error }, "ingestion loop failed");
     }
   } while (state.again);
 }
 
 /** Starts (or nudges) this instance's ingestion loop; resolves when the queue is empty. */
 export function kickIngestion(): Promise<void> {
+  if (state.stopping) return Promise.resolve();
   if (state.running) {
     state.again = true;
     return state.idle;
   }
   state.running = true;
-  state.idle = (async () => {
+  // The loop serves every request's uploads, so its lines carry document ids, not one request's id.
+  state.idle = withoutLogContext(async () => {
     if (!state.started) {
       state.started = true;
       const requeued = await requeueDocuments(await getDb(), { workerId: env.instanceId }).catch(() => 0);
-      if (requeued > 0) console.warn(`resuming ${requeued} document(s) left processing by the last shutdown`);
+      if (requeued > 0) log.warn({ event: "resumed", documents: requeued }, "ingestion");
       state.sweeper = setInterval(() => void sweep().catch(() => {}), SWEEP_EVERY_MS);
       state.sweeper.unref();
     }
     await drain();
-  })().finally(() => {
+    await updateQueueDepth().catch(() => {});
+  }).finally(() => {
     state.running = false;
     // A kick that landed after the last check must not wait for the next upload.
     if (state.again) void kickIngestion();
   });
   return state.idle;
+}
+
+/** Shutdown: claims no further document; resolves when the one being processed (if any) is done. */
+export function stopIngestion(): Promise<void> {
+  state.stopping = true;
+  state.again = false;
+  clearInterval(state.sweeper);
+  return state.running ? state.idle : Promise.resolve();
+}
+
+/** Shutdown past the grace period: this instance's unfinished document goes back to `pending` for another instance. */
+export async function releaseDocuments(): Promise<number> {
+  return requeueDocuments(await getDb(), { workerId: env.instanceId, staleMs: Date.now() });
 }

@@ -2,6 +2,7 @@ import { sql, type SQL } from "drizzle-orm";
 import { isUuid } from "@/lib/api/pagination";
 import { arrayLiteral, getDb, rowsOf, type Executor } from "@/lib/db/client";
 import { rankByEmbedding, type BillTo } from "./embeddings";
+import { log } from "@/lib/log";
 
 /**
  * Chunk search over a conversation's documents: Okapi BM25 computed in SQL from the statistics
@@ -225,7 +226,7 @@ export async function settleSearchIndex(): Promise<void> {
   try {
     await (await getDb()).execute(sql`select gin_clean_pending_list('document_chunks_tsv_idx'::regclass)`);
   } catch (error) {
-    console.warn("could not clean the search index's pending list:", error instanceof Error ? error.message : error);
+    log.warn({ err: error }, "could not clean the search index's pending list");
   }
 }
 
@@ -250,14 +251,17 @@ export async function searchChunks(
   return (await searchChunksWithStats(input, options)).chunks;
 }
 
-/** searchChunks, plus the query's attainable BM25 score (for relevance thresholds). */
+/** hybrid: the query's embedding ranked chunks too (fused with BM25); lexical: BM25 alone. */
+export type RetrievalMode = "hybrid" | "lexical";
+
+/** searchChunks, plus the query's attainable BM25 score (for relevance thresholds) and how it ranked. */
 export async function searchChunksWithStats(
   input: { documentIds: string[]; query: string; limit: number; billTo?: BillTo },
   options: { candidatePostings?: number; rescored?: number } = {},
-): Promise<{ chunks: RetrievedChunk[]; attainableScore: number }> {
+): Promise<{ chunks: RetrievedChunk[]; attainableScore: number; mode: RetrievalMode }> {
   const ids = [...new Set(input.documentIds.filter(isUuid))];
   const limit = Math.max(0, Math.floor(input.limit));
-  if (ids.length === 0 || limit === 0 || !input.query.trim()) return { chunks: [], attainableScore: 0 };
+  if (ids.length === 0 || limit === 0 || !input.query.trim()) return { chunks: [], attainableScore: 0, mode: "lexical" };
   const db = await getDb();
   const vectorRanking = rankByEmbedding({ documentIds: ids, query: input.query, limit, billTo: input.billTo });
   const { stats, lexical } = await db.transaction(async (tx) => {
@@ -271,12 +275,13 @@ export async function searchChunksWithStats(
     return { stats, lexical: await rankLexical(tx, stats, limit, budget, options.rescored ?? rescorePool(limit)) };
   });
   const vector = await vectorRanking;
-  if (stats.analysed === 0) return { chunks: [], attainableScore: 0 };
+  const mode: RetrievalMode = vector && vector.length > 0 ? "hybrid" : "lexical";
+  if (stats.analysed === 0) return { chunks: [], attainableScore: 0, mode };
   const lexicalScores = new Map(lexical.map((h) => [h.id, h.score]));
   const vectorScores = new Map((vector ?? []).map((h) => [h.id, h.score]));
   // Hybrid: every score is the fused one, so scores stay comparable within a result list.
   let order: Hit[] = lexical;
-  if (vector && vector.length > 0) {
+  if (vector && mode === "hybrid") {
     order = [...fuseRankings([lexical.map((h) => h.id), vector.map((h) => h.id)])]
       .map(([id, score]) => ({ id, score }))
       .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
@@ -290,6 +295,6 @@ export async function searchChunksWithStats(
     const { chunkId, documentId, filename, ord, content, pageStart, pageEnd, charStart, charEnd } = chunk;
     return [{ chunkId, documentId, filename, ord, content, pageStart, pageEnd, charStart, charEnd, score: o.score, lexicalScore: lexicalScores.get(o.id) ?? null, vectorScore: vectorScores.get(o.id) ?? null }];
   });
-  return { chunks: results, attainableScore: stats.attainableScore };
+  return { chunks: results, attainableScore: stats.attainableScore, mode };
 }
 

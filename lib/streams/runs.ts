@@ -2,8 +2,9 @@ import { getDb } from "@/lib/db/client";
 import { markInterruptedMessages, stopRequestedAmong, touchReplies } from "@/lib/db/queries/messages";
 import { env } from "@/lib/env";
 import { metrics } from "@/lib/metrics";
-import { errorText, withBackoff } from "@/lib/retry";
+import { withBackoff } from "@/lib/retry";
 import { getStreamLog, textOfEvents, type StreamEvent } from "./log";
+import { log as logger } from "@/lib/log";
 
 /**
  * A reply being generated in this process, independent of any HTTP request: readers attach and
@@ -101,6 +102,11 @@ export class ReplyRun {
     });
   }
 
+  /** Writes the events not yet in the log (a shutdown hands the reply off mid-way). */
+  flushLog(): Promise<void> {
+    return this.flush(false);
+  }
+
   /** Replays the events after `afterId`, then follows live ones; returns the detach function. */
   subscribe(afterId: number, listener: RunListener): () => void {
     for (const event of this.events) if (event.id > afterId) listener.event(event);
@@ -131,7 +137,7 @@ export class ReplyRun {
  */
 async function appendWithRetry(messageId: string, events: StreamEvent[], options: { done: boolean; nextId: number }): Promise<void> {
   await withBackoff(async () => (await getStreamLog()).append(messageId, events, options), APPEND_RETRY_MS).catch((error: unknown) => {
-    console.error(`stream log append failed for reply ${messageId}`, errorText(error));
+    logger.error({ message_id: messageId, err: error }, "stream log append failed");
     metrics.streamLogAppendFailures.inc();
   });
 }
@@ -139,6 +145,29 @@ async function appendWithRetry(messageId: string, events: StreamEvent[], options
 /** The run generating this reply in this process, if any. */
 export function localRun(messageId: string): ReplyRun | undefined {
   return registry.get(messageId);
+}
+
+/** How many replies this process is writing now. */
+export function activeReplyCount(): number {
+  return live.size;
+}
+
+/**
+ * Shutdown at the grace deadline: every reply still being written has its events flushed to the
+ * log and its row marked `interrupted` (as start-up recovery would), so a reader resuming on
+ * another instance ends the stream from the row and the client can retry. Returns how many.
+ */
+export async function handOffReplies(): Promise<number> {
+  clearInterval(poller);
+  clearInterval(sweeper);
+  await Promise.allSettled([...registry.values()].map((run) => run.flushLog()));
+  const [db, log] = await Promise.all([getDb(), getStreamLog()]);
+  const interrupted = await markInterruptedMessages(db, {
+    workerId: env.instanceId,
+    logText: async (id) => textOfEvents((await log.read(id, 0)).events),
+  });
+  if (interrupted > 0) metrics.interruptedReplies.inc(interrupted);
+  return interrupted;
 }
 
 let poller: ReturnType<typeof setInterval> | undefined;
@@ -183,7 +212,7 @@ function maybePrune(): void {
   lastPrune = Date.now();
   void getStreamLog()
     .then((log) => log.prune())
-    .catch((error: unknown) => console.warn("stream log prune failed", error instanceof Error ? error.message : error));
+    .catch((error: unknown) => logger.warn({ err: error }, "stream log prune failed"));
 }
 
 const ORPHAN_SWEEP_MS = 60_000;
@@ -205,10 +234,10 @@ function ensureOrphanSweep(): void {
         running: [...live.keys()],
       });
       if (recovered > 0) {
-        console.warn(`marked ${recovered} orphaned reply(ies) interrupted`);
+        logger.warn({ replies: recovered }, "marked orphaned replies interrupted");
         metrics.interruptedReplies.inc(recovered);
       }
-    })().catch((error: unknown) => console.warn("orphan sweep failed", error instanceof Error ? error.message : error));
+    })().catch((error: unknown) => logger.warn({ err: error }, "orphan sweep failed"));
   }, ORPHAN_SWEEP_MS);
   sweeper.unref?.();
 }

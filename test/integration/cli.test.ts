@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { withDb } from "../support/db";
 
 const run = promisify(execFile);
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bgpt-cli-"));
@@ -22,16 +23,6 @@ const env = { ...process.env };
 
 function cli(...args: string[]) {
   return run("npx", ["tsx", "scripts/cli.ts", ...args], { env, cwd: process.cwd(), timeout: 60_000 });
-}
-
-/** Runs `fn` on this process's handle to the CLI's database, closed again before the next CLI run. */
-async function withDb<T>(fn: () => Promise<T>): Promise<T> {
-  const { closeDb } = await import("@/lib/db/client");
-  try {
-    return await fn();
-  } finally {
-    await closeDb();
-  }
 }
 
 async function createUser(): Promise<{ id: string; email: string }> {
@@ -57,7 +48,7 @@ const nextUtcMidnight = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), n
 afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
 describe("admin CLI", () => {
-  it("creates users, refuses duplicates and bad input, and lists them", async () => {
+  it("creates users, refuses duplicates and bad input, and lists them", { timeout: 120_000 }, async () => {
     const email = `cli-${randomUUID()}@Example.test`;
     const created = await cli("user:create", "--email", email, "--password", "long enough pw", "--name", "Ada");
     const user = JSON.parse(created.stdout) as { id: string; email: string; name: string };

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from "vitest";
 import { startHarness, type Harness } from "../support/harness";
 
 /**
@@ -12,8 +12,8 @@ let search: typeof import("@/lib/retrieval/search");
 let embeddings: typeof import("@/lib/retrieval/embeddings");
 let docs: typeof import("@/lib/db/queries/documents");
 let driver: "pglite" | "postgres";
-const warn = vi.spyOn(console, "warn");
-const error = vi.spyOn(console, "error");
+let warn: MockInstance;
+let error: MockInstance;
 
 beforeAll(async () => {
   h = await startHarness({ EMBEDDING_MODEL: "openai:text-embedding-3-small" });
@@ -21,6 +21,9 @@ beforeAll(async () => {
   embeddings = await import("@/lib/retrieval/embeddings");
   docs = await import("@/lib/db/queries/documents");
   driver = (await (await import("@/lib/db/client")).getHandle()).driver;
+  const { log } = await import("@/lib/log");
+  warn = vi.spyOn(log, "warn");
+  error = vi.spyOn(log, "error");
 });
 afterAll(async () => {
   warn.mockRestore();
@@ -216,7 +219,7 @@ describe("embeddings", () => {
     } else {
       expect(batches).toEqual([]);
       expect(hits.every((x) => x.vectorScore === null && x.score === x.lexicalScore)).toBe(true);
-      expect(warn.mock.calls.filter((c) => String(c[0]).includes("pgvector not available: lexical retrieval only"))).toHaveLength(1);
+      expect(warn.mock.calls.filter((c) => c.some((arg) => String(arg).includes("pgvector not available: lexical retrieval only")))).toHaveLength(1);
     }
   });
 
@@ -260,7 +263,7 @@ describe("embeddings", () => {
     lexicalOnly(await find([id], "tidal energy"));
     if (driver === "pglite") {
       expect(embeddingCalls()).toBe(3);
-      expect(error.mock.calls.some((c) => String(c[0]).includes("query embedding failed"))).toBe(true);
+      expect(error.mock.calls.some((c) => c.some((arg) => String(arg).includes("query embedding failed")))).toBe(true);
     }
   });
 });

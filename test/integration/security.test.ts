@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { call, startHarness, type Harness } from "../support/harness";
 
+// Tests run with LOG_LEVEL=silent (vitest.config.mts); these read the logs, so they turn them all on.
+vi.hoisted(() => {
+  process.env.LOG_LEVEL = "debug";
+});
+
 /**
  * Two users, every route that takes an id, every method, session and API-key auth: another
  * user's objects are always 404 — never 200 or 403 — and nothing ever echoes a key or its hash.
@@ -8,9 +13,12 @@ import { call, startHarness, type Harness } from "../support/harness";
 
 let h: Harness;
 const logged: string[] = [];
+let restoreLogs = () => {};
 
 beforeAll(async () => {
   h = await startHarness();
+  // The structured log lines, and anything that still goes to the console.
+  restoreLogs = (await import("@/lib/log")).redirectLogs({ write: (line: string) => void logged.push(line) });
   for (const method of ["log", "info", "warn", "error", "debug"] as const) {
     vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
       logged.push(args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : typeof a === "string" ? a : JSON.stringify(a))).join(" "));
@@ -18,6 +26,7 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
+  restoreLogs();
   vi.restoreAllMocks();
   await h.close();
 });
@@ -50,7 +59,7 @@ async function makeUser() {
 }
 
 describe("cross-user access matrix", () => {
-  it("answers 404 for every id-bearing route and method, with session and key auth", async () => {
+  it("answers 404 for every id-bearing route and method, with session and key auth", { timeout: 120_000 }, async () => {
     const alice = await makeUser();
     const bob = await makeUser();
     const one = await import("@/app/api/v1/conversations/[id]/route");

@@ -33,6 +33,8 @@ export type MockSettings = {
   omitUsage?: boolean;
   /** Report this many prompt tokens (capped at the prompt) as cached. */
   cachedPromptTokens?: number;
+  /** false: keep no record of requests (load tests sending thousands); unset or true records them. */
+  record?: boolean;
 };
 
 type Cut = { afterChunks: number; how: "reset" | "stall" };
@@ -201,7 +203,7 @@ export class MockLlmServer {
     if (path.startsWith("/__mock/")) return this.control(path, body, res);
     const prompt = promptMessagesOf(path, body);
     const promptTokens = prompt ? countPromptTokens(prompt) : 0;
-    this.requests.push({ path, body, headers: req.headers, promptTokens });
+    if (this.settings.record !== false) this.requests.push({ path, body, headers: req.headers, promptTokens });
     if (prompt) this.maxPromptTokens = Math.max(this.maxPromptTokens, promptTokens);
 
     const auth = req.headers.authorization ?? "";

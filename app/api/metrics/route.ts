@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
-import { AppError, problemResponse } from "@/lib/api/errors";
-import { requestIdFor } from "@/lib/api/handler";
+import { AppError } from "@/lib/api/errors";
+import { withApi } from "@/lib/api/handler";
 import { env } from "@/lib/env";
 import { metrics } from "@/lib/metrics";
 
@@ -14,12 +14,11 @@ function authorized(request: Request): boolean {
 }
 
 /** Prometheus text exposition of this process's metrics; requires `METRICS_TOKEN` when it is set. */
-export async function GET(request: Request) {
+export const GET = withApi(async ({ request }) => {
   if (!authorized(request)) {
-    const error = new AppError("unauthenticated", "Send Authorization: Bearer <METRICS_TOKEN>.", { headers: { "www-authenticate": "Bearer" } });
-    return problemResponse(error, requestIdFor(request));
+    throw new AppError("unauthenticated", "Send Authorization: Bearer <METRICS_TOKEN>.", { headers: { "www-authenticate": "Bearer" } });
   }
   return new Response(await metrics.registry.metrics(), {
     headers: { "content-type": metrics.registry.contentType, "cache-control": "no-store" },
   });
-}
+});

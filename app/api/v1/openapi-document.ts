@@ -69,7 +69,7 @@ const responses = {
   DocumentPage: documentPage,
 };
 
-const authErrors = ["unauthenticated", "invalid_api_key", "rate_limited"] as const;
+const authErrors = ["unauthenticated", "invalid_api_key", "account_disabled", "rate_limited"] as const;
 const bodyErrors = ["invalid_json", "payload_too_large", "unsupported_media_type", "validation_failed"] as const;
 const postErrors = [...bodyErrors, "idempotency_key_reused", "idempotency_in_progress"] as const;
 const modelErrors = ["model_not_available", "upstream_error", "upstream_unavailable", "upstream_timeout"] as const;

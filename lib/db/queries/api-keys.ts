@@ -1,8 +1,8 @@
-import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { AppError } from "@/lib/api/errors";
 import { isUuid } from "@/lib/api/pagination";
 import { generateApiKey, hashApiKey } from "@/lib/auth/api-key-token";
-import { getDb } from "../client";
+import { descNullsLast, getDb } from "../client";
 import { apiKeys, users, type ApiKey, type ApiKeyScope } from "../schema";
 import type { PublicUser } from "./users";
 
@@ -20,6 +20,9 @@ const publicColumns = {
   budgetTokensPerDay: apiKeys.budgetTokensPerDay,
   budgetUsdPerMonth: apiKeys.budgetUsdPerMonth,
 };
+
+export type AdminApiKey = PublicApiKey & { userId: string };
+const adminColumns = { ...publicColumns, userId: apiKeys.userId };
 
 /** Creates a key and returns it in full — the only time it is ever available. */
 export async function createApiKey(input: {
@@ -52,7 +55,7 @@ export async function listApiKeys({ userId }: { userId: string }): Promise<Publi
     .select(publicColumns)
     .from(apiKeys)
     .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
-    .orderBy(desc(apiKeys.createdAt));
+    .orderBy(descNullsLast(apiKeys.createdAt));
 }
 
 export async function revokeApiKey({ id, userId }: { id: string; userId: string }): Promise<void> {
@@ -66,14 +69,34 @@ export async function revokeApiKey({ id, userId }: { id: string; userId: string 
   if (rows.length === 0) throw new AppError("api_key_not_found", "No API key with this id.");
 }
 
+/** Admin CLI: revokes any user's key. Revoking a revoked key reports it as it is. */
+export async function revokeApiKeyById({ id }: { id: string }): Promise<{ apiKey: AdminApiKey; revoked: boolean }> {
+  const notFound = new AppError("api_key_not_found", `no such API key: ${id}`);
+  if (!isUuid(id)) throw notFound;
+  const db = await getDb();
+  const [revoked] = await db
+    .update(apiKeys)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+    .returning(adminColumns);
+  if (revoked) return { apiKey: revoked, revoked: true };
+  const [existing] = await db.select(adminColumns).from(apiKeys).where(eq(apiKeys.id, id)).limit(1);
+  if (!existing) throw notFound;
+  return { apiKey: existing, revoked: false };
+}
+
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-/** The user and key behind a presented key, if it is active (not revoked, not expired). */
+/** The user and key behind a presented key, if it is active (not revoked, not expired); a disabled owner is a 403. */
 export async function authenticateApiKey(key: string): Promise<{ user: PublicUser; apiKey: PublicApiKey } | null> {
   const db = await getDb();
   const now = new Date();
   const [row] = await db
-    .select({ key: publicColumns, user: { id: users.id, email: users.email, name: users.name, createdAt: users.createdAt } })
+    .select({
+      key: publicColumns,
+      user: { id: users.id, email: users.email, name: users.name, createdAt: users.createdAt },
+      disabledAt: users.disabledAt,
+    })
     .from(apiKeys)
     .innerJoin(users, eq(users.id, apiKeys.userId))
     .where(
@@ -85,6 +108,7 @@ export async function authenticateApiKey(key: string): Promise<{ user: PublicUse
     )
     .limit(1);
   if (!row) return null;
+  if (row.disabledAt) throw new AppError("account_disabled", "The account this API key belongs to has been disabled by an administrator.");
   // last_used_at to the minute: one write per key per minute, not one per request.
   if (!row.key.lastUsedAt || now.getTime() - row.key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
     await db

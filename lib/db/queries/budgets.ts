@@ -1,9 +1,9 @@
-import { eq, sql, type SQL } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { AppError } from "@/lib/api/errors";
 import { isUuid } from "@/lib/api/pagination";
 import { getDb } from "../client";
 import { apiKeys, users } from "../schema";
-import { normalizeEmail } from "./users";
+import { noSuchUser, userMatch } from "./users";
 
 /**
  * Per-user and per-API-key spending limits as stored (null: the env default; 0: no limit), for the
@@ -34,12 +34,6 @@ const apiKeyColumns = {
   budgetUsdPerMonth: apiKeys.budgetUsdPerMonth,
 };
 
-/** A user by id or by email (case-insensitive, served by the lower(email) unique index). */
-function userMatch(user: string): SQL {
-  return isUuid(user) ? eq(users.id, user) : eq(sql`lower(${users.email})`, normalizeEmail(user));
-}
-
-const noSuchUser = (user: string) => new AppError("not_found", `no such user: ${user}`);
 const noSuchApiKey = (id: string) => new AppError("api_key_not_found", `no such API key: ${id}`);
 
 function changes(change: BudgetChange): Partial<StoredLimits> {

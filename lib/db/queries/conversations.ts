@@ -1,8 +1,8 @@
-import { and, desc, eq, exists, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, exists, isNull, lt, or, sql } from "drizzle-orm";
 import { AppError } from "@/lib/api/errors";
 import { decodeCursor, encodeCursor, isTimestampIdCursor, isUuid } from "@/lib/api/pagination";
 import { recordUsage, type UsageEntry } from "@/lib/usage/ledger";
-import { getDb } from "../client";
+import { descNullsLast, getDb } from "../client";
 import { conversations, messages, type Conversation, type ConversationMode } from "../schema";
 import { replaceConversationDocuments } from "./documents";
 
@@ -83,7 +83,7 @@ export async function listConversations(input: {
     .select({ row: conversations, activityText: sql<string>`${conversations.activityAt}::text` })
     .from(conversations)
     .where(and(...filters))
-    .orderBy(desc(conversations.activityAt), desc(conversations.id))
+    .orderBy(descNullsLast(conversations.activityAt), descNullsLast(conversations.id))
     .limit(input.limit + 1);
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { and, asc, desc, eq, inArray, lt, notInArray, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, lt, notInArray, or, sql } from "drizzle-orm";
 import { AppError } from "@/lib/api/errors";
 import { decodeCursor, encodeCursor, isTimestampIdCursor, isUuid } from "@/lib/api/pagination";
 import type { ExtractedChunk } from "@/lib/retrieval/ingest";
-import { getDb, rowsOf, type Db } from "../client";
+import { descNullsLast, getDb, rowsOf, type Db } from "../client";
 import { conversationDocuments, conversations, documentBlobs, documentChunks, documents, documentTerms, type Document, type DocumentMimeType, type StoredProblem } from "../schema";
 
 const notFound = () => new AppError("document_not_found", "No document with this id.");
@@ -78,7 +78,7 @@ export async function listDocuments(input: { userId: string; limit: number; curs
         cursor ? sql`(${documents.createdAt}, ${documents.id}) < (${cursor.at}::timestamptz, ${cursor.id}::uuid)` : undefined,
       ),
     )
-    .orderBy(desc(documents.createdAt), desc(documents.id))
+    .orderBy(descNullsLast(documents.createdAt), descNullsLast(documents.id))
     .limit(input.limit + 1);
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
@@ -287,6 +287,62 @@ export async function requeueDocuments(db: Db, { workerId, staleMs = 10 * 60 * 1
     )
     .returning({ id: documents.id });
   return rows.length;
+}
+
+/** Which documents a reindex covers: one, one user's, or every one. */
+export type ReindexScope = { documentId: string } | { userId: string } | { all: true };
+
+/**
+ * Admin CLI: puts the scope's ready and failed documents back in the queue (their old chunks stay
+ * until the new ones replace them). Pending and processing ones are already on their way.
+ */
+export async function requeueForReindex(scope: ReindexScope): Promise<{ queued: string[]; skipped: Array<{ id: string; status: string }> }> {
+  const db = await getDb();
+  const inScope =
+    "documentId" in scope
+      ? eq(documents.id, scope.documentId)
+      : "userId" in scope
+        ? eq(documents.userId, scope.userId)
+        : undefined;
+  if ("documentId" in scope) {
+    if (!isUuid(scope.documentId)) throw new AppError("document_not_found", `no such document: ${scope.documentId}`);
+    const [exists] = await db.select({ id: documents.id }).from(documents).where(eq(documents.id, scope.documentId));
+    if (!exists) throw new AppError("document_not_found", `no such document: ${scope.documentId}`);
+  }
+  // Read before the update, which turns the queued ones pending too.
+  const skipped = await db
+    .select({ id: documents.id, status: documents.status })
+    .from(documents)
+    .where(and(inScope, inArray(documents.status, ["pending", "processing"])));
+  const queued = await db
+    .update(documents)
+    .set({ status: "pending", progress: 0, error: null, workerId: null, updatedAt: new Date() })
+    .where(and(inScope, inArray(documents.status, ["ready", "failed"])))
+    .returning({ id: documents.id, createdAt: documents.createdAt });
+  return { queued: queued.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).map((q) => q.id), skipped };
+}
+
+/** Claims one pending document for `workerId`, unless another worker got there first. */
+export async function claimDocument({ id, workerId }: { id: string; workerId: string }): Promise<Document | undefined> {
+  const db = await getDb();
+  const result = await db.execute(sql`
+    update ${documents} set status = 'processing', worker_id = ${workerId}, progress = 0, updated_at = now()
+    where id = (select id from ${documents} where id = ${id} and status = 'pending' for update skip locked)
+    returning id`);
+  if (rowsOf<{ id: string }>(result).length === 0) return undefined;
+  const [row] = await db.select().from(documents).where(eq(documents.id, id));
+  return row;
+}
+
+/** Admin CLI: where documents stand after a reindex. */
+export async function getDocumentStates({ ids }: { ids: string[] }) {
+  if (ids.length === 0) return [];
+  const db = await getDb();
+  return db
+    .select({ id: documents.id, userId: documents.userId, filename: documents.filename, status: documents.status, pages: documents.pages, chunkCount: documents.chunkCount, error: documents.error })
+    .from(documents)
+    .where(inArray(documents.id, ids))
+    .orderBy(asc(documents.createdAt));
 }
 
 /** Whether any document waits in the queue (the partial index makes this cheap). */

@@ -1,12 +1,17 @@
-import { asc, eq, sql } from "drizzle-orm";
+import { asc, eq, sql, type SQL } from "drizzle-orm";
 import { AppError } from "@/lib/api/errors";
+import { isUuid } from "@/lib/api/pagination";
 import { hashPassword, verifyPassword } from "@/lib/auth/password";
 import { getDb } from "../client";
 import { users, type User } from "../schema";
 
 export type PublicUser = Pick<User, "id" | "email" | "name" | "createdAt">;
 
+/** A user with whether an operator disabled the account (the session check and the admin CLI). */
+export type UserAccount = PublicUser & { disabledAt: Date | null };
+
 const publicColumns = { id: users.id, email: users.email, name: users.name, createdAt: users.createdAt };
+const accountColumns = { ...publicColumns, disabledAt: users.disabledAt };
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -46,16 +51,47 @@ export async function authenticateUser(input: { email: string; password: string 
     return null;
   }
   if (!(await verifyPassword(input.password, user.passwordHash))) return null;
+  // Checked after the password, so the answer for a disabled account looks like a wrong password.
+  if (user.disabledAt) return null;
   return { id: user.id, email: user.email, name: user.name, createdAt: user.createdAt };
 }
 
-export async function getUserById({ id }: { id: string }): Promise<PublicUser | undefined> {
+/** The user behind a session, and whether the account has since been disabled. */
+export async function getUserAccount({ id }: { id: string }): Promise<UserAccount | undefined> {
   const db = await getDb();
-  const [row] = await db.select(publicColumns).from(users).where(eq(users.id, id)).limit(1);
+  const [row] = await db.select(accountColumns).from(users).where(eq(users.id, id)).limit(1);
   return row;
 }
 
-export async function listUsers(): Promise<PublicUser[]> {
+// The admin CLI's queries below are operator queries: not scoped to an owner.
+
+export async function listUsers(): Promise<UserAccount[]> {
   const db = await getDb();
-  return db.select(publicColumns).from(users).orderBy(asc(users.createdAt));
+  return db.select(accountColumns).from(users).orderBy(asc(users.createdAt));
+}
+
+/** A user by id or by email (case-insensitive, served by the lower(email) unique index). */
+export function userMatch(user: string): SQL {
+  return isUuid(user) ? eq(users.id, user) : eq(sql`lower(${users.email})`, normalizeEmail(user));
+}
+
+export const noSuchUser = (user: string) => new AppError("not_found", `no such user: ${user}`);
+
+export async function findUserAccount({ user }: { user: string }): Promise<UserAccount> {
+  const db = await getDb();
+  const [row] = await db.select(accountColumns).from(users).where(userMatch(user)).limit(1);
+  if (!row) throw noSuchUser(user);
+  return row;
+}
+
+/** Disables (or re-enables) an account; disabling again keeps the first time. */
+export async function setUserDisabled({ user, disabled }: { user: string; disabled: boolean }): Promise<UserAccount> {
+  const db = await getDb();
+  const [row] = await db
+    .update(users)
+    .set({ disabledAt: disabled ? sql`coalesce(${users.disabledAt}, now())` : null })
+    .where(userMatch(user))
+    .returning(accountColumns);
+  if (!row) throw noSuchUser(user);
+  return row;
 }

@@ -24,6 +24,8 @@ export const users = pgTable(
     budgetTokensPerDay: integer("budget_tokens_per_day"),
     budgetUsdPerMonth: numeric("budget_usd_per_month", { precision: 14, scale: 6, mode: "number" }),
     ...timestamps,
+    /** Set by `npm run cli -- user:disable`: no sign-in, sessions and API keys refused. */
+    disabledAt: timestamp("disabled_at", { withTimezone: true, mode: "date" }),
   },
   (t) => [uniqueIndex("users_email_key").on(sql`lower(${t.email})`)],
 );
