@@ -8,11 +8,12 @@
  *
  * Reports the prompt tokens sent against the naive full history (every previous message each turn,
  * counted even past the window), summary calls' tokens, overflows (refused requests) and the
- * largest request. Prints one JSON object on stdout.
+ * largest request. Prints a ScenarioOutput (bench/lib/report.ts) on stdout.
  */
 import { countMessageTokens, replyPrimingTokens } from "../lib/context/tokens";
 import { MockLlmServer } from "../test/mock-llm/server";
 import { round } from "./lib/metrics";
+import { emit, goal } from "./lib/report";
 import { prose, random } from "./lib/prose";
 import { configureDatabase, dbChoice, flag, log } from "./lib/setup";
 
@@ -98,7 +99,38 @@ async function main() {
   };
   await closeDb();
   await mock.close();
-  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  const pct = (v: number) => `${round(v * 100, 1)} %`;
+  emit({
+    benchmark: "conversation",
+    method:
+      `A scripted ${turns}-turn conversation through the real turn pipeline (user message saved with its token count, context assembled, the real OpenAI provider over Chat Completions ` +
+      "streaming from the mock LLM, reply and usage saved, rolling summaries by the same model) on a model with an 8,192-token window (1,024 reserved for output) described through MODEL_OVERRIDES. " +
+      "Questions of 15–115 words (5 % are pasted ~1,600-token documents), answers of 60–410 words. The mock counts every request exactly (o200k, as OpenAI bills) and refuses any over the window. " +
+      "Naive = system prompt + every earlier message + the new one each turn, counted past the window. The pipeline is deterministic for a given script, so one run is the figure.",
+    quick: argv.includes("--quick"),
+    runs: 1,
+    goals: [
+      goal(`${turns}-turn prompt tokens ÷ naive history`, result.ratio * 100, { lte: 25 }, "%"),
+      goal(`${turns}-turn requests over the window`, overflows, { lte: 0 }, "requests"),
+    ],
+    tables: [
+      {
+        title: `${turns}-turn conversation, ${choice.db === "pglite" ? "PGlite" : "Postgres"}`,
+        columns: ["figure", "value"],
+        rows: [
+          ["prompt tokens sent", sent],
+          ["naive full-history prompt tokens", naiveTotal],
+          ["ratio", pct(result.ratio)],
+          [`ratio including the ${summaries.length} summary calls' input`, pct(result.ratio_including_summaries)],
+          ["requests over the window (naive: turns that would overflow)", `${overflows} (naive: ${naiveOverflows} of ${turns})`],
+          ["replies by status", Object.entries(result.replies_by_status).map(([k, v]) => `${k} ${v}`).join(", ")],
+          ["largest request, tokens", result.largest_request_tokens],
+          ["mean turn (mock streams without delay), ms", result.mean_turn_ms],
+        ],
+      },
+    ],
+    details: result,
+  });
 }
 
 main().catch((error: unknown) => {

@@ -38,4 +38,9 @@ export async function recreateDatabase(url: string): Promise<void> {
 export async function configureDatabase(choice: DbChoice, extra: Record<string, string> = {}): Promise<void> {
   if (choice.db === "postgres") await recreateDatabase(choice.url);
   Object.assign(process.env, choice.db === "postgres" ? { DATABASE_URL: choice.url } : { DATABASE_URL: "", DATA_DIR: "memory://" }, extra);
+  process.env.LOG_LEVEL ??= "warn";
+  // stdout carries the script's one JSON result; the app's log lines go to stderr with the progress.
+  const { redirectLogs } = await import("@/lib/log");
+  const pino = (await import("pino")).default;
+  redirectLogs(pino.destination({ dest: 2, sync: true }));
 }
