@@ -143,21 +143,24 @@ async function main() {
     const id = created.conversation.id;
     const res = await request(a, `/conversations/${id}/messages`, { body: { content: "go on and on", stream: true } });
     let replyId = "";
-    let stopStatus = 0;
-    let stopped: { status?: string } = {};
+    // The whole stop exchange (status and parsed body) is one promise, awaited after the stream
+    // ends: reading the status alone let the check see a 200 before its body had been parsed.
+    let stopCall: Promise<{ status: number; body: { status?: string } }> | undefined;
     const live = await readEvents(res, (e) => {
       if (e.chunk.type === "start") replyId = (e.chunk.messageMetadata as { assistant_message_id: string }).assistant_message_id;
       if (e.id === 8) {
-        void request(c, `/conversations/${id}/messages/${replyId}/stop`, { method: "POST" }).then(async (r) => {
-          stopStatus = r.status;
-          stopped = (await r.json()) as { status?: string };
-        });
+        stopCall = request(c, `/conversations/${id}/messages/${replyId}/stop`, { method: "POST" }).then(async (r) => ({
+          status: r.status,
+          body: (await r.json()) as { status?: string },
+        }));
       }
     });
-    while (stopStatus === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    const stop = stopCall ? await stopCall : { status: 0, body: {} as { status?: string } };
+    const stopStatus = stop.status;
+    const stopped = stop.body;
     const closedEarly = mock.closedEarly;
     const ok = stopStatus === 200 && stopped.status === "aborted" && live.events.at(-1)?.chunk.type === "abort" && closedEarly >= 1;
-    checks.push({ name: "a stop sent to another instance stops the reply", ok, detail: { stop_status: stopStatus, stored_status: stopped.status, last_part: live.events.at(-1)?.chunk.type, provider_requests_cancelled: closedEarly } });
+    checks.push({ name: "a stop sent to another instance stops the reply", ok, detail: { stop_status: stopStatus, stored_status: stopped.status ?? null, last_part: live.events.at(-1)?.chunk.type, provider_requests_cancelled: closedEarly } });
     mock.reset();
   }
 
