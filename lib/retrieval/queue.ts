@@ -25,17 +25,36 @@ import { settleSearchIndex } from "./search";
  * upload received by one instance is indexed even if that instance goes away.
  */
 
-type QueueState = { running: boolean; again: boolean; started: boolean; stopping?: boolean; idle: Promise<void>; sweeper?: ReturnType<typeof setInterval> };
+type QueueState = {
+  running: boolean;
+  again: boolean;
+  started: boolean;
+  stopping?: boolean;
+  idle: Promise<void>;
+  sweeper?: ReturnType<typeof setInterval>;
+  /** Documents this process is indexing right now (the loop's and the admin CLI's). */
+  inFlight: Set<string>;
+};
 const holder = globalThis as typeof globalThis & { __botGptIngest?: QueueState };
-const state: QueueState = (holder.__botGptIngest ??= { running: false, again: false, started: false, idle: Promise.resolve() });
+const state: QueueState = (holder.__botGptIngest ??= { running: false, again: false, started: false, idle: Promise.resolve(), inFlight: new Set() });
 
 const SWEEP_EVERY_MS = 30_000;
 
-async function sweep(): Promise<void> {
+/**
+ * The periodic sweep: requeues work left behind (this instance's, e.g. after an error, and anyone's
+ * gone still) but never a document this instance is indexing at this moment, however long it takes.
+ * Returns the ids that went back to the queue.
+ */
+export async function sweepIngestion(): Promise<string[]> {
   const db = await getDb();
-  const requeued = await requeueDocuments(db, { workerId: env.instanceId });
-  if (requeued > 0) log.warn({ event: "resumed", documents: requeued }, "ingestion");
-  if (requeued > 0 || (await hasPendingDocuments())) void kickIngestion();
+  const requeued = await requeueDocuments(db, { workerId: env.instanceId, busy: [...state.inFlight] });
+  logResumed(requeued);
+  if (requeued.length > 0 || (await hasPendingDocuments())) void kickIngestion();
+  return requeued;
+}
+
+function logResumed(ids: string[]): void {
+  if (ids.length > 0) log.warn({ event: "resumed", documents: ids.length, document_ids: ids }, "ingestion");
 }
 
 const PROGRESS_EVERY_MS = 250;
@@ -68,6 +87,15 @@ async function processOne(claimed?: Document): Promise<boolean> {
   if (!claimed) await updateQueueDepth().catch(() => {});
   const document = claimed ?? (await claimNextDocument({ workerId: env.instanceId }));
   if (!document) return false;
+  state.inFlight.add(document.id);
+  try {
+    return await indexDocument(document);
+  } finally {
+    state.inFlight.delete(document.id);
+  }
+}
+
+async function indexDocument(document: Document): Promise<true> {
   const startedAt = performance.now();
   log.info({ document_id: document.id, user: userHash(document.userId), mime_type: document.mimeType, bytes: document.sizeBytes, event: "started" }, "ingestion");
   const fail = async (error: { code: string; title: string; status: number; detail: string }) => {
@@ -133,9 +161,8 @@ export function kickIngestion(): Promise<void> {
   state.idle = withoutLogContext(async () => {
     if (!state.started) {
       state.started = true;
-      const requeued = await requeueDocuments(await getDb(), { workerId: env.instanceId }).catch(() => 0);
-      if (requeued > 0) log.warn({ event: "resumed", documents: requeued }, "ingestion");
-      state.sweeper = setInterval(() => void sweep().catch(() => {}), SWEEP_EVERY_MS);
+      logResumed(await requeueDocuments(await getDb(), { workerId: env.instanceId }).catch(() => []));
+      state.sweeper = setInterval(() => void sweepIngestion().catch(() => {}), SWEEP_EVERY_MS);
       state.sweeper.unref();
     }
     await drain();
@@ -158,5 +185,5 @@ export function stopIngestion(): Promise<void> {
 
 /** Shutdown past the grace period: this instance's unfinished document goes back to `pending` for another instance. */
 export async function releaseDocuments(): Promise<number> {
-  return requeueDocuments(await getDb(), { workerId: env.instanceId, staleMs: Date.now() });
+  return (await requeueDocuments(await getDb(), { workerId: env.instanceId, staleMs: Date.now() })).length;
 }

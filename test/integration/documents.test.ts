@@ -193,16 +193,34 @@ describe("document upload and ingestion", () => {
     const { document: doc } = await createDocument({ userId: user.id, filename: "half.txt", mimeType: "text/plain", bytes: Buffer.from("Resumed text about lighthouses.") });
     const db = await getDb();
     await db.update(table).set({ status: "processing", workerId: env.instanceId, progress: 0.4 }).where(eq(table.id, doc.id));
-    expect(await requeueDocuments(db, { workerId: env.instanceId })).toBe(1);
+    expect(await requeueDocuments(db, { workerId: env.instanceId })).toEqual([doc.id]);
     expect((await settled(cookie, doc.id)).status).toBe("ready");
 
     // Another instance's work is left alone while it moves, and taken over once it has been still.
     const { document: other } = await createDocument({ userId: user.id, filename: "orphan.txt", mimeType: "text/plain", bytes: Buffer.from("Orphaned text about tides.") });
     await db.update(table).set({ status: "processing", workerId: "gone-instance:3000", updatedAt: new Date() }).where(eq(table.id, other.id));
-    expect(await requeueDocuments(db, { workerId: env.instanceId })).toBe(0);
+    expect(await requeueDocuments(db, { workerId: env.instanceId })).toEqual([]);
     await db.update(table).set({ updatedAt: new Date(Date.now() - 11 * 60 * 1000) }).where(eq(table.id, other.id));
-    expect(await requeueDocuments(db, { workerId: env.instanceId })).toBe(1);
+    expect(await requeueDocuments(db, { workerId: env.instanceId })).toEqual([other.id]);
     expect((await settled(cookie, other.id)).status).toBe("ready");
+  });
+
+  it("the periodic sweep leaves alone a document this instance is indexing, however long it takes", async () => {
+    const { cookie, user } = await h.signUp();
+    const { createDocument, claimDocument } = await import("@/lib/db/queries/documents");
+    const { ingestDocument, sweepIngestion } = await import("@/lib/retrieval/queue");
+    const { env } = await import("@/lib/env");
+    const { document: doc } = await createDocument({ userId: user.id, filename: "slow.pdf", mimeType: "application/pdf", bytes: makePdf(Array.from({ length: 40 }, (_, i) => `Page ${i}: the keeper logs the tides and the lamp.`)) });
+    const claimed = await claimDocument({ id: doc.id, workerId: env.instanceId });
+    expect(claimed?.status).toBe("processing");
+    // The sweep runs while the document is being parsed: it is this instance's own worker id, but
+    // in flight, so it must not go back to the queue (another claim would index it twice).
+    const indexing = ingestDocument(claimed!);
+    expect(await sweepIngestion()).not.toContain(doc.id);
+    await indexing;
+    const done = await settled(cookie, doc.id);
+    expect(done.status).toBe("ready");
+    expect(done.pages).toBe(40);
   });
 
   it("keeps documents private: another user gets 404 everywhere", async () => {

@@ -273,9 +273,11 @@ export async function failDocument({ id, error }: { id: string; error: StoredPro
 
 /**
  * Documents this instance was processing when it stopped, and anyone's that have not moved for
- * `staleMs` (an instance that never came back), go back to the queue.
+ * `staleMs` (an instance that never came back), go back to the queue. `busy` are the ids this
+ * instance is indexing right now: they are its own work in progress, never requeued. Returns the
+ * requeued ids.
  */
-export async function requeueDocuments(db: Db, { workerId, staleMs = 10 * 60 * 1000 }: { workerId: string; staleMs?: number }): Promise<number> {
+export async function requeueDocuments(db: Db, { workerId, staleMs = 10 * 60 * 1000, busy = [] }: { workerId: string; staleMs?: number; busy?: string[] }): Promise<string[]> {
   const rows = await db
     .update(documents)
     .set({ status: "pending", workerId: null, progress: 0, updatedAt: new Date() })
@@ -283,10 +285,11 @@ export async function requeueDocuments(db: Db, { workerId, staleMs = 10 * 60 * 1
       and(
         eq(documents.status, "processing"),
         or(eq(documents.workerId, workerId), lt(documents.updatedAt, new Date(Date.now() - staleMs))),
+        busy.length > 0 ? notInArray(documents.id, busy) : undefined,
       ),
     )
     .returning({ id: documents.id });
-  return rows.length;
+  return rows.map((row) => row.id);
 }
 
 /** Which documents a reindex covers: one, one user's, or every one. */
