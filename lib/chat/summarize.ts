@@ -4,7 +4,8 @@ import { resolveModel, type ResolvedModel } from "@/lib/ai/providers";
 import { contextBudget, fitText, summaryTokenLimit, SUMMARY_HEADING } from "@/lib/context/assemble";
 import { extractiveSummary } from "@/lib/context/extractive-summary";
 import { countTextTokens } from "@/lib/context/tokens";
-import { getConversationOrThrow, saveSummary } from "@/lib/db/queries/conversations";
+import { getDb } from "@/lib/db/client";
+import { getConversationOrThrow, historyDigest, saveSummary } from "@/lib/db/queries/conversations";
 import { loadModelHistory } from "@/lib/db/queries/messages";
 import type { Conversation } from "@/lib/db/schema";
 import { env } from "@/lib/env";
@@ -74,6 +75,8 @@ async function summarize(job: SummaryJob): Promise<void> {
   const conversation = await getConversationOrThrow({ id: job.conversation.id, userId: job.userId });
   const after = conversation.summaryThroughSeq ?? 0;
   if (after >= job.throughSeq) return;
+  // What is summarized, as read now: an edit while the model writes makes the summary stale.
+  const digest = await historyDigest(await getDb(), { conversationId: conversation.id, afterSeq: after, throughSeq: job.throughSeq });
   const messages = await loadModelHistory({ conversationId: conversation.id, afterSeq: after, beforeSeq: job.throughSeq + 1 });
   const sources = messages.flatMap((m) => (m.role === "user" || m.role === "assistant" ? [{ role: m.role, content: m.content }] : []));
   const previous = conversation.summary;
@@ -129,14 +132,16 @@ async function summarize(job: SummaryJob): Promise<void> {
   const summary = text
     ? fitText(text, chat.tokenizer, maxTokens).text
     : extractiveSummary({ previous, messages: sources, maxTokens, family: chat.tokenizer });
-  await saveSummary({
+  const stored = await saveSummary({
     conversationId: conversation.id,
     userId: job.userId,
     summary,
     throughSeq: job.throughSeq,
     tokens: countTextTokens(summary, chat.tokenizer),
     usage,
+    basis: { afterSeq: after, digest },
   });
+  if (!stored) log.info({ conversation_id: conversation.id, through_seq: job.throughSeq }, "summary not stored: a newer one exists or the messages changed while it was written");
 }
 
 function summaryPrompt(previous: string | null, sources: Array<{ role: string; content: string }>, model: ResolvedModel, maxOutput: number): string {

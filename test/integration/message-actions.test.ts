@@ -272,6 +272,30 @@ describe("edit", () => {
     expect(after.conversation).toMatchObject({ summary: "Messages 1 and 2.", summary_through_seq: 2 });
   });
 
+  it("a summary being written while an earlier message is edited is not stored; its cost still counts", async () => {
+    const { cookie, user } = await h.signUp();
+    const id = await chatWith(cookie, 2);
+    const before = await conversationOf(cookie, id);
+    const { scheduleSummary, settleSummaries } = await import("@/lib/chat/summarize");
+    // The summarizer reads messages 1-4, then its model call is held back while message 1 is edited.
+    h.mock.pushFault({ type: "slow-first-byte", delayMs: 1_500 });
+    scheduleSummary({ conversation: { id }, userId: user.id, apiKeyId: null, throughSeq: 4 });
+    const isSummaryCall = (r: { body: Record<string, unknown> }) => JSON.stringify(r.body).includes("running summary of a conversation");
+    for (let i = 0; i < 100 && !h.mock.requests.some(isSummaryCall); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(h.mock.requests.some(isSummaryCall)).toBe(true);
+
+    const res = await edit(cookie, id, before.messages[0]!.id, { content: "a different first message" });
+    expect(res.status).toBe(201);
+    await settleSummaries();
+
+    const after = await conversationOf(cookie, id);
+    expect(after.messages.map((m) => m.content)).toEqual(["a different first message", expect.stringContaining("a different first message")]);
+    // A summary "through message 4" of the old text would stand in for the new messages 1-4.
+    expect(after.conversation).toMatchObject({ summary: null, summary_through_seq: null });
+    const usage = await call(usageRoute.GET, { cookie, path: "/api/v1/usage?group_by=model" });
+    expect(((await usage.json()) as { by_kind: { summary: { requests: number } } }).by_kind.summary.requests).toBe(1);
+  });
+
   it("validates like POST …/messages and only edits user messages", async () => {
     const { cookie } = await h.signUp();
     const id = await chatWith(cookie, 1);

@@ -1,8 +1,8 @@
-import { and, eq, exists, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, exists, gt, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { AppError } from "@/lib/api/errors";
 import { decodeCursor, encodeCursor, isTimestampIdCursor, isUuid } from "@/lib/api/pagination";
 import { recordUsage, type UsageEntry } from "@/lib/usage/ledger";
-import { descNullsLast, getDb } from "../client";
+import { descNullsLast, getDb, type Executor } from "../client";
 import { conversations, messages, type Conversation, type ConversationMode } from "../schema";
 import { replaceConversationDocuments } from "./documents";
 
@@ -127,8 +127,24 @@ export async function deleteConversation({ id, userId }: { id: string; userId: s
 }
 
 /**
- * Stores a rolling summary unless a newer one got there first, recording what writing it cost in
- * the same transaction. Returns whether it was stored.
+ * A digest of the messages after `afterSeq` through `throughSeq` (their ids and text). An edit or a
+ * regenerate at or before `throughSeq` rewrites or replaces at least the message at `throughSeq`,
+ * so the digest tells whether a summary of that range still describes the conversation.
+ */
+export async function historyDigest(executor: Executor, input: { conversationId: string; afterSeq: number; throughSeq: number }): Promise<string> {
+  const [row] = await executor
+    .select({
+      digest: sql<string>`coalesce(md5(string_agg(${messages.id}::text || ':' || md5(${messages.content}), ',' order by ${messages.seq})), '')`,
+    })
+    .from(messages)
+    .where(and(eq(messages.conversationId, input.conversationId), gt(messages.seq, input.afterSeq), lte(messages.seq, input.throughSeq)));
+  return row?.digest ?? "";
+}
+
+/**
+ * Stores a rolling summary unless a newer one got there first or the messages it summarized
+ * (`basis`: their digest when the summarizer read them) were edited or replaced meanwhile, recording
+ * what writing it cost in the same transaction either way. Returns whether it was stored.
  */
 export async function saveSummary(input: {
   conversationId: string;
@@ -137,9 +153,20 @@ export async function saveSummary(input: {
   throughSeq: number;
   tokens: number;
   usage: UsageEntry | null;
+  basis?: { afterSeq: number; digest: string };
 }): Promise<boolean> {
   const db = await getDb();
   return db.transaction(async (tx) => {
+    if (input.basis) {
+      // Edits and regenerates lock the conversation row too, so none can land between this check
+      // and the write below.
+      await tx.select({ id: conversations.id }).from(conversations).where(eq(conversations.id, input.conversationId)).for("update");
+      const digest = await historyDigest(tx, { conversationId: input.conversationId, afterSeq: input.basis.afterSeq, throughSeq: input.throughSeq });
+      if (digest !== input.basis.digest) {
+        await recordSummarySpend(tx, input);
+        return false;
+      }
+    }
     const rows = await tx
       .update(conversations)
       .set({ summary: input.summary, summaryThroughSeq: input.throughSeq, summaryTokens: input.tokens, summaryUpdatedAt: new Date() })
@@ -151,21 +178,25 @@ export async function saveSummary(input: {
         ),
       )
       .returning({ id: conversations.id });
-    const stored = rows.length > 0;
-    if (input.usage) {
-      // The spend happened either way: it joins the conversation's totals, unless the conversation
-      // was deleted meanwhile (the ledger row then belongs to no conversation).
-      const usage = input.usage;
-      const [still] = await tx
-        .update(conversations)
-        .set({
-          totalTokens: sql`${conversations.totalTokens} + ${usage.promptTokens + usage.completionTokens}`,
-          totalCostUsd: sql`${conversations.totalCostUsd} + ${usage.costUsd}`,
-        })
-        .where(eq(conversations.id, input.conversationId))
-        .returning({ id: conversations.id });
-      await recordUsage(tx, { ...usage, conversationId: still ? input.conversationId : null });
-    }
-    return stored;
+    await recordSummarySpend(tx, input);
+    return rows.length > 0;
   });
+}
+
+/**
+ * The summary's spend happened whether it was stored or not: it joins the conversation's totals,
+ * unless the conversation was deleted meanwhile (the ledger row then belongs to no conversation).
+ */
+async function recordSummarySpend(tx: Executor, input: { conversationId: string; usage: UsageEntry | null }): Promise<void> {
+  const usage = input.usage;
+  if (!usage) return;
+  const [still] = await tx
+    .update(conversations)
+    .set({
+      totalTokens: sql`${conversations.totalTokens} + ${usage.promptTokens + usage.completionTokens}`,
+      totalCostUsd: sql`${conversations.totalCostUsd} + ${usage.costUsd}`,
+    })
+    .where(eq(conversations.id, input.conversationId))
+    .returning({ id: conversations.id });
+  await recordUsage(tx, { ...usage, conversationId: still ? input.conversationId : null });
 }
