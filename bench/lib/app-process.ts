@@ -66,13 +66,7 @@ export class AppProcess {
   }
 
   async stop(): Promise<void> {
-    const child = this.child;
-    if (!child?.pid || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    process.kill(-child.pid, "SIGTERM");
-    const timer = setTimeout(() => child.pid && process.kill(-child.pid, "SIGKILL"), 10_000);
-    await exited;
-    clearTimeout(timer);
+    await stopProcessGroup(this.child, 10_000);
     this.child = null;
   }
 
@@ -80,4 +74,15 @@ export class AppProcess {
   tail(lines = 30): string {
     return this.output.split("\n").slice(-lines).join("\n");
   }
+}
+
+/** SIGTERM to a detached child's process group, SIGKILL if it has not exited after `graceMs`. */
+export async function stopProcessGroup(child: ChildProcess | null, graceMs: number): Promise<void> {
+  if (!child?.pid || child.exitCode !== null) return;
+  const pid = child.pid;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  process.kill(-pid, "SIGTERM");
+  const timer = setTimeout(() => process.kill(-pid, "SIGKILL"), graceMs);
+  await exited;
+  clearTimeout(timer);
 }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { stopProcessGroup } from "./app-process";
 import type { StreamLoadConfig, StreamLoadResult, StreamTarget } from "./stream-load";
 
 /**
@@ -78,13 +79,7 @@ export class MockProcess {
   }
 
   async stop(): Promise<void> {
-    const child = this.child;
-    if (!child?.pid || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    process.kill(-child.pid, "SIGTERM");
-    const timer = setTimeout(() => child.pid && process.kill(-child.pid, "SIGKILL"), 5_000);
-    await exited;
-    clearTimeout(timer);
+    await stopProcessGroup(this.child, 5_000);
     this.child = null;
   }
 }
