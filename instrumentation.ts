@@ -12,6 +12,9 @@ export async function register() {
   await getHandle();
   const { kickIngestion } = await import("./lib/retrieval/queue");
   void kickIngestion();
+  // The tokenizer's tables take a few hundred milliseconds to build: now, not in a request.
+  const { warmBpe } = await import("./lib/context/bpe-count.mjs");
+  warmBpe();
 
   // Graceful shutdown (lib/shutdown.ts). Next.js handles SIGTERM/SIGINT itself — and exits once
   // its open requests end, with no deadline and no hand-off — unless NEXT_MANUAL_SIG_HANDLE is set

@@ -14,6 +14,7 @@ const nextConfig: NextConfig = {
       "./node_modules/@electric-sql/pglite-pgvector/dist/**/*",
       "./drizzle/**/*",
       "./lib/retrieval/ingest-worker.mjs",
+      "./lib/context/bpe-count.mjs",
       "./node_modules/pdf-parse/**/*",
       "./node_modules/pdfjs-dist/legacy/build/**/*",
       // pdf.js's legacy build polyfills DOMMatrix from @napi-rs/canvas (a require the tracer misses);

@@ -8,6 +8,9 @@
  * (The 300-turn conversation runs through the real pipeline against the mock LLM: bench/conversation.ts.)
  * estimator: estimateTokens against exact cl100k and o200k counts on local text (README, docs,
  *   this repo's TypeScript, package-lock.json, BEIR SciFact abstracts, zod's locale strings).
+ * pathological: countTextTokens on 32,000 characters (MAX_MESSAGE_CHARS, the default maximum message)
+ *   of single long pre-tokens — CJK, one letter, spaces, digits, emoji, mixed — the inputs that
+ *   took gpt-tokenizer's quadratic merge 1–25 s (target: each ≤ 50 ms, the event-loop rule).
  * Prints a ScenarioOutput (bench/lib/report.ts) on stdout.
  */
 import fs from "node:fs";
@@ -155,6 +158,34 @@ function measureEstimator() {
   };
 }
 
+/** One long pre-token each (digits aside): what made BPE quadratic. Deterministic. */
+const PATHOLOGICAL: Record<string, (n: number, next: () => number) => string> = {
+  "CJK ideographs": (n, next) => Array.from({ length: n }, () => String.fromCharCode(0x4e00 + Math.floor(next() * 20_000))).join(""),
+  "one letter repeated": (n) => "a".repeat(n),
+  spaces: (n) => " ".repeat(n),
+  digits: (n) => "7".repeat(n),
+  emoji: (n, next) => Array.from({ length: n / 2 }, () => String.fromCodePoint(0x1f300 + Math.floor(next() * 700))).join(""),
+  "mixed characters": (n, next) => Array.from({ length: n }, () => String.fromCharCode(Math.floor(next() * 0xd7ff))).join(""),
+};
+
+/** Median and worst of `runs` counts of each pathological input, per OpenAI encoding. */
+function timePathological(runs: number) {
+  countTextTokens("warm up the tables", "o200k");
+  countTextTokens("warm up the tables", "cl100k");
+  return Object.entries(PATHOLOGICAL).map(([name, make]) => {
+    const text = make(32_000, random(11));
+    const time = (family: TokenizerFamily) => {
+      const samples = Array.from({ length: runs }, () => {
+        const started = performance.now();
+        countTextTokens(text, family);
+        return performance.now() - started;
+      });
+      return { p50_ms: round(percentile(samples, 50), 1), max_ms: round(Math.max(...samples), 1) };
+    };
+    return { input: name, chars: text.length, o200k: time("o200k"), cl100k: time("cl100k") };
+  });
+}
+
 const CASES = {
   stored_counts_128k: "200 messages, stored token counts, 128k model",
   stored_counts_8k_with_summary: "200 messages on an 8k model with a summary",
@@ -166,6 +197,8 @@ async function main() {
   const runs = Number(flag(argv, "--runs") ?? (quick ? 1 : 3));
   log("estimator…");
   const estimator = measureEstimator();
+  log("pathological counting…");
+  const pathological = timePathological(quick ? 3 : 15);
   const perRun: Array<ReturnType<typeof timeAssembly>> = [];
   for (let r = 0; r < runs; r++) {
     log(`assembly timing, run ${r + 1}…`);
@@ -183,12 +216,14 @@ async function main() {
       "assembleContext (lib/context/assemble.ts) on a scripted 200-message conversation (short questions, longer answers, now and then a pasted document) " +
       `with a 220-word system prompt and six retrieved passages; ${quick ? 300 : 3_000} timed calls after 50 warm-up calls per run, p50 and p99 per run, median over runs. ` +
       "Token counts are stored with each message, as the app does; the last row shows what counting during assembly would cost. " +
-      "The estimator table compares estimateTokens (used before a model's tokenizer is known) with exact cl100k and o200k counts on local text.",
+      "The estimator table compares estimateTokens (used before a model's tokenizer is known) with exact cl100k and o200k counts on local text. " +
+      "The pathological table times countTextTokens on 32,000 characters of one long pre-token per input (deterministic pseudo-random text).",
     quick,
     runs,
     goals: [
       goal("context assembly p99, 200 messages, 128k model", summary("stored_counts_128k").p99_ms, { lte: 5 }, "ms"),
       goal("context assembly p99, 200 messages, 8k model + summary", summary("stored_counts_8k_with_summary").p99_ms, { lte: 5 }, "ms"),
+      goal("counting 32,000 pathological characters, worst input, median", Math.max(...pathological.flatMap((p) => [p.o200k.p50_ms, p.cl100k.p50_ms])), { lte: 50 }, "ms"),
     ],
     tables: [
       {
@@ -198,6 +233,11 @@ async function main() {
           const s = summary(name);
           return [CASES[name], s.messages_included, s.p50_ms, s.p99_ms];
         }),
+      },
+      {
+        title: "Counting 32,000 characters of one long pre-token (gpt-tokenizer's merge took 1–25 s on these)",
+        columns: ["input", "o200k p50, ms", "o200k max, ms", "cl100k p50, ms", "cl100k max, ms"],
+        rows: pathological.map((p) => [p.input, p.o200k.p50_ms, p.o200k.max_ms, p.cl100k.p50_ms, p.cl100k.max_ms]),
       },
       ...(english
         ? [
@@ -209,7 +249,7 @@ async function main() {
           ]
         : []),
     ],
-    details: { assembly_runs: perRun, estimator },
+    details: { assembly_runs: perRun, estimator, pathological },
   });
 }
 

@@ -27,8 +27,8 @@ describe("offline model", () => {
     expect(first.finishReason).toBe("stop");
   });
 
-  it("reports the turn count and prompt size it received", () => {
-    const reply = composeOfflineReply([
+  it("reports the turn count and prompt size it received", async () => {
+    const reply = await composeOfflineReply([
       { role: "system", content: "sys" },
       { role: "user", content: [{ type: "text", text: "one" }] },
       { role: "assistant", content: [{ type: "text", text: "reply" }] },

@@ -6,7 +6,7 @@ import type {
   LanguageModelV3StreamPart,
   LanguageModelV3Usage,
 } from "@ai-sdk/provider";
-import { countTextTokens } from "@/lib/context/tokens";
+import { countTextTokensAsync } from "@/lib/context/tokens";
 import { pageLabel } from "@/lib/ai/prompts";
 import { bestSentences, truncate } from "@/lib/retrieval/sentences";
 
@@ -60,7 +60,7 @@ export function composeUnavailableReply(reasons: string): string {
   ].join("\n");
 }
 
-function replyFor(options: LanguageModelV3CallOptions): string {
+async function replyFor(options: LanguageModelV3CallOptions): Promise<string> {
   const grounding = groundingOf(options);
   if (grounding) return composeGroundedReply(grounding);
   const unavailable = options.providerOptions?.botgpt?.unavailable;
@@ -73,14 +73,17 @@ function textOf(message: LanguageModelV3Prompt[number]): string {
 }
 
 // The offline model counts like OpenAI's o200k models; special-token text counts as plain text.
-const countTokens = (text: string) => countTextTokens(text, "o200k");
+// Its prompt can be a whole context window: counted in slices that yield to the event loop.
+const countTokens = (text: string) => countTextTokensAsync(text, "o200k");
 
-function promptTokens(prompt: LanguageModelV3Prompt): number {
+async function promptTokens(prompt: LanguageModelV3Prompt): Promise<number> {
   // ~4 tokens of chat framing per message, as OpenAI's chat format adds.
-  return prompt.reduce((sum, message) => sum + countTokens(textOf(message)) + 4, 0);
+  let sum = 0;
+  for (const message of prompt) sum += (await countTokens(textOf(message))) + 4;
+  return sum;
 }
 
-export function composeOfflineReply(prompt: LanguageModelV3Prompt): string {
+export async function composeOfflineReply(prompt: LanguageModelV3Prompt): Promise<string> {
   const turns = prompt.filter((m) => m.role === "user").length;
   const lastUser = [...prompt].reverse().find((m) => m.role === "user");
   const lastText = lastUser ? textOf(lastUser).trim() : "";
@@ -97,7 +100,7 @@ export function composeOfflineReply(prompt: LanguageModelV3Prompt): string {
     "- `GROQ_API_KEY` for Groq",
     "- `OLLAMA_BASE_URL` with `CHAT_MODEL=ollama:<model>` for Ollama or another OpenAI-compatible server",
     "",
-    `What I received: ${prompt.length} message${prompt.length === 1 ? "" : "s"} (${turns} from you), about ${promptTokens(prompt)} prompt tokens. Your latest message (${countTokens(lastText)} tokens):`,
+    `What I received: ${prompt.length} message${prompt.length === 1 ? "" : "s"} (${turns} from you), about ${await promptTokens(prompt)} prompt tokens. Your latest message (${await countTokens(lastText)} tokens):`,
     "",
     quoted || "> (empty)",
   ].join("\n");
@@ -133,20 +136,20 @@ export class OfflineLanguageModel implements LanguageModelV3 {
 
   async doGenerate(options: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> {
     if (options.abortSignal?.aborted) throw abortError();
-    const text = replyFor(options);
+    const text = await replyFor(options);
     return {
       content: [{ type: "text", text }],
       finishReason: { unified: "stop", raw: "stop" },
-      usage: usageFor(promptTokens(options.prompt), countTokens(text)),
+      usage: usageFor(await promptTokens(options.prompt), await countTokens(text)),
       warnings: [],
       response: { modelId: this.modelId, timestamp: new Date() },
     };
   }
 
   async doStream(options: LanguageModelV3CallOptions) {
-    const text = replyFor(options);
+    const text = await replyFor(options);
     const pieces = splitIntoTokens(text);
-    const usage = usageFor(promptTokens(options.prompt), countTokens(text));
+    const usage = usageFor(await promptTokens(options.prompt), await countTokens(text));
     const delay = this.tokenDelayMs;
     const signal = options.abortSignal;
     let index = 0;

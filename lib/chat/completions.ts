@@ -1,8 +1,8 @@
 import { AppError } from "@/lib/api/errors";
 import { modelChain, resolveModel, type ResolvedModel } from "@/lib/ai/providers";
 import { createConversation, getConversationOrThrow } from "@/lib/db/queries/conversations";
-import { assembleContext } from "@/lib/context/assemble";
-import { countTextTokens, type TokenizerFamily } from "@/lib/context/tokens";
+import { assembleContext, fitSystemPrompt, type HistoryMessage } from "@/lib/context/assemble";
+import { countTextTokensAsync, withTokenCounts, type TokenizerFamily } from "@/lib/context/tokens";
 import { getDb } from "@/lib/db/client";
 import { appendMessage } from "@/lib/db/queries/messages";
 import type { Conversation } from "@/lib/db/schema";
@@ -85,7 +85,7 @@ async function conversationFor(
       userId,
       role: m.role === "assistant" ? "assistant" : "user",
       content,
-      tokens: { count: countTextTokens(content, family), family },
+      tokens: { count: await countTextTokensAsync(content, family), family },
     });
   }
   return conversation;
@@ -116,22 +116,27 @@ async function execute(prepared: Prepared, signal: AbortSignal, onDelta: (delta:
   if (!conversation) {
     const id = `chatcmpl-${crypto.randomUUID()}`;
     onId(id);
-    const history = [...split.history, { role: "user", content: split.content }].map((m, i) => ({
+    const history: HistoryMessage[] = [...split.history, { role: "user", content: split.content }].map((m, i) => ({
       seq: i + 1,
       role: m.role === "assistant" ? ("assistant" as const) : ("user" as const),
       content: textOf(m.content),
       tokens: null,
     }));
-    // Not stored, but still fitted to the window of whichever model answers: the oldest turns give way first.
-    const prepare = (model: ResolvedModel): PreparedRequest => {
+    // Not stored, but still fitted to the window of whichever model answers: the oldest turns give
+    // way first. Counted per tokenizer family before assembling, yielding as it goes.
+    const counted = new Map<TokenizerFamily, Promise<HistoryMessage[]>>();
+    const prepare = async (model: ResolvedModel): Promise<PreparedRequest> => {
       const maxOutputTokens = replyTokens(model.info, request.settings.maxOutputTokens);
+      const family = model.info.tokenizer;
+      let messages = counted.get(family);
+      if (!messages) counted.set(family, (messages = withTokenCounts(history, family)));
       const context = assembleContext({
         model: model.info,
         reservedOutputTokens: maxOutputTokens,
-        system: split.system,
+        ...(await fitSystemPrompt(split.system, model.info, maxOutputTokens)),
         summary: null,
         passages: [],
-        history,
+        history: await messages,
       });
       return { system: context.system, messages: context.messages, requestTokens: context.tokens.total, maxOutputTokens };
     };

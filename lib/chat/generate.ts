@@ -6,7 +6,7 @@ import { splitIntoTokens, type OfflineGrounding } from "@/lib/ai/offline-model";
 import { breakerFor, classifyFailure, planRetry, timedStream, type Failure, type StreamLimits } from "@/lib/ai/resilience";
 import { getResponseCache, isCacheable, responseCacheKey } from "@/lib/cache/response-cache";
 import { defaultReservedOutputTokens } from "@/lib/context/assemble";
-import { countTextTokens } from "@/lib/context/tokens";
+import { countTextTokensAsync } from "@/lib/context/tokens";
 import type { Message } from "@/lib/db/schema";
 import { env } from "@/lib/env";
 import { log } from "@/lib/log";
@@ -188,7 +188,7 @@ export type PreparedRequest = {
  * What a call cost: the provider's usage, or our count of what was sent (`requestTokens`) and
  * received when it reported none. A call that failed before producing anything is not billed.
  */
-export function settleUsage(outcome: ModelOutcome, requestTokens: number, resolved: ResolvedModel): Usage {
+export async function settleUsage(outcome: ModelOutcome, requestTokens: number, resolved: ResolvedModel): Promise<Usage> {
   if (outcome.promptTokens !== null && outcome.completionTokens !== null) {
     const cachedTokens = outcome.cachedTokens ?? 0;
     return {
@@ -201,7 +201,7 @@ export function settleUsage(outcome: ModelOutcome, requestTokens: number, resolv
   }
   if (outcome.problem && outcome.text === "") return { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: 0, estimated: false };
   const promptTokens = outcome.promptTokens ?? requestTokens;
-  const completionTokens = outcome.completionTokens ?? countTextTokens(outcome.text, resolved.info.tokenizer);
+  const completionTokens = outcome.completionTokens ?? (await countTextTokensAsync(outcome.text, resolved.info.tokenizer));
   return { promptTokens, completionTokens, cachedTokens: 0, costUsd: costUsd(resolved.info, promptTokens, completionTokens), estimated: true };
 }
 
@@ -270,7 +270,7 @@ export async function generate(input: {
   /** The user the reply is for: the response cache is per user. */
   userId: string;
   chain: ResolvedModel[];
-  prepare: (model: ResolvedModel) => PreparedRequest;
+  prepare: (model: ResolvedModel) => PreparedRequest | Promise<PreparedRequest>;
   settings: CallSettings;
   signal: AbortSignal;
   limits?: StreamLimits;
@@ -308,7 +308,7 @@ export async function generate(input: {
       reasons.push(`${resolved.id}: circuit open`);
       continue;
     }
-    const request = input.prepare(resolved);
+    const request = await input.prepare(resolved);
     const key = cacheKeyFor(input.userId, resolved, request, settings);
     const cache = key ? await getResponseCache() : null;
     const hit = key && cache && !input.fresh ? await cache.get(key) : null;
@@ -330,7 +330,7 @@ export async function generate(input: {
         unavailable: fallbackUsed && resolved.provider === "offline" ? reasons.join("; ") : undefined,
         onDelta: input.onDelta,
       });
-      const generation: Generation = { ...outcome, cached: false, usage: settleUsage(outcome, request.requestTokens, resolved), resolved, fallbackUsed };
+      const generation: Generation = { ...outcome, cached: false, usage: await settleUsage(outcome, request.requestTokens, resolved), resolved, fallbackUsed };
       record(generation, attempt);
       if (outcome.aborted) return generation;
       if (!outcome.problem) {

@@ -1,9 +1,10 @@
 import { generateText } from "ai";
 import { costUsd, OFFLINE_MODEL_ID } from "@/lib/ai/models";
 import { resolveModel, type ResolvedModel } from "@/lib/ai/providers";
-import { contextBudget, fitText, summaryTokenLimit, SUMMARY_HEADING } from "@/lib/context/assemble";
+import { contextBudget, summaryTokenLimit, SUMMARY_HEADING } from "@/lib/context/assemble";
+import { fitTextAsync } from "@/lib/context/fit-text";
 import { extractiveSummary } from "@/lib/context/extractive-summary";
-import { countTextTokens } from "@/lib/context/tokens";
+import { countTextTokens, countTextTokensAsync } from "@/lib/context/tokens";
 import { getDb } from "@/lib/db/client";
 import { getConversationOrThrow, historyDigest, saveSummary } from "@/lib/db/queries/conversations";
 import { loadModelHistory } from "@/lib/db/queries/messages";
@@ -91,7 +92,7 @@ async function summarize(job: SummaryJob): Promise<void> {
     const startedAt = performance.now();
     const call = { kind: "summary" as const, provider: model.provider, model: model.id, conversationId: conversation.id, ttftMs: null, retries: 0 };
     try {
-      const prompt = summaryPrompt(previous, sources, model, maxTokens);
+      const prompt = await summaryPrompt(previous, sources, model, maxTokens);
       const result = await generateText({
         model: model.model,
         system: INSTRUCTIONS,
@@ -106,8 +107,8 @@ async function summarize(job: SummaryJob): Promise<void> {
       text = result.text.trim() || null;
       const { inputTokens, outputTokens } = result.usage;
       const estimated = inputTokens === undefined || outputTokens === undefined;
-      const promptTokens = inputTokens ?? countTextTokens(INSTRUCTIONS + prompt, model.info.tokenizer);
-      const completionTokens = outputTokens ?? countTextTokens(result.text, model.info.tokenizer);
+      const promptTokens = inputTokens ?? (await countTextTokensAsync(INSTRUCTIONS + prompt, model.info.tokenizer));
+      const completionTokens = outputTokens ?? (await countTextTokensAsync(result.text, model.info.tokenizer));
       const cachedTokens = result.usage.inputTokenDetails?.cacheReadTokens ?? 0;
       usage = {
         userId: job.userId,
@@ -130,7 +131,7 @@ async function summarize(job: SummaryJob): Promise<void> {
     }
   }
   const summary = text
-    ? fitText(text, chat.tokenizer, maxTokens).text
+    ? (await fitTextAsync(text, chat.tokenizer, maxTokens)).text
     : extractiveSummary({ previous, messages: sources, maxTokens, family: chat.tokenizer });
   const stored = await saveSummary({
     conversationId: conversation.id,
@@ -144,10 +145,11 @@ async function summarize(job: SummaryJob): Promise<void> {
   if (!stored) log.info({ conversation_id: conversation.id, through_seq: job.throughSeq }, "summary not stored: a newer one exists or the messages changed while it was written");
 }
 
-function summaryPrompt(previous: string | null, sources: Array<{ role: string; content: string }>, model: ResolvedModel, maxOutput: number): string {
+async function summaryPrompt(previous: string | null, sources: Array<{ role: string; content: string }>, model: ResolvedModel, maxOutput: number): Promise<string> {
   const family = model.info.tokenizer;
   const room = contextBudget(model.info, maxOutput) - countTextTokens(INSTRUCTIONS, family) - 64;
   const perMessage = Math.max(64, Math.min(MESSAGE_INPUT_TOKENS, Math.floor((room - countTextTokens(previous ?? "", family)) / Math.max(1, sources.length))));
-  const lines = sources.map((m) => `${m.role === "user" ? "User" : "Assistant"}: ${fitText(m.content, family, perMessage).text}`);
+  const lines: string[] = [];
+  for (const m of sources) lines.push(`${m.role === "user" ? "User" : "Assistant"}: ${(await fitTextAsync(m.content, family, perMessage)).text}`);
   return `Current summary:\n${previous?.trim() || "(none yet)"}\n\nNew messages:\n${lines.join("\n\n")}`;
 }

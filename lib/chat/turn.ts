@@ -1,8 +1,8 @@
 import { AppError } from "@/lib/api/errors";
 import { modelChain, resolveModel, type ResolvedModel } from "@/lib/ai/providers";
 import { groundedInstructions, joinPassageBlocks, newPromptNonce, passageBlocks } from "@/lib/ai/prompts";
-import { assembleContext, contextBudget, summaryCutoff, type HistoryMessage } from "@/lib/context/assemble";
-import { countTextTokens, type TokenizerFamily } from "@/lib/context/tokens";
+import { assembleContext, contextBudget, fitSystemPrompt, summaryCutoff, type HistoryMessage } from "@/lib/context/assemble";
+import { countTextTokensAsync, withTokenCounts, type TokenizerFamily } from "@/lib/context/tokens";
 import {
   appendMessage,
   finishAssistantMessage,
@@ -114,7 +114,7 @@ export async function saveUserMessage(input: { userId: string; conversation: Con
       userId: input.userId,
       role: "user",
       content: input.content,
-      tokens: { count: countTextTokens(input.content, family), family },
+      tokens: { count: await countTextTokensAsync(input.content, family), family },
     });
   } catch (error) {
     if (error instanceof AppError) throw error;
@@ -163,22 +163,24 @@ export async function runTurn(input: {
   // passages, then the newest turns — assembled for whichever model of the chain is called.
   const nonce = newPromptNonce();
   const blocks = retrieved ? passageBlocks(retrieved.passages, nonce) : [];
-  // Per tokenizer family (a fallback model may count differently): stored counts where they apply.
-  const histories = new Map<TokenizerFamily, HistoryMessage[]>();
+  // Per tokenizer family (a fallback model may count differently): stored counts where they apply,
+  // the others counted here, yielding, so that assembling the context counts nothing large.
+  const histories = new Map<TokenizerFamily, Promise<HistoryMessage[]>>();
   const history = (family: TokenizerFamily) => {
     let messages = histories.get(family);
-    if (!messages) histories.set(family, (messages = historyMessages(rows, family)));
+    if (!messages) histories.set(family, (messages = withTokenCounts(historyMessages(rows, family), family)));
     return messages;
   };
-  const assemble = (model: ResolvedModel) => {
+  const assemble = async (model: ResolvedModel) => {
     const reserved = replyTokens(model.info, settings.maxOutputTokens);
+    const system = retrieved ? groundedInstructions(conversation.systemPrompt) : conversation.systemPrompt;
     const context = assembleContext({
       model: model.info,
       reservedOutputTokens: reserved,
-      system: retrieved ? groundedInstructions(conversation.systemPrompt) : conversation.systemPrompt,
+      ...(await fitSystemPrompt(system, model.info, reserved)),
       summary,
       passages: blocks.map((text, i) => ({ id: String(i), text })),
-      history: history(model.info.tokenizer),
+      history: await history(model.info.tokenizer),
     });
     // Passages that did not fit are not given to the model.
     const kept = retrieved ? retrieved.passages.slice(0, context.passages.length) : [];
@@ -219,7 +221,7 @@ export async function runTurn(input: {
     if (!entry) assembled.set(model.id, (entry = assemble(model)));
     return entry;
   };
-  const primary = assembledFor(resolved);
+  const primary = await assembledFor(resolved);
   const citations = retrieved ? retrieved.citations.filter((c) => c.index <= primary.kept.length) : [];
   const partsFor = (contextPart: ContextPart) => (retrieved ? [...citations, retrieved.trace, contextPart] : [contextPart]);
 
@@ -266,7 +268,7 @@ export async function runTurn(input: {
   const outcome = await generate({
     userId: input.userId,
     chain: modelChain(resolved),
-    prepare: (model) => assembledFor(model).request,
+    prepare: async (model) => (await assembledFor(model)).request,
     settings,
     signal: input.signal,
     fresh: input.fresh,
@@ -282,7 +284,8 @@ export async function runTurn(input: {
   await flushing;
   const { usage, problem } = outcome;
   const answered = outcome.resolved;
-  const replyTokenCount = countTextTokens(outcome.text, answered.info.tokenizer);
+  const replyTokenCount = await countTextTokensAsync(outcome.text, answered.info.tokenizer);
+  const answeredPart = answered.id === resolved.id ? undefined : partsFor((await assembledFor(answered)).part);
   const saved = await withWriteRetries(() => finishAssistantMessage({
     id: assistantMessage.id,
     conversationId: conversation.id,
@@ -300,7 +303,7 @@ export async function runTurn(input: {
       costUsd: usage.costUsd,
       tokenCount: replyTokenCount,
       tokenFamily: answered.info.tokenizer,
-      parts: answered.id === resolved.id ? undefined : partsFor(assembledFor(answered).part),
+      parts: answeredPart,
       latencyMs: outcome.latencyMs,
       ttftMs: outcome.ttftMs,
       finishReason: outcome.finishReason,
@@ -312,13 +315,14 @@ export async function runTurn(input: {
   // Off the reply's path: fold what no longer fits (or soon will not) into the rolling summary.
   // Planned for the conversation's own model, whichever answered this time.
   const { context } = primary;
-  const reply: HistoryMessage[] = outcome.text ? [{ seq: saved.seq, role: "assistant", content: outcome.text, tokens: answered.info.tokenizer === family ? replyTokenCount : countTextTokens(outcome.text, family) }] : [];
+  const replyTokensInFamily = answered.info.tokenizer === family ? replyTokenCount : await countTextTokensAsync(outcome.text, family);
+  const reply: HistoryMessage[] = outcome.text ? [{ seq: saved.seq, role: "assistant", content: outcome.text, tokens: replyTokensInFamily }] : [];
   const cutoff = Math.max(
     context.needsSummaryThroughSeq ?? 0,
     summaryCutoff({
       model: resolved.info,
       fixedTokens: context.tokens.system + context.tokens.passages,
-      history: [...history(family), ...reply],
+      history: [...(await history(family)), ...reply],
     }) ?? 0,
   );
   if (cutoff > (summary?.throughSeq ?? 0)) {

@@ -90,7 +90,10 @@ describe("assembleContext (property)", () => {
         const family = input.model.tokenizer;
 
         const sent = recount(context, family);
-        expect(sent).toBe(context.tokens.total);
+        // Exact, but for the seam where the summary joins the system prompt, which is not counted
+        // again: never under, over by the seam allowance (and the estimator's rounding) at most.
+        expect(context.tokens.total - sent).toBeGreaterThanOrEqual(0);
+        expect(context.tokens.total - sent).toBeLessThanOrEqual(context.summaryUsed && input.system?.trim() ? 2 : 0);
         expect(sent).toBeLessThanOrEqual(context.tokens.budget);
         expect(sent).toBeLessThanOrEqual(input.model.contextWindow - context.tokens.reservedOutput);
 

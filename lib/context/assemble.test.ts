@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { assembleContext, contextBudget, fitText, summaryCutoff, summaryTokenLimit, SUMMARY_HEADING, type ContextModel, type HistoryMessage } from "./assemble";
+import { fitText } from "./fit-text";
+import { assembleContext, contextBudget, summaryCutoff, summaryTokenLimit, SUMMARY_HEADING, type ContextModel, type HistoryMessage } from "./assemble";
 import { extractiveSummary } from "./extractive-summary";
 import { countTextTokens } from "./tokens";
 
@@ -133,6 +134,25 @@ describe("fitText", () => {
     expect(fitted.text).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
   });
 
+  it("fits 32,000 characters of CJK into a small budget with a bounded amount of counting", () => {
+    let state = 3;
+    const ideograph = () => String.fromCharCode(0x4e00 + ((state = (state * 1103515245 + 12345) % 2147483648) % 20_000));
+    const text = Array.from({ length: 32_000 }, ideograph).join("");
+    for (const family of ["o200k", "cl100k"] as const) {
+      countTextTokens("warm the tables up", family);
+      const started = performance.now();
+      const fitted = fitText(text, family, 2_000);
+      // Every candidate used to be counted again in full (seconds with gpt-tokenizer's merge).
+      expect(performance.now() - started).toBeLessThan(250);
+      expect(fitted.cut).toBe(true);
+      expect(fitted.tokens).toBeLessThanOrEqual(2_000);
+      // The room is used, not thrown away: head and tail fill most of it.
+      expect(fitted.tokens).toBeGreaterThan(1_500);
+      expect(fitted.text.startsWith(text.slice(0, 100))).toBe(true);
+      expect(fitted.text.endsWith(text.slice(-100))).toBe(true);
+    }
+  });
+
   it("leaves text that fits alone", () => {
     expect(fitText("short", "estimate", 100)).toEqual({ text: "short", tokens: countTextTokens("short", "estimate"), cut: false });
   });
@@ -190,5 +210,15 @@ describe("extractiveSummary", () => {
     expect(lines.at(-1)).toBe("- Assistant: Point 39 is about the pressure valve number 39. A second sentence.");
     expect(summary).not.toContain("earlier things");
     expect(summary).not.toContain("third one");
+  });
+
+  it("summarizes many long messages with each line counted once", () => {
+    // Whole messages of a script without spaces: one "word" each, so only a length cap shortens them.
+    const messages = Array.from({ length: 400 }, (_, i) => ({ role: i % 2 === 0 ? ("user" as const) : ("assistant" as const), content: `第${i}条消息。`.repeat(2_000) }));
+    const started = performance.now();
+    const summary = extractiveSummary({ previous: null, messages, maxTokens: 1_000, family: "o200k" });
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(countTextTokens(summary, "o200k")).toBeLessThanOrEqual(1_000);
+    expect(summary.split("\n").at(-1)).toMatch(/^- Assistant: 第399条消息。/);
   });
 });

@@ -1,3 +1,4 @@
+import { fitText, fitTextAsync, type FittedText } from "./fit-text";
 import { countMessageTokens, countTextTokens, messageOverheadTokens, replyPrimingTokens, type TokenizerFamily } from "./tokens";
 
 /**
@@ -23,6 +24,8 @@ export type AssembleContextInput<P extends ContextPassage> = {
   /** Default: 2 % of the window + 64, for counting error and provider-side framing. */
   safetyMargin?: number;
   system: string | null;
+  /** `system`'s count, when the caller has it (a long one is counted off the event loop's way). */
+  systemTokens?: number;
   /** A summary of every message up to and including `throughSeq`. */
   summary: { text: string; throughSeq: number } | null;
   /** Best first. */
@@ -65,6 +68,8 @@ const MAX_PASSAGE_SHARE = 1 - SYSTEM_SHARE - SUMMARY_SHARE - 0.2;
 /** Allowance for the separator between passages when the caller joins them. */
 export const PASSAGE_SEPARATOR_TOKENS = 2;
 const MIN_BUDGET = 256;
+/** Two counted texts joined count at most this much more than their sum (measured: see bpe-count.mjs). */
+const SEAM_ALLOWANCE = 1;
 
 export const SUMMARY_HEADING = "Summary of the earlier conversation (older messages are not shown):";
 
@@ -79,6 +84,22 @@ export function defaultSafetyMargin(contextWindow: number): number {
 /** Tokens a request may carry: the window less the reserved output and the safety margin. */
 export function contextBudget(model: ContextModel, reservedOutputTokens = defaultReservedOutputTokens(model), safetyMargin = defaultSafetyMargin(model.contextWindow)): number {
   return model.contextWindow - reservedOutputTokens - safetyMargin;
+}
+
+/** Most tokens the system prompt may take in a request, its framing excluded. */
+export function systemTokenLimit(model: ContextModel, reservedOutputTokens?: number, safetyMargin?: number): number {
+  return Math.floor(contextBudget(model, reservedOutputTokens, safetyMargin) * SYSTEM_SHARE) - messageOverheadTokens(model.tokenizer);
+}
+
+/**
+ * The system prompt fitted to its share of `model`'s budget, counted in slices that yield to the
+ * event loop (a chat completion's system messages can fill a request body); spread the result
+ * into assembleContext's input so that it counts nothing large itself.
+ */
+export async function fitSystemPrompt(system: string | null, model: ContextModel, reservedOutputTokens: number): Promise<{ system: string | null; systemTokens?: number }> {
+  if (!system?.trim()) return { system };
+  const fitted = await fitTextAsync(system, model.tokenizer, systemTokenLimit(model, reservedOutputTokens));
+  return { system: fitted.text, systemTokens: fitted.tokens };
 }
 
 /** Most tokens a summary may take in a request, its heading included. */
@@ -97,7 +118,7 @@ export function assembleContext<P extends ContextPassage>(input: AssembleContext
   }
 
   const systemText = input.system?.trim() ? input.system : null;
-  const systemPart = systemText === null ? null : fitText(systemText, family, Math.floor(budget * SYSTEM_SHARE) - overhead);
+  const systemPart = systemText === null ? null : fitText(systemText, family, systemTokenLimit(model, reservedOutput, input.safetyMargin), input.systemTokens);
   const systemTokens = systemPart ? systemPart.tokens + overhead : 0;
 
   const passageShare = Math.min(MAX_PASSAGE_SHARE, Math.max(0, input.passageShare ?? MAX_PASSAGE_SHARE));
@@ -125,7 +146,11 @@ export function assembleContext<P extends ContextPassage>(input: AssembleContext
   // and those the caller left out of `history` because the summary covers them.
   if (summary && summary.text.trim() && (turns.from > 0 || (history[0]?.seq ?? 0) > summary.throughSeq)) {
     summaryBlock = fitText(`${SUMMARY_HEADING}\n${summary.text}`, family, Math.floor(budget * SUMMARY_SHARE));
-    blockTokens = countTextTokens(joinBlocks(systemPart?.text ?? null, summaryBlock.text) ?? "", family) + overhead;
+    // The system prompt is not counted again: joined to the summary, its count can change by one
+    // token at the seam, which the allowance covers.
+    blockTokens = systemPart
+      ? systemPart.tokens + countTextTokens(`\n\n${summaryBlock.text}`, family) + SEAM_ALLOWANCE + overhead
+      : summaryBlock.tokens + overhead;
     turns = fitHistory(history, firstAfter(history, summary.throughSeq), budget - fixed - blockTokens, costOf, family);
   }
 
@@ -218,40 +243,6 @@ function firstAfter(history: HistoryMessage[], seq: number): number {
 function joinBlocks(system: string | null, summary: string | null): string | null {
   if (system && summary) return `${system}\n\n${summary}`;
   return system ?? summary;
-}
-
-type FittedText = { text: string; tokens: number; cut: boolean };
-
-export function omissionMarker(tokens: number): string {
-  return `\n\n[… ${tokens.toLocaleString("en-US")} tokens omitted …]\n\n`;
-}
-
-/**
- * `text` when it fits in `maxTokens`; otherwise its head and tail around an explicit marker,
- * shrunk until the result (counted again, marker included) fits. Empty when even the marker does not.
- */
-export function fitText(text: string, family: TokenizerFamily, maxTokens: number, knownTokens?: number): FittedText {
-  const tokens = knownTokens ?? countTextTokens(text, family);
-  if (tokens <= maxTokens) return { text, tokens, cut: false };
-  let keep = Math.floor(text.length * Math.max(0, maxTokens / tokens));
-  for (let attempt = 0; attempt < 16 && keep > 0; attempt++) {
-    const head = text.slice(0, boundary(text, Math.ceil(keep / 2)));
-    const tail = text.slice(boundary(text, text.length - Math.floor(keep / 2)));
-    const omitted = Math.max(0, tokens - countTextTokens(head, family) - countTextTokens(tail, family));
-    const candidate = head + omissionMarker(omitted) + tail;
-    const count = countTextTokens(candidate, family);
-    if (count <= maxTokens) return { text: candidate, tokens: count, cut: true };
-    keep = Math.floor(keep * Math.min(0.95, maxTokens / count));
-  }
-  const marker = omissionMarker(tokens);
-  const markerTokens = countTextTokens(marker, family);
-  return markerTokens <= maxTokens ? { text: marker, tokens: markerTokens, cut: true } : { text: "", tokens: 0, cut: true };
-}
-
-/** A cut position that does not split a surrogate pair. */
-function boundary(text: string, index: number): number {
-  const code = text.charCodeAt(index);
-  return code >= 0xdc00 && code <= 0xdfff ? index + 1 : index;
 }
 
 // Summaries are written when the unsummarized history passes the high-water mark of the room it

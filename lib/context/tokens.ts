@@ -1,33 +1,65 @@
-import { countTokens as countCl100k } from "gpt-tokenizer/encoding/cl100k_base";
-import { countTokens as countO200k } from "gpt-tokenizer/encoding/o200k_base";
+import { bpeBoundaries, bpeBoundariesYielding, countBpeTokens, countBpeTokensYielding, type BpeEncoding } from "./bpe-count.mjs";
 import type { TokenizerFamily } from "./tokenizer-families";
 
 /**
- * Token counting for context budgets. OpenAI families are counted exactly with their BPE ranks;
- * Llama 3 is bounded by cl100k; anything else goes through a calibrated, deliberately high
- * estimator. Counts are taken once, when a message is written, and stored with it.
+ * Token counting for context budgets. OpenAI families are counted with their BPE ranks (exactly,
+ * except inside a run of over 512 characters without a break — see bpe-count.mjs); Llama 3 is
+ * bounded by cl100k; anything else goes through a calibrated, deliberately high estimator. Every
+ * count is linear in the text. Counts are taken once, when a message is written, and stored with it.
  */
 
 export { TOKENIZER_FAMILIES, type TokenizerFamily } from "./tokenizer-families";
 
-// User text is data: "<|endoftext|>" typed into a message is counted as plain text, not rejected.
-const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
+// Llama 3's vocabulary is cl100k's 100k ranks plus 28k merges ranked after them, behind the same
+// pre-tokenizer: BPE applies every cl100k merge first and the extra ones only shorten the result,
+// so the cl100k count bounds Llama 3's from above (argued, not measured: no Llama tokenizer is
+// installed). "<|endoftext|>" typed into a message is counted as plain text, not rejected.
+const ENCODING: Record<TokenizerFamily, BpeEncoding | null> = { o200k: "o200k", cl100k: "cl100k", llama3: "cl100k", estimate: null };
 
+/** For texts whose size the caller bounds (a passage, a summary, a fitted prompt). */
 export function countTextTokens(text: string, family: TokenizerFamily): number {
   if (text.length === 0) return 0;
-  switch (family) {
-    case "o200k":
-      return countO200k(text, PLAIN_TEXT);
-    // Llama 3's vocabulary is cl100k's 100k ranks plus 28k merges ranked after them, behind the
-    // same pre-tokenizer: BPE applies every cl100k merge first and the extra ones only shorten the
-    // result, so the cl100k count bounds Llama 3's from above (argued, not measured: no Llama
-    // tokenizer is installed).
-    case "cl100k":
-    case "llama3":
-      return countCl100k(text, PLAIN_TEXT);
-    case "estimate":
-      return estimateTokens(text);
+  const encoding = ENCODING[family];
+  return encoding ? countBpeTokens(encoding, text) : estimateTokens(text);
+}
+
+/**
+ * The same count, yielding to the event loop every few milliseconds: for what a request brings
+ * (messages of up to MAX_MESSAGE_CHARS, a body of many of them) and what a model returns.
+ */
+export async function countTextTokensAsync(text: string, family: TokenizerFamily): Promise<number> {
+  if (text.length === 0) return 0;
+  const encoding = ENCODING[family];
+  return encoding ? countBpeTokensYielding(encoding, text) : estimateTokens(text);
+}
+
+/**
+ * Fills in the count of every message without one (`tokens: null`), yielding between slices, so
+ * that assembling a context afterwards counts nothing large on the event loop.
+ */
+export async function withTokenCounts<M extends { content: string; tokens: number | null }>(messages: M[], family: TokenizerFamily): Promise<M[]> {
+  const counted: M[] = [];
+  for (const message of messages) {
+    counted.push(message.tokens === null ? { ...message, tokens: await countTextTokensAsync(message.content, family) } : message);
   }
+  return counted;
+}
+
+export type TokenBoundaries = ReturnType<typeof bpeBoundaries>;
+
+/**
+ * Cut points of `text` with the count before each, for fitting it to a budget in one pass; null
+ * for the estimator, which has none.
+ */
+export function tokenBoundaries(text: string, family: TokenizerFamily): TokenBoundaries | null {
+  const encoding = ENCODING[family];
+  return encoding ? bpeBoundaries(encoding, text) : null;
+}
+
+/** tokenBoundaries, yielding to the event loop every few milliseconds. */
+export async function tokenBoundariesAsync(text: string, family: TokenizerFamily): Promise<TokenBoundaries | null> {
+  const encoding = ENCODING[family];
+  return encoding ? bpeBoundariesYielding(encoding, text) : null;
 }
 
 /**

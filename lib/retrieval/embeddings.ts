@@ -4,7 +4,7 @@ import type { EmbeddingModelV3 } from "@ai-sdk/provider";
 import { embed, embedMany } from "ai";
 import { sql } from "drizzle-orm";
 import { parseModelId } from "@/lib/ai/models";
-import { countTextTokens } from "@/lib/context/tokens";
+import { countTextTokensAsync } from "@/lib/context/tokens";
 import { arrayLiteral, getDb, rowsOf, type Db } from "@/lib/db/client";
 import { env } from "@/lib/env";
 import { aiTelemetry } from "@/lib/telemetry";
@@ -52,7 +52,8 @@ async function recordEmbeddingUsage(id: string, tokens: number | undefined, text
   const parsed = parseModelId(id);
   const estimated = tokens === undefined || tokens === 0;
   const family = parsed?.provider === "openai" ? "cl100k" : "estimate";
-  const count = estimated ? texts.reduce((n, t) => n + countTextTokens(t, family), 0) : tokens;
+  let count = tokens ?? 0;
+  if (estimated) for (const text of texts) count += await countTextTokensAsync(text, family);
   const price = env.MODEL_OVERRIDES[id]?.input_per_million ?? EMBEDDING_PRICES[id] ?? 0;
   try {
     await recordUsage(await getDb(), {

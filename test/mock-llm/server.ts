@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
+import { countBpeTokens } from "../../lib/context/bpe-count.mjs";
 
 /**
  * A mock LLM server speaking the providers' real wire protocols over loopback:
@@ -59,11 +59,13 @@ function textOf(content: unknown): string {
   return "";
 }
 
-const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
-
-/** Tokens in `text` as OpenAI's o200k models count them; `<|endoftext|>` and the like are plain text. */
+/**
+ * Tokens in `text` as OpenAI's o200k models count them; `<|endoftext|>` and the like are plain
+ * text. The mock runs inside the test process, so it counts with the app's bounded counter (equal
+ * to the exact count for ordinary text) and a long run cannot stall the process under test.
+ */
 export function countTextTokens(text: string): number {
-  return countTokens(text, PLAIN_TEXT);
+  return countBpeTokens("o200k", text);
 }
 
 /** Same as `countTextTokens`; kept because test/integration/openai-compat.test.ts imports it. */

@@ -1,7 +1,7 @@
 import { withAuth } from "@/lib/api/handler";
 import { resolveModel } from "@/lib/ai/providers";
 import { replyResponse, wantsStream } from "@/lib/chat/respond";
-import { countTextTokens } from "@/lib/context/tokens";
+import { countTextTokensAsync } from "@/lib/context/tokens";
 import { getConversationOrThrow } from "@/lib/db/queries/conversations";
 import { rewindForEdit } from "@/lib/db/queries/rewind";
 import { assertWithinBudget } from "@/lib/usage/budget";
@@ -20,7 +20,7 @@ export const POST = withAuth(
       userId: user.id,
       messageId: params.message_id ?? "",
       content: body.content,
-      tokens: { count: countTextTokens(body.content, family), family },
+      tokens: { count: await countTextTokensAsync(body.content, family), family },
     });
     const reply = { userId: user.id, apiKeyId: apiKey?.id ?? null, ...rewound, fresh: true };
     return replyResponse(reply, { stream: wantsStream(request, body.stream), status: 201 });
