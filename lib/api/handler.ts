@@ -62,8 +62,8 @@ async function observed(request: Request, run: (requestId: string, caller: Calle
 }
 
 /** A route handler outside the v1 wrappers (next-auth) with the same request id and log line. */
-export function withObservation<R extends Request, C>(handler: (request: R, context: C) => Promise<Response>) {
-  return (request: R, context: C): Promise<Response> => observed(request, () => handler(request, context));
+export function withObservation<R extends Request, C>(handler: (request: R, context: C, requestId: string) => Promise<Response>) {
+  return (request: R, context: C): Promise<Response> => observed(request, (requestId) => handler(request, context, requestId));
 }
 
 type Infer<T> = T extends z.ZodType ? z.infer<T> : undefined;
