@@ -18,7 +18,7 @@ export const GET = withAuth(
     const conversation = await getConversationOrThrow({ id: params.id ?? "", userId: user.id });
     const [messages, documentIds] = await Promise.all([
       query.message_limit
-        ? listNewestMessages({ conversationId: conversation.id, limit: query.message_limit })
+        ? listNewestMessages({ userId: user.id, conversationId: conversation.id, limit: query.message_limit })
         : listAllMessages({ conversationId: conversation.id }),
       listConversationDocumentIds({ conversationIds: [conversation.id] }),
     ]);
