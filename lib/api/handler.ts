@@ -201,6 +201,14 @@ export function assertScope(apiKey: PublicApiKey | null, scope: ApiKeyScope): vo
   }
 }
 
+/**
+ * Attaching documents to a conversation hands their text to its replies (passages, citations),
+ * so naming them takes `documents:read` as well as the conversation scope.
+ */
+export function assertMayAttach(apiKey: PublicApiKey | null, documentIds: string[] | undefined): void {
+  if (documentIds?.length) assertScope(apiKey, "documents:read");
+}
+
 function authorize(principal: Principal, options: { scope?: ApiKeyScope; sessionOnly?: boolean }): void {
   if (!principal.apiKey) return;
   if (options.sessionOnly) {
