@@ -5,6 +5,9 @@
  */
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
+  // Before the first request is served: the sign-in throttles key on the connection's address.
+  const { recordPeerAddresses } = await import("./lib/auth/client-address");
+  recordPeerAddresses();
   // Tracing first, so everything after it is traced; without an endpoint the SDK is never loaded.
   const { startTracing } = await import("./lib/telemetry");
   await startTracing();

@@ -22,6 +22,9 @@ const appEnv = {
   OFFLINE_TOKEN_DELAY_MS: "5",
   // Journeys seed dozens of conversations and turns through the API; the limit is tested elsewhere.
   RATE_LIMIT_CHAT_PER_MINUTE: "1000",
+  // Every journey signs up from 127.0.0.1; the sign-in and sign-up throttles are tested elsewhere.
+  RATE_LIMIT_SIGN_UP_PER_ADDRESS: "1000",
+  RATE_LIMIT_SIGN_IN_PER_ADDRESS: "1000",
   // Nothing listens here: no local Ollama leaks into the model list.
   OLLAMA_BASE_URL: "http://127.0.0.1:9/v1",
 };

@@ -39,7 +39,7 @@ async function capturePlans(url: string, targets: TargetsFile): Promise<QueryPla
   const { getDb } = await import("../lib/db/client");
   const { authenticateApiKey } = await import("../lib/db/queries/api-keys");
   const { listConversations, getConversationOrThrow } = await import("../lib/db/queries/conversations");
-  const { listAllMessages, listMessagesPage } = await import("../lib/db/queries/messages");
+  const { listAllMessages, listMessagesPage, messagesCursorScope } = await import("../lib/db/queries/messages");
   const { listConversationDocumentIds } = await import("../lib/db/queries/documents");
   const { serializeMessagesFor } = await import("../lib/api/serialize");
   await getDb();
@@ -86,13 +86,15 @@ async function capturePlans(url: string, targets: TargetsFile): Promise<QueryPla
     plans.push(
       ...(await explainAll(url, "page", `${c.label}, forward from the middle`, await recordQueries(async () => {
         await getConversationOrThrow({ id: c.id, userId: c.userId });
-        const page = await listMessagesPage({ conversationId: c.id, limit: 20, cursor: encodeCursor({ seq: middle }), order: "asc" });
+        const scope = { userId: c.userId, conversationId: c.id };
+        const page = await listMessagesPage({ ...scope, limit: 20, cursor: await encodeCursor({ seq: middle }, messagesCursorScope(scope)), order: "asc" });
         await serializeMessagesFor(page.rows, c.userId);
       }))),
     );
     plans.push(
       ...(await explainAll(url, "page", `${c.label}, back from the middle`, await recordQueries(async () => {
-        await listMessagesPage({ conversationId: c.id, limit: 20, cursor: encodeCursor({ seq: middle + 1, order: "desc" }), order: "desc" });
+        const scope = { userId: c.userId, conversationId: c.id };
+        await listMessagesPage({ ...scope, limit: 20, cursor: await encodeCursor({ seq: middle + 1, order: "desc" }, messagesCursorScope(scope)), order: "desc" });
       }))),
     );
   }

@@ -149,6 +149,16 @@ const schema = z.object({
   RATE_LIMIT_PER_MINUTE: intWithDefault(600, 1),
   /** Model calls (new messages, completions) per minute per user and per API key. */
   RATE_LIMIT_CHAT_PER_MINUTE: intWithDefault(60, 1),
+  /** Sign-in attempts per 15 minutes for one email address, and from one client address. */
+  RATE_LIMIT_SIGN_IN_PER_ACCOUNT: intWithDefault(10, 1),
+  RATE_LIMIT_SIGN_IN_PER_ADDRESS: intWithDefault(50, 1),
+  /** Sign-ups per hour from one client address. */
+  RATE_LIMIT_SIGN_UP_PER_ADDRESS: intWithDefault(10, 1),
+  /**
+   * Reverse proxies in front of the app that append to X-Forwarded-For (0: clients connect
+   * directly). The client address is the entry that many hops left of the connection's own.
+   */
+  TRUST_PROXY: intWithDefault(0),
   /** pino level for the JSON logs on stdout: fatal, error, warn, info, debug, trace or silent. */
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info")),
   /** Debug only: include message and prompt text in logs (off: logs carry ids, sizes and counts, never content). */

@@ -78,7 +78,7 @@ function create() {
     }),
     rateLimitRejections: new Counter({
       name: "botgpt_rate_limit_rejections_total",
-      help: "Requests refused with 429 by the rate limiter, by bucket (default, chat).",
+      help: "Requests refused with 429 by the rate limiter, by bucket (default, chat, sign_in, sign_up).",
       labelNames: ["kind"] as const,
       registers: [registry],
     }),
@@ -130,7 +130,7 @@ function create() {
   // Label values known up front start at zero, so a scrape shows them before the first event (a
   // rate that starts from 0 rather than from nothing). Series labelled by provider and model
   // appear on first use; until then the exposition carries their HELP and TYPE lines.
-  for (const kind of ["default", "chat"]) series.rateLimitRejections.inc({ kind }, 0);
+  for (const kind of ["default", "chat", "sign_in", "sign_up"]) series.rateLimitRejections.inc({ kind }, 0);
   for (const mode of ["hybrid", "lexical"]) series.retrievalDuration.zero({ mode });
   for (const outcome of ["ready", "failed"]) series.ingestionDuration.zero({ outcome });
   return series;

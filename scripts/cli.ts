@@ -17,6 +17,7 @@ import { userCommands, userUsage } from "./cli/users";
  *   npm run cli -- user:create --email a@b.c --password '…' [--name 'Ada']
  *   npm run cli -- users list [--json]
  *   npm run cli -- user:disable --user a@b.c        (user:enable undoes it)
+ *   npm run cli -- user:password --user a@b.c --password '…'
  *   npm run cli -- key:create --user a@b.c --name ci --scopes conversations:read --expires-in-days 90
  *   npm run cli -- key:revoke --key <api key id>
  *   npm run cli -- budget:set --user a@b.c --tokens-per-day 100000 --usd-per-month default

@@ -1,6 +1,6 @@
 /**
  * Boots the production server the way it is deployed and checks it end to end over HTTP:
- * /api/health and /api/ready, sign-up and sign-in, a chat turn on the offline model, a PDF indexed
+ * /api/health and /api/ready, sign-up, sign-in, sign-out and the sign-in throttle, a chat turn on the offline model, a PDF indexed
  * by the ingestion worker, and graceful shutdown on SIGTERM — /api/ready turns 503 `draining`, a
  * reply that fits in SHUTDOWN_GRACE_MS completes, one that does not is marked `interrupted` and a
  * reader resuming it on another instance gets its end, and the process exits 0 in time.
@@ -177,14 +177,35 @@ class Client {
 
   async signUpAndIn(email: string, password: string): Promise<number[]> {
     const signUp = await this.json("/api/auth/sign-up", { email, password, name: "Server check" });
+    const signIn = await this.signIn(email, password);
+    const session = (await (await this.fetch("/api/auth/session")).json()) as { user?: { email?: string } };
+    return [signUp.status, signIn, session.user?.email === email ? 200 : 401];
+  }
+
+  /** next-auth's credentials flow as its client runs it; the status of the callback. */
+  async signIn(email: string, password: string, headers: Record<string, string> = {}): Promise<number> {
     const { csrfToken } = (await (await this.fetch("/api/auth/csrf")).json()) as { csrfToken: string };
-    const signIn = await this.fetch("/api/auth/callback/credentials", {
+    const response = await this.fetch("/api/auth/callback/credentials", {
       method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
+      headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
       body: new URLSearchParams({ csrfToken, email, password, json: "true", callbackUrl: this.base }),
     });
-    const session = (await (await this.fetch("/api/auth/session")).json()) as { user?: { email?: string } };
-    return [signUp.status, signIn.status, session.user?.email === email ? 200 : 401];
+    return response.status;
+  }
+
+  async signOut(): Promise<number> {
+    const { csrfToken } = (await (await this.fetch("/api/auth/csrf")).json()) as { csrfToken: string };
+    const response = await this.fetch("/api/auth/signout", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ csrfToken, json: "true" }),
+    });
+    return response.status;
+  }
+
+  /** The Cookie header this client sends now. */
+  cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
   }
 }
 
@@ -238,7 +259,7 @@ async function main() {
 
     const client = new Client(first.url);
     const auth = await client.signUpAndIn(`check-${Date.now()}@example.test`, "server check password");
-    check("sign-up (201), sign-in and a session", auth[0] === 201 && auth[2] === 200, auth);
+    check("sign-up (202), sign-in and a session", auth[0] === 202 && auth[2] === 200, auth);
 
     const conversation = await newConversation(client);
     const turn = await readSseEvents(await client.json(`/api/v1/conversations/${conversation}/messages`, { content: "Hello from the server check", stream: true }));
@@ -301,7 +322,7 @@ async function main() {
 
     // 4. Another instance (not the one that wrote it; start-up recovery only sweeps its own): the
     //    row says interrupted, never `streaming`, and a resuming reader gets the stream's end.
-    const third = new Server(dir, basePort + 2, { INSTANCE_ID: "check-3" });
+    const third = new Server(dir, basePort + 2, { INSTANCE_ID: "check-3", RATE_LIMIT_SIGN_IN_PER_ADDRESS: "3" });
     servers.push(third);
     await third.start();
     const onThird = client.at(third.url);
@@ -314,6 +335,19 @@ async function main() {
       resumed.done && resumed.events.every((e) => (e.id ?? 0) > lastId) && resumed.events.some((e) => e.chunk.type === "error" || e.chunk.type === "finish"),
       { events: resumed.events.map((e) => e.chunk.type), lastId },
     );
+
+    // 5. Accounts: signing out ends the session for its old cookie too, and the sign-in throttle
+    //    keys on the connection's address whatever X-Forwarded-For a client makes up (the server
+    //    appends the peer before Next sees the request).
+    const oldCookie = onThird.cookieHeader();
+    const signedOut = await onThird.signOut();
+    const reused = await fetch(`${third.url}/api/v1/conversations`, { headers: { cookie: oldCookie } });
+    check("sign-out (200): the old session cookie then gets 401", signedOut === 200 && reused.status === 401, { signedOut, reused: reused.status });
+    const guesser = new Client(third.url);
+    const guesses: number[] = [];
+    for (let i = 0; i < 4; i++) guesses.push(await guesser.signIn(`nobody-${i}@example.test`, "wrong password", { "x-forwarded-for": `10.0.0.${i + 1}` }));
+    check("sign-in throttle per address ignores a spoofed X-Forwarded-For (401 × 3, then 429)", guesses.join() === "401,401,401,429", guesses);
+
     const last = await terminate(third);
     check("an idle server exits 0 at once on SIGTERM", last.code === 0 && last.ms < 5_000, { code: last.code, ms: last.ms });
   } catch (error) {

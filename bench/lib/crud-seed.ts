@@ -231,6 +231,7 @@ export async function seedCrud(url: string, sizes: CrudSizes, passwordHash: stri
 export async function createTargets(url: string, count: number): Promise<TargetsFile> {
   const { createApiKey } = await import("../../lib/db/queries/api-keys");
   const { encodeCursor } = await import("../../lib/api/pagination");
+  const { messagesCursorScope } = await import("../../lib/db/queries/messages");
   const db = new pg.Client({ connectionString: url });
   await db.connect();
   try {
@@ -246,14 +247,17 @@ export async function createTargets(url: string, count: number): Promise<Targets
       const made = await Promise.all(
         batch.map((r) => createApiKey({ userId: r.user_id, name: "crud bench", scopes: ["conversations:read"], expiresAt: null })),
       );
-      batch.forEach((r, j) => {
-        const conversations = r.ids.map((id, k) => {
-          const lastSeq = r.seqs[k]!;
-          const middle = Math.floor(lastSeq / 2);
-          return { id, lastSeq, ascCursor: encodeCursor({ seq: middle }), descCursor: encodeCursor({ seq: middle + 1, order: "desc" }) };
-        });
+      for (const [j, r] of batch.entries()) {
+        const conversations = await Promise.all(
+          r.ids.map(async (id, k) => {
+            const lastSeq = r.seqs[k]!;
+            const middle = Math.floor(lastSeq / 2);
+            const scope = messagesCursorScope({ userId: r.user_id, conversationId: id });
+            return { id, lastSeq, ascCursor: await encodeCursor({ seq: middle }, scope), descCursor: await encodeCursor({ seq: middle + 1, order: "desc" }, scope) };
+          }),
+        );
         keys.push({ key: made[j]!.key, conversations });
-      });
+      }
     }
     return { keys };
   } finally {

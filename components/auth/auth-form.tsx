@@ -10,6 +10,16 @@ import type { Problem } from "@/components/api-client";
 
 type Mode = "sign-in" | "sign-up";
 
+/**
+ * Sign-up answers alike for taken and free emails, so a taken one shows up only here, as a
+ * sign-in that fails — said without telling whether the account exists.
+ */
+function signInFailure(mode: Mode, status: number | undefined): string {
+  if (status === 429) return "Too many sign-in attempts. Wait a few minutes, then try again.";
+  return mode === "sign-up"
+    ? "Could not sign you in with these details. If this email already has an account, sign in with its password."
+    : "Wrong email or password.";
+}
 
 export function AuthForm({ mode }: { mode: Mode }) {
   const router = useRouter();
@@ -42,7 +52,7 @@ export function AuthForm({ mode }: { mode: Mode }) {
       }
       const result = await signIn("credentials", { email, password, redirect: false });
       if (!result || result.error) {
-        setError("Wrong email or password.");
+        setError(signInFailure(mode, result?.status));
         return;
       }
       router.replace("/");

@@ -62,8 +62,8 @@ async function observed(request: Request, run: (requestId: string, caller: Calle
 }
 
 /** A route handler outside the v1 wrappers (next-auth) with the same request id and log line. */
-export function withObservation<R extends Request, C>(handler: (request: R, context: C) => Promise<Response>) {
-  return (request: R, context: C): Promise<Response> => observed(request, () => handler(request, context));
+export function withObservation<R extends Request, C>(handler: (request: R, context: C, requestId: string) => Promise<Response>) {
+  return (request: R, context: C): Promise<Response> => observed(request, (requestId) => handler(request, context, requestId));
 }
 
 type Infer<T> = T extends z.ZodType ? z.infer<T> : undefined;
@@ -199,6 +199,14 @@ export function assertScope(apiKey: PublicApiKey | null, scope: ApiKeyScope): vo
   if (apiKey && !apiKey.scopes.includes(scope)) {
     throw new AppError("insufficient_scope", `This API key lacks the ${scope} scope.`, { extensions: { required_scope: scope } });
   }
+}
+
+/**
+ * Attaching documents to a conversation hands their text to its replies (passages, citations),
+ * so naming them takes `documents:read` as well as the conversation scope.
+ */
+export function assertMayAttach(apiKey: PublicApiKey | null, documentIds: string[] | undefined): void {
+  if (documentIds?.length) assertScope(apiKey, "documents:read");
 }
 
 function authorize(principal: Principal, options: { scope?: ApiKeyScope; sessionOnly?: boolean }): void {

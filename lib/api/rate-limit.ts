@@ -130,21 +130,38 @@ function limitsFor(kind: RateLimitClass): Limit {
  * tighter of the two decides and is what the headers report.
  */
 export async function checkRateLimit(input: { userId: string; apiKeyId: string | null; kind: RateLimitClass }): Promise<RateDecision> {
-  const s = await getStore();
   const limit = limitsFor(input.kind);
   const keys = [`user:${input.userId}:${input.kind}`, ...(input.apiKeyId ? [`key:${input.apiKeyId}:${input.kind}`] : [])];
+  return takeRateLimits(
+    keys.map((key) => ({ key, limit })),
+    input.kind,
+  );
+}
+
+export type RateLimitBucket = { key: string; limit: Limit };
+
+/**
+ * Charges one request to every bucket and returns the deciding one.
+ * `kind` labels the rejection metric (default, chat, sign_in, sign_up).
+ */
+export async function takeRateLimits(buckets: RateLimitBucket[], kind: string): Promise<RateDecision> {
+  const s = await getStore();
   let decisions: RateDecision[];
   try {
-    decisions = await Promise.all(keys.map((key) => s.take(key, limit)));
+    decisions = await Promise.all(buckets.map((bucket) => s.take(bucket.key, bucket.limit)));
   } catch (error) {
     // A limiter outage must not take the API down with it: let the request through, loudly.
     log.error({ err: error }, "rate limiter unavailable; allowing request");
-    return { allowed: true, limit: limit.limit, remaining: limit.limit, resetSeconds: 0, retryAfterSeconds: 0 };
+    const limit = buckets[0]?.limit.limit ?? 0;
+    return { allowed: true, limit, remaining: limit, resetSeconds: 0, retryAfterSeconds: 0 };
   }
-  const decision = decisions.reduce((tightest, d) =>
-    !d.allowed && tightest.allowed ? d : d.allowed === tightest.allowed && d.remaining < tightest.remaining ? d : tightest,
-  );
-  if (!decision.allowed) metrics.rateLimitRejections.inc({ kind: input.kind });
+  // A refusal beats an allowance; among refusals the longest wait, among allowances the fewest left.
+  const decision = decisions.reduce((tightest, d) => {
+    if (d.allowed !== tightest.allowed) return d.allowed ? tightest : d;
+    if (!d.allowed) return d.retryAfterSeconds > tightest.retryAfterSeconds ? d : tightest;
+    return d.remaining < tightest.remaining ? d : tightest;
+  });
+  if (!decision.allowed) metrics.rateLimitRejections.inc({ kind });
   return decision;
 }
 

@@ -1,11 +1,31 @@
 import { decode } from "next-auth/jwt";
 import { AppError } from "@/lib/api/errors";
-import { getUserAccount, type PublicUser, type UserAccount } from "@/lib/db/queries/users";
+import { createSession, getSessionAccount as readSessionAccount } from "@/lib/db/queries/sessions";
+import type { PublicUser, UserAccount } from "@/lib/db/queries/users";
 import { getAuthSecret } from "./secret";
+
+/** The session cookie's lifetime; the session row ends at the same time however often it is renewed. */
+export const SESSION_MAX_AGE_SECONDS = 30 * 24 * 60 * 60;
+
+/** Starts a session for a user who just signed in: its id goes into the cookie's token as `sid`. */
+export function startSession(userId: string): Promise<string> {
+  return createSession({ userId, maxAgeSeconds: SESSION_MAX_AGE_SECONDS });
+}
+
+/**
+ * The account a decoded token names when its session still stands — or, whatever became of the
+ * session, when the account is disabled (so the caller can say so rather than "signed out").
+ */
+export async function liveSessionAccount(token: { sub?: unknown; sid?: unknown } | null): Promise<UserAccount | null> {
+  // Tokens from before sessions were recorded carry no sid: they sign nobody in.
+  if (typeof token?.sub !== "string" || typeof token.sid !== "string") return null;
+  const found = await readSessionAccount({ userId: token.sub, sessionId: token.sid });
+  return found && (found.live || found.account.disabledAt) ? found.account : null;
+}
 
 const COOKIE_NAMES = ["__Secure-next-auth.session-token", "next-auth.session-token"];
 
-function parseCookies(header: string | null): Map<string, string> {
+export function parseCookies(header: string | null): Map<string, string> {
   const cookies = new Map<string, string>();
   for (const pair of (header ?? "").split(";")) {
     const index = pair.indexOf("=");
@@ -57,7 +77,7 @@ async function getSessionAccount(cookieHeader: string | null): Promise<UserAccou
   } catch {
     return null;
   }
-  if (!payload?.sub) return null;
-  // The user row is read on every request: a deleted or disabled account's cookie stops working at once.
-  return (await getUserAccount({ id: payload.sub })) ?? null;
+  // One read per request, of the user joined to the session: a signed-out, revoked or deleted
+  // account's cookie stops working at once, and a disabled one is known as such.
+  return liveSessionAccount(payload);
 }

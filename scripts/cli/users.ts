@@ -1,16 +1,19 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { createUser, listUsers, setUserDisabled, type UserAccount } from "@/lib/db/queries/users";
+import { createUser, listUsers, setUserDisabled, setUserPassword, type UserAccount } from "@/lib/db/queries/users";
 import { invalid, isoOrNull, print, userArg, type Command } from "./args";
 
 export const userUsage = `  user:create --email <email> --password <password> [--name <name>]
   user:list [--json]
-  user:disable --user <email|id>      no sign-in; its sessions and API keys get 403 account_disabled
-  user:enable --user <email|id>`;
+  user:disable --user <email|id>      no sign-in; its sessions end and its API keys get 403 account_disabled
+  user:enable --user <email|id>
+  user:password --user <email|id> --password <password>   sets a new password and ends every session`;
+
+const passwordArg = z.string("--password is required").min(8, "--password must be at least 8 characters").max(1024);
 
 const createArgs = z.object({
   email: z.email("--email must be an email address"),
-  password: z.string("--password is required").min(8, "--password must be at least 8 characters"),
+  password: passwordArg,
   name: z.string().optional(),
 });
 
@@ -54,4 +57,11 @@ export const userCommands: Record<string, Command> = {
   },
   "user:disable": setDisabled(true),
   "user:enable": setDisabled(false),
+  "user:password": async (args) => {
+    const options = { user: { type: "string" }, password: { type: "string" } } as const;
+    const parsed = z.object({ user: userArg, password: passwordArg }).safeParse(parseArgs({ args, options, strict: true }).values);
+    if (!parsed.success) return invalid(parsed.error);
+    print(accountJson(await setUserPassword(parsed.data)));
+    return 0;
+  },
 };

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { call } from "../support/harness";
+import { call, sessionCookie } from "../support/harness";
 import { withDb } from "../support/db";
 
 const run = promisify(execFile);
@@ -35,22 +35,19 @@ async function createUser(): Promise<CliUser> {
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
-async function sessionCookie(userId: string): Promise<string> {
-  const { encode } = await import("next-auth/jwt");
-  return `next-auth.session-token=${await encode({ token: { sub: userId }, secret: process.env.AUTH_SECRET ?? "" })}`;
-}
+/** A browser signed in as this user now (a session row and its cookie). */
+const signedIn = (user: CliUser) => withDb(() => sessionCookie(user.id));
 
 /** What a signed-in browser, an API key and the sign-in form each get for this user right now. */
-async function access(user: CliUser, key: string) {
+async function access(user: CliUser, key: string, cookie: string, password = PASSWORD) {
   return withDb(async () => {
     const conversations = await import("@/app/api/v1/conversations/route");
     const { getAuthOptions } = await import("@/lib/auth/options");
     const { getUserFromCookieHeader } = await import("@/lib/auth/session");
-    const cookie = await sessionCookie(user.id);
     const withKey = await call(conversations.GET, { headers: bearer(key) });
     const withCookie = await call(conversations.GET, { cookie });
     const provider = (await getAuthOptions()).providers[0] as unknown as { options: { authorize: (c: Record<string, string>) => Promise<{ id: string } | null> } };
-    const signIn = await provider.options.authorize({ email: user.email, password: PASSWORD });
+    const signIn = await provider.options.authorize({ email: user.email, password });
     return {
       key: { status: withKey.status, type: withKey.headers.get("content-type"), code: withKey.ok ? null : ((await withKey.json()) as { code: string }).code },
       cookie: { status: withCookie.status, code: withCookie.ok ? null : ((await withCookie.json()) as { code: string }).code },
@@ -66,8 +63,9 @@ describe("admin CLI: users", () => {
   it("disables an account (no sign-in, sessions and keys refused with 403 account_disabled) and enables it again", { timeout: 180_000 }, async () => {
     const user = await createUser();
     const { key } = await cliJson<CliKey>("key:create", "--user", user.email, "--name", "ops");
+    const cookie = await signedIn(user);
 
-    expect(await access(user, key!)).toMatchObject({ key: { status: 200, code: null }, cookie: { status: 200, code: null }, page: user.id, signIn: user.id });
+    expect(await access(user, key!, cookie)).toMatchObject({ key: { status: 200, code: null }, cookie: { status: 200, code: null }, page: user.id, signIn: user.id });
 
     const disabled = await cliJson<CliUser>("user", "disable", "--user", user.email.toUpperCase());
     expect(disabled).toMatchObject({ id: user.id, disabled_at: expect.any(String) });
@@ -75,7 +73,7 @@ describe("admin CLI: users", () => {
     expect(listed.find((u) => u.id === user.id)).toMatchObject({ disabled_at: disabled.disabled_at });
     expect((await cli("users", "list")).stdout).toContain(`${user.email}\t\t`);
 
-    expect(await access(user, key!)).toEqual({
+    expect(await access(user, key!, cookie)).toEqual({
       key: { status: 403, type: expect.stringContaining("application/problem+json"), code: "account_disabled" },
       cookie: { status: 403, code: "account_disabled" },
       page: null,
@@ -83,7 +81,22 @@ describe("admin CLI: users", () => {
     });
 
     expect(await cliJson<CliUser>("user:enable", "--user", user.id)).toMatchObject({ id: user.id, disabled_at: null });
-    expect(await access(user, key!)).toMatchObject({ key: { status: 200 }, cookie: { status: 200 }, page: user.id, signIn: user.id });
+    // The disabling ended the session for good; the key works again and signing in starts afresh.
+    expect(await access(user, key!, cookie)).toMatchObject({ key: { status: 200 }, cookie: { status: 401, code: "unauthenticated" }, page: null, signIn: user.id });
+    expect(await access(user, key!, await signedIn(user))).toMatchObject({ cookie: { status: 200 }, page: user.id });
+  });
+
+  it("sets a new password and ends every session", { timeout: 180_000 }, async () => {
+    const user = await createUser();
+    const { key } = await cliJson<CliKey>("key:create", "--user", user.email, "--name", "ops");
+    const cookie = await signedIn(user);
+    expect(await access(user, key!, cookie)).toMatchObject({ cookie: { status: 200 }, signIn: user.id });
+
+    expect(await cliJson<CliUser>("user:password", "--user", user.email, "--password", "a new long password")).toMatchObject({ id: user.id });
+    // API keys are not passwords: they keep working until revoked.
+    expect(await access(user, key!, cookie)).toMatchObject({ key: { status: 200 }, cookie: { status: 401 }, page: null, signIn: null });
+    expect(await access(user, key!, cookie, "a new long password")).toMatchObject({ signIn: user.id });
+    await expect(cli("user:password", "--user", user.email, "--password", "short")).rejects.toMatchObject({ code: 2 });
   });
 });
 

@@ -43,7 +43,7 @@ describe("logs", () => {
 
     const email = `log-${crypto.randomUUID()}@example.test`;
     const signed = await call(signUp.POST, { body: { email, password: PASSWORD, name: "Log Check" } });
-    expect(signed.status).toBe(201);
+    expect(signed.status).toBe(202);
 
     const { cookie } = await h.signUp();
     const created = await call(keys.POST, { cookie, body: { name: "logs", scopes: ["conversations:read", "conversations:write", "documents:read", "documents:write"] } });

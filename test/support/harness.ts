@@ -29,14 +29,11 @@ export async function startHarness(extraEnv: Record<string, string> = {}) {
   const users = await import("@/lib/db/queries/users");
   const { closeDb } = await import("@/lib/db/client");
 
+  /** A new user with a signed-in browser session (a session row and its cookie, as sign-in makes). */
   async function signUp(name = "Test User") {
     const email = `user-${randomUUID()}@example.test`;
     const user = await users.createUser({ email, password: "correct horse battery", name });
-    const token = await encode({
-      token: { sub: user.id, email, name },
-      secret: process.env.AUTH_SECRET ?? "",
-    });
-    return { user, cookie: `next-auth.session-token=${token}` };
+    return { user, cookie: await sessionCookie(user.id) };
   }
 
   return {
@@ -48,6 +45,13 @@ export async function startHarness(extraEnv: Record<string, string> = {}) {
       await mock.close();
     },
   };
+}
+
+/** The session cookie for a new session of `userId`. */
+export async function sessionCookie(userId: string): Promise<string> {
+  const { startSession } = await import("@/lib/auth/session");
+  const token = await encode({ token: { sub: userId, sid: await startSession(userId) }, secret: process.env.AUTH_SECRET ?? "" });
+  return `next-auth.session-token=${token}`;
 }
 
 type RouteHandler = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;

@@ -91,7 +91,8 @@ export const operations: Operation[] = [
     path: "/conversations",
     operationId: "createConversation",
     summary: "Start a conversation, optionally with a first message",
-    description: "With `first_message`, the reply is generated: as JSON, or streamed when `stream: true` or `Accept: text/event-stream`.",
+    description:
+      "With `first_message`, the reply is generated: as JSON, or streamed when `stream: true` or `Accept: text/event-stream`. Attaching documents (`document_ids`) also takes `documents:read` (403 `insufficient_scope` without it).",
     tag: "Conversations",
     scope: "conversations:write",
     body: createConversationSchema,
@@ -114,6 +115,7 @@ export const operations: Operation[] = [
     path: "/conversations/{id}",
     operationId: "updateConversation",
     summary: "Rename, pin, archive or reconfigure a conversation",
+    description: "Attaching documents (`document_ids`) also takes `documents:read` (403 `insufficient_scope` without it).",
     tag: "Conversations",
     scope: "conversations:write",
     body: updateConversationSchema,

@@ -61,7 +61,8 @@ export async function listConversations(input: {
   pinned?: boolean;
 }): Promise<{ rows: Conversation[]; nextCursor: string | null }> {
   const db = await getDb();
-  const cursor = input.cursor ? decodeCursor(input.cursor, isTimestampIdCursor) : undefined;
+  const scope = { userId: input.userId, list: "conversations" };
+  const cursor = input.cursor ? await decodeCursor(input.cursor, scope, isTimestampIdCursor) : undefined;
   const filters = [eq(conversations.userId, input.userId), eq(conversations.archived, input.archived)];
   // No index of its own: the activity index is walked in order and the flag filtered on the way.
   if (input.pinned !== undefined) filters.push(eq(conversations.pinned, input.pinned));
@@ -88,7 +89,7 @@ export async function listConversations(input: {
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
   const nextCursor =
-    rows.length > input.limit && last ? encodeCursor({ at: last.activityText, id: last.row.id }) : null;
+    rows.length > input.limit && last ? await encodeCursor({ at: last.activityText, id: last.row.id }, scope) : null;
   return { rows: page.map((r) => r.row), nextCursor };
 }
 

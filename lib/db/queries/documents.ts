@@ -68,7 +68,8 @@ export async function getDocumentBytes({ id, userId }: { id: string; userId: str
 
 export async function listDocuments(input: { userId: string; limit: number; cursor?: string }): Promise<{ rows: Document[]; nextCursor: string | null }> {
   const db = await getDb();
-  const cursor = input.cursor ? decodeCursor(input.cursor, isTimestampIdCursor) : undefined;
+  const scope = { userId: input.userId, list: "documents" };
+  const cursor = input.cursor ? await decodeCursor(input.cursor, scope, isTimestampIdCursor) : undefined;
   const rows = await db
     .select({ row: documents, createdText: sql<string>`${documents.createdAt}::text` })
     .from(documents)
@@ -82,7 +83,7 @@ export async function listDocuments(input: { userId: string; limit: number; curs
     .limit(input.limit + 1);
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
-  return { rows: page.map((r) => r.row), nextCursor: rows.length > input.limit && last ? encodeCursor({ at: last.createdText, id: last.row.id }) : null };
+  return { rows: page.map((r) => r.row), nextCursor: rows.length > input.limit && last ? await encodeCursor({ at: last.createdText, id: last.row.id }, scope) : null };
 }
 
 /** Deletes a document: its bytes, chunks and conversation links go with it (cascades). */

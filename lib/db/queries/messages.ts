@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, isNotNull, lt, ne, notInArray, or, sql } from "drizzle-orm";
 import { AppError } from "@/lib/api/errors";
-import { decodeCursor, encodeCursor, isUuid } from "@/lib/api/pagination";
+import { decodeCursor, encodeCursor, isUuid, type CursorScope } from "@/lib/api/pagination";
 import { recordUsage } from "@/lib/usage/ledger";
 import { getDb, type Db } from "../client";
 import { conversations, messages, type Message, type MessagePart, type MessageRole, type MessageStatus, type StoredProblem } from "../schema";
@@ -153,6 +153,8 @@ function isSeqCursor(value: unknown): value is { seq: number; order?: "desc" } {
  * The cursor remembers its direction, so one issued for the other order is refused.
  */
 export async function listMessagesPage(input: {
+  /** The conversation's owner (checked by the caller), whom the page's cursor is bound to. */
+  userId: string;
   conversationId: string;
   limit: number;
   cursor?: string;
@@ -160,7 +162,8 @@ export async function listMessagesPage(input: {
 }): Promise<{ rows: Message[]; nextCursor: string | null }> {
   const db = await getDb();
   const descending = input.order === "desc";
-  const cursor = input.cursor ? decodeCursor(input.cursor, isSeqCursor) : undefined;
+  const scope = messagesCursorScope(input);
+  const cursor = input.cursor ? await decodeCursor(input.cursor, scope, isSeqCursor) : undefined;
   if (cursor && (cursor.order === "desc") !== descending) {
     throw new AppError("invalid_cursor", "The cursor was issued for the other order.");
   }
@@ -173,12 +176,17 @@ export async function listMessagesPage(input: {
     .limit(input.limit + 1);
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
-  const nextCursor = rows.length > input.limit && last ? encodeCursor(descending ? { seq: last.seq, order: "desc" } : { seq: last.seq }) : null;
+  const nextCursor = rows.length > input.limit && last ? await encodeCursor(descending ? { seq: last.seq, order: "desc" } : { seq: last.seq }, scope) : null;
   return { rows: page, nextCursor };
 }
 
+/** What a message page's cursor is bound to: the owner and the one conversation's messages. */
+export function messagesCursorScope({ userId, conversationId }: { userId: string; conversationId: string }): CursorScope {
+  return { userId, list: `conversations/${conversationId}/messages` };
+}
+
 /** The newest `limit` messages, in seq order: what a chat view opens on. */
-export async function listNewestMessages(input: { conversationId: string; limit: number }): Promise<Message[]> {
+export async function listNewestMessages(input: { userId: string; conversationId: string; limit: number }): Promise<Message[]> {
   const { rows } = await listMessagesPage({ ...input, order: "desc" });
   return rows.reverse();
 }

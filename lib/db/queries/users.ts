@@ -3,7 +3,7 @@ import { AppError } from "@/lib/api/errors";
 import { isUuid } from "@/lib/api/pagination";
 import { hashPassword, verifyPassword } from "@/lib/auth/password";
 import { getDb } from "../client";
-import { users, type User } from "../schema";
+import { sessions, users, type User } from "../schema";
 
 export type PublicUser = Pick<User, "id" | "email" | "name" | "createdAt">;
 
@@ -11,7 +11,7 @@ export type PublicUser = Pick<User, "id" | "email" | "name" | "createdAt">;
 export type UserAccount = PublicUser & { disabledAt: Date | null };
 
 const publicColumns = { id: users.id, email: users.email, name: users.name, createdAt: users.createdAt };
-const accountColumns = { ...publicColumns, disabledAt: users.disabledAt };
+export const accountColumns = { ...publicColumns, disabledAt: users.disabledAt };
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -56,13 +56,6 @@ export async function authenticateUser(input: { email: string; password: string 
   return { id: user.id, email: user.email, name: user.name, createdAt: user.createdAt };
 }
 
-/** The user behind a session, and whether the account has since been disabled. */
-export async function getUserAccount({ id }: { id: string }): Promise<UserAccount | undefined> {
-  const db = await getDb();
-  const [row] = await db.select(accountColumns).from(users).where(eq(users.id, id)).limit(1);
-  return row;
-}
-
 // The admin CLI's queries below are operator queries: not scoped to an owner.
 
 export async function listUsers(): Promise<UserAccount[]> {
@@ -84,14 +77,30 @@ export async function findUserAccount({ user }: { user: string }): Promise<UserA
   return row;
 }
 
-/** Disables (or re-enables) an account; disabling again keeps the first time. */
+/** Disables (or re-enables) an account; disabling again keeps the first time. Disabling ends every session. */
 export async function setUserDisabled({ user, disabled }: { user: string; disabled: boolean }): Promise<UserAccount> {
   const db = await getDb();
-  const [row] = await db
-    .update(users)
-    .set({ disabledAt: disabled ? sql`coalesce(${users.disabledAt}, now())` : null })
-    .where(userMatch(user))
-    .returning(accountColumns);
-  if (!row) throw noSuchUser(user);
-  return row;
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(users)
+      .set({ disabledAt: disabled ? sql`coalesce(${users.disabledAt}, now())` : null })
+      .where(userMatch(user))
+      .returning(accountColumns);
+    if (!row) throw noSuchUser(user);
+    // Re-enabling must not bring old cookies back to life.
+    if (disabled) await tx.delete(sessions).where(eq(sessions.userId, row.id));
+    return row;
+  });
+}
+
+/** Sets a new password and ends every session, so a stolen cookie dies with the old password. */
+export async function setUserPassword({ user, password }: { user: string; password: string }): Promise<UserAccount> {
+  const passwordHash = await hashPassword(password);
+  const db = await getDb();
+  return db.transaction(async (tx) => {
+    const [row] = await tx.update(users).set({ passwordHash }).where(userMatch(user)).returning(accountColumns);
+    if (!row) throw noSuchUser(user);
+    await tx.delete(sessions).where(eq(sessions.userId, row.id));
+    return row;
+  });
 }

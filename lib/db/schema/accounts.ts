@@ -30,6 +30,24 @@ export const users = pgTable(
   (t) => [uniqueIndex("users_email_key").on(sql`lower(${t.email})`)],
 );
 
+/**
+ * Browser sessions: the session cookie (a JWT) names one of these rows, and a cookie whose row is
+ * gone no longer signs anyone in. Signing out deletes the browser's row; a password change or
+ * disabling the account deletes them all.
+ */
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    ...timestamps,
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+  },
+  (t) => [index("sessions_user_idx").on(t.userId)],
+);
+
 export const apiKeyScopes = ["conversations:read", "conversations:write", "documents:read", "documents:write"] as const;
 export type ApiKeyScope = (typeof apiKeyScopes)[number];
 

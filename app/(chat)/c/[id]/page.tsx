@@ -22,7 +22,7 @@ export default async function ConversationPage({ params }: { params: Promise<{ i
     throw error;
   });
   const [newest, attached] = await Promise.all([
-    listMessagesPage({ conversationId: conversation.id, limit: FIRST_PAGE, order: "desc" }).then(async (page) => ({
+    listMessagesPage({ userId: user.id, conversationId: conversation.id, limit: FIRST_PAGE, order: "desc" }).then(async (page) => ({
       messages: await serializeMessagesFor(page.rows.reverse(), user.id),
       olderCursor: page.nextCursor,
     })),

@@ -1,18 +1,11 @@
-import { AppError } from "@/lib/api/errors";
 import { json, withApi } from "@/lib/api/handler";
-import { createUser } from "@/lib/db/queries/users";
-import { env } from "@/lib/env";
+import { signUp } from "@/lib/auth/sign-up";
 import { signUpSchema } from "./schema";
 
 export const dynamic = "force-dynamic";
 
-
-/** Public: creates an account. The browser then signs in through next-auth's credentials flow. */
-export const POST = withApi(
-  async ({ body }) => {
-    if (!env.ALLOW_SIGNUP) throw new AppError("signup_disabled", "This server does not accept new sign-ups.");
-    const user = await createUser(body);
-    return json({ id: user.id, email: user.email, name: user.name, created_at: user.createdAt.toISOString() }, 201);
-  },
-  { body: signUpSchema },
-);
+/**
+ * Public: creates an account, answering 202 `{ email }` whether or not the email was free. The
+ * browser then signs in through next-auth's credentials flow.
+ */
+export const POST = withApi(async ({ request, body }) => json(await signUp(request, body), 202), { body: signUpSchema });

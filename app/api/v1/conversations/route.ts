@@ -1,4 +1,4 @@
-import { json, withAuth } from "@/lib/api/handler";
+import { assertMayAttach, json, withAuth } from "@/lib/api/handler";
 import { serializeConversation } from "@/lib/api/serialize";
 import { resolveModel, defaultModelId } from "@/lib/ai/providers";
 import { completeTurn, streamTurn, turnJson, wantsStream } from "@/lib/chat/respond";
@@ -21,6 +21,7 @@ export const GET = withAuth(
 
 export const POST = withAuth(
   async ({ user, apiKey, body, request }) => {
+    assertMayAttach(apiKey, body.document_ids);
     const model = body.model ?? defaultModelId();
     resolveModel(model); // 422 for an unknown or unconfigured model, before anything is saved
     if (body.first_message) await assertWithinBudget({ userId: user.id, apiKey }); // 429 likewise

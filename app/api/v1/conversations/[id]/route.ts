@@ -1,4 +1,4 @@
-import { json, withAuth } from "@/lib/api/handler";
+import { assertMayAttach, json, withAuth } from "@/lib/api/handler";
 import { serializeConversation, serializeMessagesFor } from "@/lib/api/serialize";
 import { resolveModel } from "@/lib/ai/providers";
 import {
@@ -18,7 +18,7 @@ export const GET = withAuth(
     const conversation = await getConversationOrThrow({ id: params.id ?? "", userId: user.id });
     const [messages, documentIds] = await Promise.all([
       query.message_limit
-        ? listNewestMessages({ conversationId: conversation.id, limit: query.message_limit })
+        ? listNewestMessages({ userId: user.id, conversationId: conversation.id, limit: query.message_limit })
         : listAllMessages({ conversationId: conversation.id }),
       listConversationDocumentIds({ conversationIds: [conversation.id] }),
     ]);
@@ -28,7 +28,8 @@ export const GET = withAuth(
 );
 
 export const PATCH = withAuth(
-  async ({ user, params, body }) => {
+  async ({ user, apiKey, params, body }) => {
+    assertMayAttach(apiKey, body.document_ids);
     if (body.model) resolveModel(body.model);
     const patch: ConversationPatch = {
       title: body.title,

@@ -13,7 +13,7 @@ export const dynamic = "force-dynamic";
 export const GET = withAuth(
   async ({ user, params, query }) => {
     const conversation = await getConversationOrThrow({ id: params.id ?? "", userId: user.id });
-    const page = await listMessagesPage({ conversationId: conversation.id, ...query });
+    const page = await listMessagesPage({ userId: user.id, conversationId: conversation.id, ...query });
     return json({ data: await serializeMessagesFor(page.rows, user.id), next_cursor: page.nextCursor });
   },
   { query: listMessagesQuerySchema, scope: "conversations:read" },
