@@ -4,15 +4,9 @@
 // overlap } in; { type: "progress", value } … then { type: "done", pages, chunks } or
 // { type: "error", code, message } out.
 import { parentPort } from "node:worker_threads";
-import { countTokens as countO200k } from "gpt-tokenizer/encoding/o200k_base";
+import { chunkPages } from "./chunk.mjs";
 
-// Documents may contain text like "<|endoftext|>": count it as the plain text it is.
-const PLAIN_TEXT = { disallowedSpecial: new Set() };
-/** @param {string} text */
-const countTokens = (text) => countO200k(text, PLAIN_TEXT);
-
-/** @typedef {{ num: number, text: string }} Page */
-/** @typedef {{ content: string, pageStart: number, pageEnd: number, charStart: number, charEnd: number, tokenCount: number }} Chunk */
+/** @typedef {import("./chunk.mjs").Page} Page */
 
 class IngestError extends Error {
   /** @param {string} code @param {string} message */
@@ -85,118 +79,6 @@ function extractText(bytes) {
   if (text.includes("\u0000")) throw new IngestError("invalid_encoding", "The file looks binary, not text.");
   // Form feeds mark pages in plain-text exports; otherwise the whole file is page 1.
   return text.split("\f").map((pageText, i) => ({ num: i + 1, text: pageText }));
-}
-
-/**
- * Cuts `text` into segments at paragraph, then sentence, then word boundaries, so that no
- * segment exceeds `maxTokens`. Each segment keeps its character range.
- * @param {string} text @param {number} maxTokens
- */
-function segment(text, maxTokens) {
-  /** @type {{ start: number, end: number, tokens: number }[]} */
-  const out = [];
-  /** @param {number} start @param {number} end @param {RegExp[]} splitters */
-  const visit = (start, end, splitters) => {
-    const piece = text.slice(start, end);
-    if (!piece.trim()) return;
-    const tokens = countTokens(piece);
-    if (tokens <= maxTokens || splitters.length === 0) {
-      out.push({ start, end, tokens });
-      return;
-    }
-    const [splitter, ...rest] = splitters;
-    let cursor = start;
-    const re = new RegExp(splitter.source, "g");
-    let match;
-    while ((match = re.exec(piece)) !== null) {
-      const cut = start + match.index + match[0].length;
-      if (cut > cursor) visit(cursor, cut, rest);
-      cursor = cut;
-      if (match[0].length === 0) re.lastIndex++;
-    }
-    if (cursor < end) visit(cursor, end, rest);
-  };
-  visit(0, text.length, [/\n\s*\n/, /(?<=[.!?])\s+/, /\s+/]);
-  return out;
-}
-
-/**
- * Token-aware chunking: packs segments up to `chunkTokens`, starting each new chunk with the
- * previous chunk's last segments worth up to `overlap` of its size. A page break ends a chunk
- * that is already half full, so chunks of normal pages stay on one page and citations stay exact.
- * Returns the chunks and the offset where each page starts in the joined text.
- * @param {Page[]} pages @param {number} chunkTokens @param {number} overlap @returns {{ chunks: Chunk[], pageOffsets: number[] }}
- */
-export function chunkPages(pages, chunkTokens, overlap) {
-  let text = "";
-  /** @type {{ start: number, num: number }[]} */
-  const pageStarts = [];
-  /** @type {{ start: number, end: number, tokens: number, firstOnPage: boolean }[]} */
-  const segments = [];
-  for (const page of pages) {
-    if (text) text += "\n\n";
-    const start = text.length;
-    pageStarts.push({ start, num: page.num });
-    const pageText = page.text.replace(/\r\n?/g, "\n");
-    text += pageText;
-    segment(pageText, chunkTokens).forEach((seg, i) =>
-      segments.push({ start: start + seg.start, end: start + seg.end, tokens: seg.tokens, firstOnPage: i === 0 }),
-    );
-  }
-  /** @param {number} offset */
-  const pageAt = (offset) => {
-    let num = pageStarts[0]?.num ?? 1;
-    for (const p of pageStarts) {
-      if (p.start <= offset) num = p.num;
-      else break;
-    }
-    return num;
-  };
-  const overlapTokens = Math.floor(chunkTokens * overlap);
-  /** @type {Chunk[]} */
-  const chunks = [];
-  /** @type {typeof segments} */
-  let current = [];
-  let tokens = 0;
-  const flush = () => {
-    if (current.length === 0) return;
-    const start = current[0].start;
-    const end = current[current.length - 1].end;
-    const raw = text.slice(start, end);
-    const lead = raw.length - raw.trimStart().length;
-    const trail = raw.length - raw.trimEnd().length;
-    const charStart = start + lead;
-    const charEnd = end - trail;
-    chunks.push({
-      content: text.slice(charStart, charEnd),
-      pageStart: pageAt(charStart),
-      pageEnd: pageAt(Math.max(charStart, charEnd - 1)),
-      charStart,
-      charEnd,
-      tokenCount: tokens,
-    });
-  };
-  for (const seg of segments) {
-    const full = tokens + seg.tokens > chunkTokens;
-    const pageBreak = seg.firstOnPage && tokens >= chunkTokens / 2;
-    if ((full || pageBreak) && current.length > 0) {
-      flush();
-      // Carry the tail of the previous chunk forward as overlap (not across a page break).
-      const carried = [];
-      let carriedTokens = 0;
-      for (let i = current.length - 1; i >= 0 && !pageBreak; i--) {
-        if (carriedTokens + current[i].tokens > overlapTokens) break;
-        carried.unshift(current[i]);
-        carriedTokens += current[i].tokens;
-      }
-      current = carried;
-      tokens = carriedTokens;
-    }
-    current.push(seg);
-    tokens += seg.tokens;
-  }
-  flush();
-  return { chunks, pageOffsets: pageStarts.map((p) => p.start) };
 }
 
 /** @param {{ bytes: Uint8Array, mimeType: string, maxPages: number, chunkTokens: number, overlap: number }} job */
