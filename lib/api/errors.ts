@@ -42,6 +42,7 @@ export const errorCatalog = {
   corrupt_document: { status: 422, title: "The document is corrupt or truncated" },
   invalid_encoding: { status: 422, title: "The text is not valid UTF-8" },
   no_extractable_text: { status: 422, title: "The document has no extractable text" },
+  document_too_complex: { status: 422, title: "The document expands beyond the server's limits" },
   rate_limited: { status: 429, title: "Too many requests" },
   budget_exceeded: { status: 429, title: "Budget exceeded" },
   internal_error: { status: 500, title: "Internal server error" },
