@@ -122,6 +122,9 @@ const schema = z.object({
   /** Largest accepted upload, in bytes (default 25 MB). */
   MAX_UPLOAD_BYTES: intWithDefault(25 * 1024 * 1024, 1),
   MAX_PDF_PAGES: intWithDefault(500, 1),
+  /** Per-user storage quotas: bytes of uploaded files and number of documents (0 = no limit). */
+  STORAGE_QUOTA_BYTES: intWithDefault(1024 * 1024 * 1024),
+  MAX_DOCUMENTS_PER_USER: intWithDefault(1_000),
   /** Documents each instance extracts at once (one child process each). */
   INGEST_CONCURRENCY: intWithDefault(2, 1),
   /** Hard memory limit of each extraction child process, in MiB (RLIMIT_DATA plus an RSS watchdog on Linux). */

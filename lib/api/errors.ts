@@ -32,6 +32,8 @@ export const errorCatalog = {
   stream_expired: { status: 410, title: "Stream log expired" },
   payload_too_large: { status: 413, title: "Request body too large" },
   file_too_large: { status: 413, title: "File too large" },
+  // 413, not 429: waiting does not help (only deleting does), and clients retry 429 by themselves.
+  quota_exceeded: { status: 413, title: "Storage quota exceeded" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   unsupported_file_type: { status: 415, title: "Unsupported file type" },
   validation_failed: { status: 422, title: "Validation failed" },

@@ -1,26 +1,63 @@
 import { createHash } from "node:crypto";
-import { and, asc, eq, inArray, notInArray, sql } from "drizzle-orm";
+import { and, asc, count, eq, inArray, notInArray, sql } from "drizzle-orm";
 import { AppError } from "@/lib/api/errors";
 import { decodeCursor, encodeCursor, isTimestampIdCursor, isUuid } from "@/lib/api/pagination";
 import type { ExtractedChunk } from "@/lib/retrieval/ingest";
 import { descNullsLast, getDb, type Db } from "../client";
-import { conversationDocuments, conversations, documentBlobs, documentChunks, documents, documentTerms, type Document, type DocumentMimeType } from "../schema";
+import { conversationDocuments, conversations, documentBlobs, documentChunks, documents, documentTerms, users, type Document, type DocumentMimeType } from "../schema";
 
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
 const notFound = () => new AppError("document_not_found", "No document with this id.");
 
-/** Stores an upload; the same bytes uploaded again by the same user return the first document. */
+/** Per-user storage limits; 0 = no limit. */
+export type StorageQuota = { maxBytes: number; maxDocuments: number };
+
+/** What a user's documents take: the uploaded files' bytes and how many there are. */
+export async function getStorageUsage({ userId }: { userId: string }, db?: Db | Tx): Promise<{ bytes: number; documents: number }> {
+  const [row] = await (db ?? (await getDb()))
+    .select({ bytes: sql<string>`coalesce(sum(${documents.sizeBytes}), 0)`, documents: count() })
+    .from(documents)
+    .where(eq(documents.userId, userId));
+  return { bytes: Number(row?.bytes ?? 0), documents: row?.documents ?? 0 };
+}
+
+function quotaExceeded(kind: "storage_bytes" | "documents", limit: number, used: number, detail: string): AppError {
+  return new AppError("quota_exceeded", detail, { extensions: { quota: kind, limit, used } });
+}
+
+/**
+ * Stores an upload; the same bytes uploaded again by the same user return the first document and
+ * count once. A new document must fit the user's `quota`: the check and the insert run under a
+ * lock on the user's row, so parallel uploads cannot together overshoot it.
+ */
 export async function createDocument(input: {
   userId: string;
   filename: string;
   mimeType: DocumentMimeType;
   bytes: Buffer;
   pages?: number | null;
+  quota?: StorageQuota;
 }): Promise<{ document: Document; deduplicated: boolean }> {
   const db = await getDb();
   const sha256 = createHash("sha256").update(input.bytes).digest("hex");
   return db.transaction(async (tx) => {
+    await tx.select({ id: users.id }).from(users).where(eq(users.id, input.userId)).for("update");
+    const [existing] = await tx
+      .select()
+      .from(documents)
+      .where(and(eq(documents.userId, input.userId), eq(documents.sha256, sha256)));
+    if (existing) {
+      if (existing.status !== "failed") return { document: existing, deduplicated: true };
+      // Uploading a failed document again is how a user retries it (limits may have changed).
+      const [retried] = await tx
+        .update(documents)
+        .set({ status: "pending", progress: 0, error: null, attempts: 0, updatedAt: new Date() })
+        .where(eq(documents.id, existing.id))
+        .returning();
+      return { document: retried ?? existing, deduplicated: true };
+    }
+    if (input.quota) checkQuota(input.quota, await getStorageUsage({ userId: input.userId }, tx), input.bytes.length);
     const [inserted] = await tx
       .insert(documents)
       .values({
@@ -31,26 +68,25 @@ export async function createDocument(input: {
         sha256,
         pages: input.pages ?? null,
       })
-      .onConflictDoNothing()
       .returning();
-    if (inserted) {
-      await tx.insert(documentBlobs).values({ documentId: inserted.id, bytes: input.bytes });
-      return { document: inserted, deduplicated: false };
-    }
-    const [existing] = await tx
-      .select()
-      .from(documents)
-      .where(and(eq(documents.userId, input.userId), eq(documents.sha256, sha256)));
-    if (!existing) throw new Error("duplicate document vanished");
-    if (existing.status !== "failed") return { document: existing, deduplicated: true };
-    // Uploading a failed document again is how a user retries it (limits may have changed).
-    const [retried] = await tx
-      .update(documents)
-      .set({ status: "pending", progress: 0, error: null, attempts: 0, updatedAt: new Date() })
-      .where(eq(documents.id, existing.id))
-      .returning();
-    return { document: retried ?? existing, deduplicated: true };
+    if (!inserted) throw new Error("document insert returned nothing");
+    await tx.insert(documentBlobs).values({ documentId: inserted.id, bytes: input.bytes });
+    return { document: inserted, deduplicated: false };
   });
+}
+
+function checkQuota(quota: StorageQuota, used: { bytes: number; documents: number }, size: number): void {
+  if (quota.maxDocuments > 0 && used.documents + 1 > quota.maxDocuments) {
+    throw quotaExceeded("documents", quota.maxDocuments, used.documents, `You have ${used.documents} documents, the most allowed. Delete some to upload more.`);
+  }
+  if (quota.maxBytes > 0 && used.bytes + size > quota.maxBytes) {
+    throw quotaExceeded(
+      "storage_bytes",
+      quota.maxBytes,
+      used.bytes,
+      `Your documents use ${used.bytes} of your ${quota.maxBytes} bytes; this file needs ${size}. Delete documents to free space.`,
+    );
+  }
 }
 
 export async function getDocumentOrThrow({ id, userId }: { id: string; userId: string }): Promise<Document> {
