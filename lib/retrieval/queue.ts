@@ -97,7 +97,7 @@ function recordIngestion(document: Document, startedAt: number, ended: Ended): v
 }
 
 /** The time one document may take: a base plus so much per MB, so a big file is not cut short and a small one cannot hold a slot for long. */
-export function ingestionTimeoutMs(sizeBytes: number): number {
+function ingestionTimeoutMs(sizeBytes: number): number {
   return env.INGEST_TIMEOUT_BASE_MS + Math.ceil((env.INGEST_TIMEOUT_PER_MB_MS * sizeBytes) / (1024 * 1024));
 }
 
