@@ -7,13 +7,13 @@ const nextConfig: NextConfig = {
   // Native/wasm packages that must be loaded by Node at run time, not bundled.
   serverExternalPackages: ["pdf-parse", "@electric-sql/pglite", "@electric-sql/pglite-pgvector", "pg"],
   // Files loaded at run time that the standalone tracer cannot see: PGlite's wasm/data bundle,
-  // the SQL migrations applied at start-up, and the ingestion worker with what it imports.
+  // the SQL migrations applied at start-up, and the extraction child (lib/retrieval/*.mjs) with what it imports.
   outputFileTracingIncludes: {
     "/**": [
       "./node_modules/@electric-sql/pglite/dist/**/*",
       "./node_modules/@electric-sql/pglite-pgvector/dist/**/*",
       "./drizzle/**/*",
-      "./lib/retrieval/ingest-worker.mjs",
+      "./lib/retrieval/*.mjs",
       "./lib/context/bpe-count.mjs",
       "./node_modules/pdf-parse/**/*",
       "./node_modules/pdfjs-dist/legacy/build/**/*",

@@ -4,9 +4,9 @@
  *   npx tsx bench/ingestion.ts [--quick] [--db pglite|postgres] [--url postgres://…/bot_gpt_bench_ingest] [--runs 3]
  *
  * For generated PDFs of 10, 100 and 500 pages (~350 words a page), times upload-to-ready through
- * the real pipeline (createDocument → the queue → worker-thread extraction and chunking → chunk,
+ * the real pipeline (createDocument → the queue → child-process extraction and chunking → chunk,
  * tsvector and term-statistics writes) and samples the main thread's event-loop delay meanwhile.
- * The first run of each size includes a cold parser thread. Prints a ScenarioOutput (bench/lib/report.ts) on stdout.
+ * The first run of each size may include a cold parser process. Prints a ScenarioOutput (bench/lib/report.ts) on stdout.
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { makePdf } from "../test/support/make-pdf";
@@ -90,9 +90,9 @@ async function main() {
     benchmark: "ingestion",
     method:
       `Generated PDFs of ${sizes.join(", ")} pages (~350 words a page), timed from upload to \`ready\` through the real pipeline on ${db_}: ` +
-      "createDocument, the queue, worker-thread text extraction and chunking, chunk, tsvector and term-statistics writes. " +
+      "createDocument, the queue, child-process text extraction and chunking, chunk, tsvector and term-statistics writes. " +
       "The main thread's event-loop delay is sampled meanwhile (monitorEventLoopDelay, 5 ms resolution): a long stall there is what a user chatting on the same instance would feel. " +
-      "Median of the runs; the first run of each size includes starting the parser thread (~0.8 s). The goals are the grounded-chat issue's.",
+      "Median of the runs; the first run of each size may include starting a parser process (~0.8 s). The goals are the grounded-chat issue's.",
     quick,
     runs,
     goals: [

@@ -78,6 +78,9 @@ test("a reply's tokens and cost on hover, the conversation's totals and the cont
   await expect(modelRow.getByRole("cell").first(), "requests").toHaveText("2");
   await expect(page.getByRole("table", { name: "By day" }).getByRole("row", { name: new Date().toISOString().slice(0, 10) })).toBeVisible();
   await expect(page.getByTestId("budget-status")).toContainText("no limit");
+  // Document storage against the default quotas (1 GiB, 1,000 documents); this user uploaded nothing.
+  await expect(page.getByTestId("storage-status")).toContainText("0 B of 1.0 GB");
+  await expect(page.getByTestId("storage-status")).toContainText("0 of 1,000");
 });
 
 test("a repeated question at temperature 0 is answered from the cache, at no cost", async ({ page }, testInfo) => {

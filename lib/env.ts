@@ -122,6 +122,22 @@ const schema = z.object({
   /** Largest accepted upload, in bytes (default 25 MB). */
   MAX_UPLOAD_BYTES: intWithDefault(25 * 1024 * 1024, 1),
   MAX_PDF_PAGES: intWithDefault(500, 1),
+  /** Per-user storage quotas: bytes of uploaded files and number of documents (0 = no limit). */
+  STORAGE_QUOTA_BYTES: intWithDefault(1024 * 1024 * 1024),
+  MAX_DOCUMENTS_PER_USER: intWithDefault(1_000),
+  /** Documents each instance extracts at once (one child process each). */
+  INGEST_CONCURRENCY: intWithDefault(2, 1),
+  /** Hard memory limit of each extraction child process, in MiB (RLIMIT_DATA plus an RSS watchdog on Linux). */
+  INGEST_MEMORY_LIMIT_MB: intWithDefault(512, 128),
+  /** What one PDF's compressed streams may inflate to in all, and the text a page and a document may yield. */
+  INGEST_MAX_INFLATED_BYTES: intWithDefault(128 * 1024 * 1024, 1),
+  INGEST_MAX_PAGE_CHARS: intWithDefault(100_000, 1),
+  INGEST_MAX_TEXT_CHARS: intWithDefault(32_000_000, 1),
+  /** Time limit per document: a base plus so much per MB of file. */
+  INGEST_TIMEOUT_BASE_MS: intWithDefault(30_000, 1),
+  INGEST_TIMEOUT_PER_MB_MS: intWithDefault(6_000),
+  /** Claims of one document (its process died each time) before it fails for good. */
+  INGEST_MAX_ATTEMPTS: intWithDefault(3, 1),
   /** Target chunk size in tokens, and the share of it repeated as overlap. */
   CHUNK_TOKENS: intWithDefault(400, 50),
   CHUNK_OVERLAP: z.preprocess(emptyToUndefined, z.coerce.number().min(0).max(0.5).default(0.15)),

@@ -3,6 +3,7 @@
 import { useEffect, useState } from "react";
 import { apiCall } from "@/components/api-client";
 import { formatCount, formatUsd, formatWhen } from "@/components/chat/format";
+import { formatBytes } from "@/components/documents/types";
 import { Button } from "@/components/ui/button";
 import { toast } from "@/components/ui/toaster";
 import type { UsageResource as Usage } from "@/lib/api/resources";
@@ -15,17 +16,22 @@ async function fetchUsage(groupBy: "day" | "model"): Promise<Usage> {
 }
 
 
-function BudgetLine({ label, period, format }: { label: string; period: BudgetPeriod; format: (n: number) => string }) {
+/** One limit and what is used of it; `resetsAt` for a limit that renews (budgets), none for storage. */
+function LimitLine({ label, used, limit, resetsAt, format }: { label: string; used: number; limit: number | null; resetsAt?: string; format: (n: number) => string }) {
   return (
     <div className="flex flex-wrap justify-between gap-x-4 gap-y-1 py-2">
       <dt className="font-medium">{label}</dt>
       <dd className="text-zinc-700 tabular-nums dark:text-zinc-300">
-        {format(period.used)}
-        {period.limit === null ? " · no limit" : ` of ${format(period.limit)} · resets ${formatWhen(period.resets_at)}`}
+        {format(used)}
+        {limit === null ? " · no limit" : ` of ${format(limit)}${resetsAt ? ` · resets ${formatWhen(resetsAt)}` : ""}`}
       </dd>
     </div>
   );
 }
+
+const BudgetLine = ({ label, period, format }: { label: string; period: BudgetPeriod; format: (n: number) => string }) => (
+  <LimitLine label={label} used={period.used} limit={period.limit} resetsAt={period.resets_at} format={format} />
+);
 
 function UsageTable({ caption, keyLabel, rows, totals }: { caption: string; keyLabel: string; rows: Array<{ key: string; n: UsageRow }>; totals: Usage["totals"] }) {
   return (
@@ -104,7 +110,7 @@ function UsageSkeleton() {
   );
 }
 
-/** The last 30 days of tokens and cost, by day and by model, and what is left of the budgets. */
+/** The last 30 days of tokens and cost, by day and by model, what is left of the budgets, and document storage. */
 export function UsageReport() {
   const [report, setReport] = useState<{ byDay: Usage; byModel: Usage } | null>(null);
   const [failed, setFailed] = useState(false);
@@ -144,7 +150,7 @@ export function UsageReport() {
   if (!report) return <UsageSkeleton />;
 
   const { byDay, byModel } = report;
-  const { budget, by_kind: kinds } = byDay;
+  const { budget, by_kind: kinds, storage } = byDay;
   const days = byDay.data.map((n) => ({ key: n.day ?? "—", n })).sort((a, b) => b.key.localeCompare(a.key));
   const models = byModel.data.map((n) => ({ key: n.model ?? "—", n })).sort((a, b) => b.n.cost_usd - a.n.cost_usd || b.n.total_tokens - a.n.total_tokens);
   return (
@@ -158,6 +164,17 @@ export function UsageReport() {
           <BudgetLine label="Spending this month (UTC)" period={budget.usd_per_month} format={formatUsd} />
         </dl>
         <p className="text-xs text-zinc-600 dark:text-zinc-400">A message sent after a limit is reached is refused until it resets.</p>
+      </section>
+
+      <section aria-labelledby="storage-heading" className="space-y-1">
+        <h2 id="storage-heading" className="font-medium">
+          Document storage
+        </h2>
+        <dl className="divide-y divide-zinc-200 rounded-xl border border-zinc-200 px-3 text-sm dark:divide-zinc-800 dark:border-zinc-800" data-testid="storage-status">
+          <LimitLine label="Space used" used={storage.bytes_used} limit={storage.bytes_limit} format={formatBytes} />
+          <LimitLine label="Documents" used={storage.documents} limit={storage.documents_limit} format={formatCount} />
+        </dl>
+        <p className="text-xs text-zinc-600 dark:text-zinc-400">An upload past a limit is refused; deleting documents frees the space.</p>
       </section>
 
       <section aria-labelledby="usage-heading" className="space-y-3">

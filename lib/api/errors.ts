@@ -32,6 +32,8 @@ export const errorCatalog = {
   stream_expired: { status: 410, title: "Stream log expired" },
   payload_too_large: { status: 413, title: "Request body too large" },
   file_too_large: { status: 413, title: "File too large" },
+  // 413, not 429: waiting does not help (only deleting does), and clients retry 429 by themselves.
+  quota_exceeded: { status: 413, title: "Storage quota exceeded" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   unsupported_file_type: { status: 415, title: "Unsupported file type" },
   validation_failed: { status: 422, title: "Validation failed" },
@@ -42,6 +44,7 @@ export const errorCatalog = {
   corrupt_document: { status: 422, title: "The document is corrupt or truncated" },
   invalid_encoding: { status: 422, title: "The text is not valid UTF-8" },
   no_extractable_text: { status: 422, title: "The document has no extractable text" },
+  document_too_complex: { status: 422, title: "The document expands beyond the server's limits" },
   rate_limited: { status: 429, title: "Too many requests" },
   budget_exceeded: { status: 429, title: "Budget exceeded" },
   internal_error: { status: 500, title: "Internal server error" },

@@ -210,6 +210,14 @@ export const usageResource = z.object({
   budget: z
     .object({ tokens_per_day: budgetPeriod, usd_per_month: budgetPeriod })
     .describe("The caller's limits (the API key's when a key calls) and what is used of them"),
+  storage: z
+    .object({
+      bytes_used: z.number().int().describe("Bytes of the user's uploaded files (a re-upload of the same file counts once)"),
+      bytes_limit: z.number().int().nullable().describe("STORAGE_QUOTA_BYTES; null: no limit"),
+      documents: z.number().int(),
+      documents_limit: z.number().int().nullable().describe("MAX_DOCUMENTS_PER_USER; null: no limit"),
+    })
+    .describe("The user's document storage and its quotas (not limited to the window); uploads past a quota get 413 `quota_exceeded`"),
 });
 
 export const chatCompletionResource = z.object({

@@ -1,18 +1,15 @@
-// Extraction and chunking, run in a worker thread so parsing a large PDF never blocks the
-// server's event loop. Plain ESM JavaScript: Node loads it directly, in `next start`, the
-// standalone server and tests alike. Messages: { bytes, mimeType, maxPages, chunkTokens,
-// overlap } in; { type: "progress", value } … then { type: "done", pages, chunks } or
-// { type: "error", code, message } out.
-import { parentPort } from "node:worker_threads";
-import { countBpeTokens } from "../context/bpe-count.mjs";
+// Text extraction and chunking, run in a child process (lib/retrieval/ingest.ts starts it under a
+// hard memory limit), so a hostile file can at worst kill this process, never the server. Plain
+// ESM JavaScript: Node loads it directly in `next start`, the standalone server and tests alike.
+// It inherits no environment (no secrets). Messages over the IPC channel: a job { id, op, bytes,
+// mimeType, maxPages, chunkTokens, overlap, maxInflatedBytes, maxPageChars, maxTextChars } in;
+// { id, type: "progress", value } … then { id, type: "done", pages, chunks?, pageOffsets? } or
+// { id, type: "error", code, message } out.
+import { chunkPages } from "./chunk.mjs";
+import { checkInflatedSize, TooComplexError } from "./pdf-scan.mjs";
 
-// Linear in the text (a run of one character no longer costs quadratic time), and text like
-// "<|endoftext|>" in a document is counted as the plain text it is.
-/** @param {string} text */
-const countTokens = (text) => countBpeTokens("o200k", text);
-
-/** @typedef {{ num: number, text: string }} Page */
-/** @typedef {{ content: string, pageStart: number, pageEnd: number, charStart: number, charEnd: number, tokenCount: number }} Chunk */
+/** @typedef {import("./chunk.mjs").Page} Page */
+/** @typedef {{ maxInflatedBytes: number, maxPageChars: number, maxTextChars: number }} Caps */
 
 class IngestError extends Error {
   /** @param {string} code @param {string} message */
@@ -20,6 +17,20 @@ class IngestError extends Error {
     super(message);
     this.code = code;
   }
+}
+
+const tooComplex = (/** @type {string} */ message) => new IngestError("document_too_complex", message);
+
+/** Opens the PDF after the inflate budget check: pdf.js never sees a bomb. @param {Uint8Array} bytes @param {Caps} caps */
+async function openParser(bytes, caps) {
+  try {
+    checkInflatedSize(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), caps.maxInflatedBytes);
+  } catch (error) {
+    if (error instanceof TooComplexError) throw tooComplex(error.message);
+    throw error;
+  }
+  const { PDFParse } = await import("pdf-parse");
+  return new PDFParse({ data: bytes, stopAtErrors: true });
 }
 
 /** @param {import("pdf-parse").PDFParse} parser @param {number} maxPages @returns {Promise<number>} the page count */
@@ -30,6 +41,7 @@ async function openPdf(parser, maxPages) {
   } catch (error) {
     const name = error && typeof error === "object" && "name" in error ? String(error.name) : "";
     if (name === "PasswordException") throw new IngestError("encrypted_document", "The PDF is password-protected; upload an unprotected copy.");
+    if (isMemoryError(error)) throw error;
     throw new IngestError("corrupt_document", "The file is not a readable PDF (corrupt or truncated).");
   }
   const total = info.total;
@@ -37,10 +49,9 @@ async function openPdf(parser, maxPages) {
   return total;
 }
 
-/** Opens the PDF only far enough to count its pages: the upload's quick check. */
-async function inspectPdf(/** @type {Uint8Array} */ bytes, /** @type {number} */ maxPages) {
-  const { PDFParse } = await import("pdf-parse");
-  const parser = new PDFParse({ data: bytes, stopAtErrors: true });
+/** Opens the PDF only far enough to count its pages: the upload's quick check. @param {Uint8Array} bytes @param {number} maxPages @param {Caps} caps */
+async function inspectPdf(bytes, maxPages, caps) {
+  const parser = await openParser(bytes, caps);
   try {
     return { pages: await openPdf(parser, maxPages) };
   } finally {
@@ -48,24 +59,35 @@ async function inspectPdf(/** @type {Uint8Array} */ bytes, /** @type {number} */
   }
 }
 
-/** @param {Uint8Array} bytes @param {number} maxPages @param {(value: number) => void} onProgress @returns {Promise<Page[]>} */
-async function extractPdf(bytes, maxPages, onProgress) {
-  const { PDFParse } = await import("pdf-parse");
-  const parser = new PDFParse({ data: bytes, stopAtErrors: true });
+/**
+ * In batches of pages (one call per page is twice as slow), checking the text caps after each:
+ * a page may hold `maxPageChars`, the document `maxTextChars` (a real page holds a few thousand
+ * characters). Memory within a batch is bounded by the process's limit.
+ * @param {Uint8Array} bytes @param {number} maxPages @param {Caps} caps @param {(value: number) => void} onProgress @returns {Promise<Page[]>}
+ */
+async function extractPdf(bytes, maxPages, caps, onProgress) {
+  const parser = await openParser(bytes, caps);
   try {
     const total = await openPdf(parser, maxPages);
     /** @type {Page[]} */
     const pages = [];
+    let chars = 0;
     const batch = 25;
     for (let first = 1; first <= total; first += batch) {
       const partial = Array.from({ length: Math.min(batch, total - first + 1) }, (_, i) => first + i);
       let result;
       try {
         result = await parser.getText({ partial });
-      } catch {
+      } catch (error) {
+        if (isMemoryError(error)) throw error;
         throw new IngestError("corrupt_document", `The PDF could not be read past page ${first - 1}.`);
       }
-      for (const page of result.pages) pages.push({ num: page.num, text: page.text });
+      for (const page of result.pages) {
+        if (page.text.length > caps.maxPageChars) throw tooComplex(`Page ${page.num} holds more than ${caps.maxPageChars} characters of text.`);
+        chars += page.text.length;
+        if (chars > caps.maxTextChars) throw tooComplex(`The PDF holds more than ${caps.maxTextChars} characters of text.`);
+        pages.push({ num: page.num, text: page.text });
+      }
       onProgress(Math.min(0.5, (pages.length / total) * 0.5));
     }
     return pages;
@@ -74,8 +96,8 @@ async function extractPdf(bytes, maxPages, onProgress) {
   }
 }
 
-/** @param {Uint8Array} bytes @returns {Page[]} */
-function extractText(bytes) {
+/** @param {Uint8Array} bytes @param {number} maxPages @param {Caps} caps @returns {Page[]} */
+function extractText(bytes, maxPages, caps) {
   let text;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -83,126 +105,25 @@ function extractText(bytes) {
     throw new IngestError("invalid_encoding", "Text files must be UTF-8.");
   }
   if (text.includes("\u0000")) throw new IngestError("invalid_encoding", "The file looks binary, not text.");
+  if (text.length > caps.maxTextChars) throw tooComplex(`The file holds more than ${caps.maxTextChars} characters of text.`);
   // Form feeds mark pages in plain-text exports; otherwise the whole file is page 1.
-  return text.split("\f").map((pageText, i) => ({ num: i + 1, text: pageText }));
+  const pages = text.split("\f");
+  if (pages.length > maxPages) throw new IngestError("too_many_pages", `The file has ${pages.length} pages (form feeds); the limit is ${maxPages}.`);
+  return pages.map((pageText, i) => ({ num: i + 1, text: pageText }));
 }
 
 /**
- * Cuts `text` into segments at paragraph, then sentence, then word boundaries, so that no
- * segment exceeds `maxTokens`. Each segment keeps its character range.
- * @param {string} text @param {number} maxTokens
+ * An allocation that failed under the process's memory limit: V8 throws a RangeError, which
+ * pdf.js passes on wrapped (an UnknownErrorException with the same message).
+ * @param {unknown} error
  */
-function segment(text, maxTokens) {
-  /** @type {{ start: number, end: number, tokens: number }[]} */
-  const out = [];
-  /** @param {number} start @param {number} end @param {RegExp[]} splitters */
-  const visit = (start, end, splitters) => {
-    const piece = text.slice(start, end);
-    if (!piece.trim()) return;
-    const tokens = countTokens(piece);
-    if (tokens <= maxTokens || splitters.length === 0) {
-      out.push({ start, end, tokens });
-      return;
-    }
-    const [splitter, ...rest] = splitters;
-    let cursor = start;
-    const re = new RegExp(splitter.source, "g");
-    let match;
-    while ((match = re.exec(piece)) !== null) {
-      const cut = start + match.index + match[0].length;
-      if (cut > cursor) visit(cursor, cut, rest);
-      cursor = cut;
-      if (match[0].length === 0) re.lastIndex++;
-    }
-    if (cursor < end) visit(cursor, end, rest);
-  };
-  visit(0, text.length, [/\n\s*\n/, /(?<=[.!?])\s+/, /\s+/]);
-  return out;
+function isMemoryError(error) {
+  return error instanceof Error && /array buffer allocation failed|invalid (typed )?array length|invalid string length|out of memory/i.test(error.message);
 }
 
-/**
- * Token-aware chunking: packs segments up to `chunkTokens`, starting each new chunk with the
- * previous chunk's last segments worth up to `overlap` of its size. A page break ends a chunk
- * that is already half full, so chunks of normal pages stay on one page and citations stay exact.
- * Returns the chunks and the offset where each page starts in the joined text.
- * @param {Page[]} pages @param {number} chunkTokens @param {number} overlap @returns {{ chunks: Chunk[], pageOffsets: number[] }}
- */
-export function chunkPages(pages, chunkTokens, overlap) {
-  let text = "";
-  /** @type {{ start: number, num: number }[]} */
-  const pageStarts = [];
-  /** @type {{ start: number, end: number, tokens: number, firstOnPage: boolean }[]} */
-  const segments = [];
-  for (const page of pages) {
-    if (text) text += "\n\n";
-    const start = text.length;
-    pageStarts.push({ start, num: page.num });
-    const pageText = page.text.replace(/\r\n?/g, "\n");
-    text += pageText;
-    segment(pageText, chunkTokens).forEach((seg, i) =>
-      segments.push({ start: start + seg.start, end: start + seg.end, tokens: seg.tokens, firstOnPage: i === 0 }),
-    );
-  }
-  /** @param {number} offset */
-  const pageAt = (offset) => {
-    let num = pageStarts[0]?.num ?? 1;
-    for (const p of pageStarts) {
-      if (p.start <= offset) num = p.num;
-      else break;
-    }
-    return num;
-  };
-  const overlapTokens = Math.floor(chunkTokens * overlap);
-  /** @type {Chunk[]} */
-  const chunks = [];
-  /** @type {typeof segments} */
-  let current = [];
-  let tokens = 0;
-  const flush = () => {
-    if (current.length === 0) return;
-    const start = current[0].start;
-    const end = current[current.length - 1].end;
-    const raw = text.slice(start, end);
-    const lead = raw.length - raw.trimStart().length;
-    const trail = raw.length - raw.trimEnd().length;
-    const charStart = start + lead;
-    const charEnd = end - trail;
-    chunks.push({
-      content: text.slice(charStart, charEnd),
-      pageStart: pageAt(charStart),
-      pageEnd: pageAt(Math.max(charStart, charEnd - 1)),
-      charStart,
-      charEnd,
-      tokenCount: tokens,
-    });
-  };
-  for (const seg of segments) {
-    const full = tokens + seg.tokens > chunkTokens;
-    const pageBreak = seg.firstOnPage && tokens >= chunkTokens / 2;
-    if ((full || pageBreak) && current.length > 0) {
-      flush();
-      // Carry the tail of the previous chunk forward as overlap (not across a page break).
-      const carried = [];
-      let carriedTokens = 0;
-      for (let i = current.length - 1; i >= 0 && !pageBreak; i--) {
-        if (carriedTokens + current[i].tokens > overlapTokens) break;
-        carried.unshift(current[i]);
-        carriedTokens += current[i].tokens;
-      }
-      current = carried;
-      tokens = carriedTokens;
-    }
-    current.push(seg);
-    tokens += seg.tokens;
-  }
-  flush();
-  return { chunks, pageOffsets: pageStarts.map((p) => p.start) };
-}
-
-/** @param {{ bytes: Uint8Array, mimeType: string, maxPages: number, chunkTokens: number, overlap: number }} job */
-async function ingest(job) {
-  const progress = (/** @type {number} */ value) => parentPort?.postMessage({ type: "progress", value });
-  const pages = job.mimeType === "application/pdf" ? await extractPdf(job.bytes, job.maxPages, progress) : extractText(job.bytes);
+/** @param {{ bytes: Uint8Array, mimeType: string, maxPages: number, chunkTokens: number, overlap: number } & Caps} job @param {(value: number) => void} progress */
+async function ingest(job, progress) {
+  const pages = job.mimeType === "application/pdf" ? await extractPdf(job.bytes, job.maxPages, job, progress) : extractText(job.bytes, job.maxPages, job);
   const textChars = pages.reduce((n, p) => n + p.text.trim().length, 0);
   if (textChars === 0) {
     throw new IngestError(
@@ -217,14 +138,18 @@ async function ingest(job) {
   return { pages: pages.length, chunks, pageOffsets };
 }
 
-parentPort?.on("message", (job) => {
-  (job.op === "inspect" ? inspectPdf(job.bytes, job.maxPages) : ingest(job)).then(
-    (result) => parentPort?.postMessage({ type: "done", ...result }),
-    (error) =>
-      parentPort?.postMessage({
-        type: "error",
-        code: error instanceof IngestError ? error.code : "ingestion_failed",
-        message: error instanceof IngestError ? error.message : "The document could not be processed.",
-      }),
+/** @param {Record<string, unknown>} message */
+const send = (message) => process.send?.(message);
+
+process.on("message", (/** @type {any} */ job) => {
+  const progress = (/** @type {number} */ value) => send({ id: job.id, type: "progress", value });
+  (job.op === "inspect" ? inspectPdf(job.bytes, job.maxPages, job) : ingest(job, progress)).then(
+    (result) => send({ id: job.id, type: "done", ...result }),
+    (error) => {
+      const known = error instanceof IngestError ? error : isMemoryError(error) ? tooComplex("The document needs more memory to read than the server allows.") : null;
+      send({ id: job.id, type: "error", code: known?.code ?? "ingestion_failed", message: known?.message ?? "The document could not be processed." });
+    },
   );
 });
+// The server went away: so does this process.
+process.on("disconnect", () => process.exit(0));

@@ -48,7 +48,7 @@ function classify(filename: string, declared: string, bytes: Buffer): DocumentMi
   });
 }
 
-function checkText(bytes: Buffer): void {
+function checkText(bytes: Buffer, maxPages: number): void {
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -57,13 +57,16 @@ function checkText(bytes: Buffer): void {
   }
   if (text.includes("\u0000")) throw new AppError("invalid_encoding", "The file contains NUL bytes: it looks binary, not text.");
   if (text.trim() === "") throw new AppError("empty_file", "The file contains only whitespace.");
+  // Form feeds separate the pages of a plain-text export; the page limit holds for them too.
+  const pages = text.split("\f").length;
+  if (pages > maxPages) throw new AppError("too_many_pages", `The file has ${pages} pages (form feeds); the limit is ${maxPages}.`, { extensions: { max_pages: maxPages } });
 }
 
 /**
  * Validates the `file` field of an upload: type (415), emptiness (422), and for PDFs a quick look
- * in a worker thread at encryption, readability and page count (422), so the caller hears at
- * once about problems that need no full parse. A PDF too slow to inspect is accepted and the
- * background ingestion decides.
+ * in a memory-capped child process at encryption, readability, page count and what its
+ * compressed streams inflate to (422), so the caller hears at once about problems that need no
+ * full parse. A PDF too slow to inspect is accepted and the background ingestion decides.
  */
 export async function acceptUpload(file: File, limits: { maxBytes: number; maxPages: number }): Promise<AcceptedUpload> {
   const filename = cleanFilename(file.name);
@@ -74,7 +77,7 @@ export async function acceptUpload(file: File, limits: { maxBytes: number; maxPa
   const bytes = Buffer.from(await file.arrayBuffer());
   const mimeType = classify(filename, file.type, bytes);
   if (mimeType !== "application/pdf") {
-    checkText(bytes);
+    checkText(bytes, limits.maxPages);
     return { filename, mimeType, bytes, pages: null };
   }
   const inspected = await inspectPdf({ bytes: new Uint8Array(bytes), maxPages: limits.maxPages });
@@ -82,7 +85,7 @@ export async function acceptUpload(file: File, limits: { maxBytes: number; maxPa
   if (inspected.code === "too_many_pages") {
     throw new AppError("too_many_pages", inspected.message, { extensions: { max_pages: limits.maxPages } });
   }
-  if (inspected.code === "encrypted_document" || inspected.code === "corrupt_document") {
+  if (inspected.code === "encrypted_document" || inspected.code === "corrupt_document" || inspected.code === "document_too_complex") {
     throw new AppError(inspected.code, inspected.message);
   }
   return { filename, mimeType, bytes, pages: null };

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { pruneIdempotencyKeys } from "@/lib/api/idempotency";
-import { claimDocument, getDocumentStates, requeueForReindex, type ReindexScope } from "@/lib/db/queries/documents";
+import { claimDocument, getDocumentStates, requeueForReindex, type ReindexScope } from "@/lib/db/queries/document-queue";
 import { findUserAccount } from "@/lib/db/queries/users";
 import { ingestDocument } from "@/lib/retrieval/queue";
 import { getStreamLog } from "@/lib/streams/log";

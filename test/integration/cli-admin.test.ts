@@ -173,7 +173,8 @@ describe("admin CLI: document reindex", () => {
     const user = await createUser();
     const text = Array.from({ length: 40 }, (_, i) => `Paragraph ${i} about lighthouses, tides and the keepers who logged them.`).join("\n\n");
     const { first, second, chunks } = await withDb(async () => {
-      const { createDocument, claimDocument } = await import("@/lib/db/queries/documents");
+      const { createDocument } = await import("@/lib/db/queries/documents");
+      const { claimDocument } = await import("@/lib/db/queries/document-queue");
       const { ingestDocument } = await import("@/lib/retrieval/queue");
       const { getDb } = await import("@/lib/db/client");
       const { documentChunks, documents } = await import("@/lib/db/schema");

@@ -185,7 +185,8 @@ describe("document upload and ingestion", () => {
 
   it("resumes documents a stopped instance left processing", async () => {
     const { cookie, user } = await h.signUp();
-    const { createDocument, requeueDocuments } = await import("@/lib/db/queries/documents");
+    const { createDocument } = await import("@/lib/db/queries/documents");
+    const { requeueDocuments } = await import("@/lib/db/queries/document-queue");
     const { getDb } = await import("@/lib/db/client");
     const { documents: table } = await import("@/lib/db/schema");
     const { env } = await import("@/lib/env");
@@ -193,21 +194,22 @@ describe("document upload and ingestion", () => {
     const { document: doc } = await createDocument({ userId: user.id, filename: "half.txt", mimeType: "text/plain", bytes: Buffer.from("Resumed text about lighthouses.") });
     const db = await getDb();
     await db.update(table).set({ status: "processing", workerId: env.instanceId, progress: 0.4 }).where(eq(table.id, doc.id));
-    expect(await requeueDocuments(db, { workerId: env.instanceId })).toEqual([doc.id]);
+    expect(await requeueDocuments(db, { workerId: env.instanceId, maxAttempts: 3 })).toEqual({ requeued: [doc.id], failed: [] });
     expect((await settled(cookie, doc.id)).status).toBe("ready");
 
     // Another instance's work is left alone while it moves, and taken over once it has been still.
     const { document: other } = await createDocument({ userId: user.id, filename: "orphan.txt", mimeType: "text/plain", bytes: Buffer.from("Orphaned text about tides.") });
     await db.update(table).set({ status: "processing", workerId: "gone-instance:3000", updatedAt: new Date() }).where(eq(table.id, other.id));
-    expect(await requeueDocuments(db, { workerId: env.instanceId })).toEqual([]);
+    expect((await requeueDocuments(db, { workerId: env.instanceId, maxAttempts: 3 })).requeued).toEqual([]);
     await db.update(table).set({ updatedAt: new Date(Date.now() - 11 * 60 * 1000) }).where(eq(table.id, other.id));
-    expect(await requeueDocuments(db, { workerId: env.instanceId })).toEqual([other.id]);
+    expect((await requeueDocuments(db, { workerId: env.instanceId, maxAttempts: 3 })).requeued).toEqual([other.id]);
     expect((await settled(cookie, other.id)).status).toBe("ready");
   });
 
   it("the periodic sweep leaves alone a document this instance is indexing, however long it takes", async () => {
     const { cookie, user } = await h.signUp();
-    const { createDocument, claimDocument } = await import("@/lib/db/queries/documents");
+    const { createDocument } = await import("@/lib/db/queries/documents");
+    const { claimDocument } = await import("@/lib/db/queries/document-queue");
     const { ingestDocument, sweepIngestion } = await import("@/lib/retrieval/queue");
     const { env } = await import("@/lib/env");
     const { document: doc } = await createDocument({ userId: user.id, filename: "slow.pdf", mimeType: "application/pdf", bytes: makePdf(Array.from({ length: 40 }, (_, i) => `Page ${i}: the keeper logs the tides and the lamp.`)) });

@@ -236,7 +236,7 @@ export const operations: Operation[] = [
     operationId: "uploadDocument",
     summary: "Upload a PDF, text or Markdown file for grounded chat",
     description:
-      "Multipart upload (`file`, optional `conversation_id`). Answers 202 at once; text extraction, chunking and indexing continue in the background — poll `GET /documents/{id}` for `status` and `progress`. The same bytes uploaded again return the existing document. With `conversation_id` the document is attached and the conversation becomes grounded (the API key then also needs `conversations:write`).",
+      "Multipart upload (`file`, optional `conversation_id`). Answers 202 at once; text extraction, chunking and indexing continue in the background — poll `GET /documents/{id}` for `status` and `progress`. The same bytes uploaded again return the existing document (and count once against the quotas). With `conversation_id` the document is attached and the conversation becomes grounded (the API key then also needs `conversations:write`). A PDF whose compressed streams expand past the server's limit is refused with 422 `document_too_complex`. An upload past the user's storage quota (`STORAGE_QUOTA_BYTES`) or document count (`MAX_DOCUMENTS_PER_USER`) is refused with 413 `quota_exceeded`, whose `quota` (`storage_bytes` or `documents`), `limit` and `used` say which; `GET /usage` shows the current `storage`.",
     tag: "Documents",
     scope: "documents:write",
     body: uploadDocumentSchema,
@@ -255,6 +255,8 @@ export const operations: Operation[] = [
       "encrypted_document",
       "corrupt_document",
       "invalid_encoding",
+      "document_too_complex",
+      "quota_exceeded",
       "conversation_not_found",
       "idempotency_key_reused",
       "idempotency_in_progress",
@@ -276,7 +278,8 @@ export const operations: Operation[] = [
     path: "/documents/{id}",
     operationId: "getDocument",
     summary: "A document's metadata and ingestion status",
-    description: "`status` moves pending → processing → ready (or failed, with `error.code` such as `no_extractable_text`); `progress` runs from 0 to 1.",
+    description:
+      "`status` moves pending → processing → ready (or failed, with `error.code` such as `no_extractable_text`, `document_too_complex` (it expands past the server's limits: inflated streams, text per page or in all, memory), `ingestion_timeout` (past its time limit, which grows with its size) or `ingestion_attempts_exceeded` (reading it stopped the processor too many times)); `progress` runs from 0 to 1.",
     tag: "Documents",
     scope: "documents:read",
     responses: { 200: { description: "The document", schema: documentResource } },

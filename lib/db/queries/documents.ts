@@ -1,24 +1,63 @@
 import { createHash } from "node:crypto";
-import { and, asc, eq, inArray, lt, notInArray, or, sql } from "drizzle-orm";
+import { and, asc, count, eq, inArray, notInArray, sql } from "drizzle-orm";
 import { AppError } from "@/lib/api/errors";
 import { decodeCursor, encodeCursor, isTimestampIdCursor, isUuid } from "@/lib/api/pagination";
 import type { ExtractedChunk } from "@/lib/retrieval/ingest";
-import { descNullsLast, getDb, rowsOf, type Db } from "../client";
-import { conversationDocuments, conversations, documentBlobs, documentChunks, documents, documentTerms, type Document, type DocumentMimeType, type StoredProblem } from "../schema";
+import { descNullsLast, getDb, type Db } from "../client";
+import { conversationDocuments, conversations, documentBlobs, documentChunks, documents, documentTerms, users, type Document, type DocumentMimeType } from "../schema";
+
+type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
 const notFound = () => new AppError("document_not_found", "No document with this id.");
 
-/** Stores an upload; the same bytes uploaded again by the same user return the first document. */
+/** Per-user storage limits; 0 = no limit. */
+export type StorageQuota = { maxBytes: number; maxDocuments: number };
+
+/** What a user's documents take: the uploaded files' bytes and how many there are. */
+export async function getStorageUsage({ userId }: { userId: string }, db?: Db | Tx): Promise<{ bytes: number; documents: number }> {
+  const [row] = await (db ?? (await getDb()))
+    .select({ bytes: sql<string>`coalesce(sum(${documents.sizeBytes}), 0)`, documents: count() })
+    .from(documents)
+    .where(eq(documents.userId, userId));
+  return { bytes: Number(row?.bytes ?? 0), documents: row?.documents ?? 0 };
+}
+
+function quotaExceeded(kind: "storage_bytes" | "documents", limit: number, used: number, detail: string): AppError {
+  return new AppError("quota_exceeded", detail, { extensions: { quota: kind, limit, used } });
+}
+
+/**
+ * Stores an upload; the same bytes uploaded again by the same user return the first document and
+ * count once. A new document must fit the user's `quota`: the check and the insert run under a
+ * lock on the user's row, so parallel uploads cannot together overshoot it.
+ */
 export async function createDocument(input: {
   userId: string;
   filename: string;
   mimeType: DocumentMimeType;
   bytes: Buffer;
   pages?: number | null;
+  quota?: StorageQuota;
 }): Promise<{ document: Document; deduplicated: boolean }> {
   const db = await getDb();
   const sha256 = createHash("sha256").update(input.bytes).digest("hex");
   return db.transaction(async (tx) => {
+    await tx.select({ id: users.id }).from(users).where(eq(users.id, input.userId)).for("update");
+    const [existing] = await tx
+      .select()
+      .from(documents)
+      .where(and(eq(documents.userId, input.userId), eq(documents.sha256, sha256)));
+    if (existing) {
+      if (existing.status !== "failed") return { document: existing, deduplicated: true };
+      // Uploading a failed document again is how a user retries it (limits may have changed).
+      const [retried] = await tx
+        .update(documents)
+        .set({ status: "pending", progress: 0, error: null, attempts: 0, updatedAt: new Date() })
+        .where(eq(documents.id, existing.id))
+        .returning();
+      return { document: retried ?? existing, deduplicated: true };
+    }
+    if (input.quota) checkQuota(input.quota, await getStorageUsage({ userId: input.userId }, tx), input.bytes.length);
     const [inserted] = await tx
       .insert(documents)
       .values({
@@ -29,26 +68,25 @@ export async function createDocument(input: {
         sha256,
         pages: input.pages ?? null,
       })
-      .onConflictDoNothing()
       .returning();
-    if (inserted) {
-      await tx.insert(documentBlobs).values({ documentId: inserted.id, bytes: input.bytes });
-      return { document: inserted, deduplicated: false };
-    }
-    const [existing] = await tx
-      .select()
-      .from(documents)
-      .where(and(eq(documents.userId, input.userId), eq(documents.sha256, sha256)));
-    if (!existing) throw new Error("duplicate document vanished");
-    if (existing.status !== "failed") return { document: existing, deduplicated: true };
-    // Uploading a failed document again is how a user retries it (limits may have changed).
-    const [retried] = await tx
-      .update(documents)
-      .set({ status: "pending", progress: 0, error: null, updatedAt: new Date() })
-      .where(eq(documents.id, existing.id))
-      .returning();
-    return { document: retried ?? existing, deduplicated: true };
+    if (!inserted) throw new Error("document insert returned nothing");
+    await tx.insert(documentBlobs).values({ documentId: inserted.id, bytes: input.bytes });
+    return { document: inserted, deduplicated: false };
   });
+}
+
+function checkQuota(quota: StorageQuota, used: { bytes: number; documents: number }, size: number): void {
+  if (quota.maxDocuments > 0 && used.documents + 1 > quota.maxDocuments) {
+    throw quotaExceeded("documents", quota.maxDocuments, used.documents, `You have ${used.documents} documents, the most allowed. Delete some to upload more.`);
+  }
+  if (quota.maxBytes > 0 && used.bytes + size > quota.maxBytes) {
+    throw quotaExceeded(
+      "storage_bytes",
+      quota.maxBytes,
+      used.bytes,
+      `Your documents use ${used.bytes} of your ${quota.maxBytes} bytes; this file needs ${size}. Delete documents to free space.`,
+    );
+  }
 }
 
 export async function getDocumentOrThrow({ id, userId }: { id: string; userId: string }): Promise<Document> {
@@ -93,8 +131,6 @@ export async function deleteDocument({ id, userId }: { id: string; userId: strin
   const rows = await db.delete(documents).where(and(eq(documents.id, id), eq(documents.userId, userId))).returning({ id: documents.id });
   if (rows.length === 0) throw notFound();
 }
-
-type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
 /**
  * Replaces the set of documents attached to a conversation, inside the caller's transaction (the
@@ -201,34 +237,9 @@ export async function listChunksOnPage(input: { documentIds: string[]; page: num
     .limit(input.limit);
 }
 
-// ---- the ingestion queue: pending rows are the queue, claimed with SKIP LOCKED ----
-
-export async function claimNextDocument({ workerId }: { workerId: string }): Promise<Document | undefined> {
-  const db = await getDb();
-  const result = await db.execute(sql`
-    update ${documents} set status = 'processing', worker_id = ${workerId}, progress = 0, updated_at = now()
-    where id = (
-      select id from ${documents} where status = 'pending' order by created_at limit 1 for update skip locked
-    )
-    returning id`);
-  const id = rowsOf<{ id: string }>(result)[0]?.id;
-  if (!id) return undefined;
-  const [row] = await db.select().from(documents).where(eq(documents.id, id));
-  return row;
-}
-
 export async function readDocumentBlob(db: Db, id: string): Promise<Buffer | undefined> {
   const [blob] = await db.select().from(documentBlobs).where(eq(documentBlobs.documentId, id));
   return blob?.bytes;
-}
-
-export async function setDocumentProgress({ id, progress }: { id: string; progress: number }): Promise<void> {
-  const db = await getDb();
-  // Only while processing: a late progress write must not undo `ready`'s progress of 1.
-  await db
-    .update(documents)
-    .set({ progress, updatedAt: new Date() })
-    .where(and(eq(documents.id, id), eq(documents.status, "processing")));
 }
 
 const INSERT_BATCH = 200;
@@ -267,91 +278,3 @@ export async function completeDocument(input: {
   });
 }
 
-export async function failDocument({ id, error }: { id: string; error: StoredProblem }): Promise<void> {
-  const db = await getDb();
-  await db.update(documents).set({ status: "failed", error, workerId: null, updatedAt: new Date() }).where(eq(documents.id, id));
-}
-
-/**
- * Documents this instance was processing when it stopped, and anyone's that have not moved for
- * `staleMs` (an instance that never came back), go back to the queue. `busy` are the ids this
- * instance is indexing right now: they are its own work in progress, never requeued. Returns the
- * requeued ids.
- */
-export async function requeueDocuments(db: Db, { workerId, staleMs = 10 * 60 * 1000, busy = [] }: { workerId: string; staleMs?: number; busy?: string[] }): Promise<string[]> {
-  const rows = await db
-    .update(documents)
-    .set({ status: "pending", workerId: null, progress: 0, updatedAt: new Date() })
-    .where(
-      and(
-        eq(documents.status, "processing"),
-        or(eq(documents.workerId, workerId), lt(documents.updatedAt, new Date(Date.now() - staleMs))),
-        busy.length > 0 ? notInArray(documents.id, busy) : undefined,
-      ),
-    )
-    .returning({ id: documents.id });
-  return rows.map((row) => row.id);
-}
-
-/** Which documents a reindex covers: one, one user's, or every one. */
-export type ReindexScope = { documentId: string } | { userId: string } | { all: true };
-
-/**
- * Admin CLI: puts the scope's ready and failed documents back in the queue (their old chunks stay
- * until the new ones replace them). Pending and processing ones are already on their way.
- */
-export async function requeueForReindex(scope: ReindexScope): Promise<{ queued: string[]; skipped: Array<{ id: string; status: string }> }> {
-  const db = await getDb();
-  const inScope =
-    "documentId" in scope
-      ? eq(documents.id, scope.documentId)
-      : "userId" in scope
-        ? eq(documents.userId, scope.userId)
-        : undefined;
-  if ("documentId" in scope) {
-    if (!isUuid(scope.documentId)) throw new AppError("document_not_found", `no such document: ${scope.documentId}`);
-    const [exists] = await db.select({ id: documents.id }).from(documents).where(eq(documents.id, scope.documentId));
-    if (!exists) throw new AppError("document_not_found", `no such document: ${scope.documentId}`);
-  }
-  // Read before the update, which turns the queued ones pending too.
-  const skipped = await db
-    .select({ id: documents.id, status: documents.status })
-    .from(documents)
-    .where(and(inScope, inArray(documents.status, ["pending", "processing"])));
-  const queued = await db
-    .update(documents)
-    .set({ status: "pending", progress: 0, error: null, workerId: null, updatedAt: new Date() })
-    .where(and(inScope, inArray(documents.status, ["ready", "failed"])))
-    .returning({ id: documents.id, createdAt: documents.createdAt });
-  return { queued: queued.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).map((q) => q.id), skipped };
-}
-
-/** Claims one pending document for `workerId`, unless another worker got there first. */
-export async function claimDocument({ id, workerId }: { id: string; workerId: string }): Promise<Document | undefined> {
-  const db = await getDb();
-  const result = await db.execute(sql`
-    update ${documents} set status = 'processing', worker_id = ${workerId}, progress = 0, updated_at = now()
-    where id = (select id from ${documents} where id = ${id} and status = 'pending' for update skip locked)
-    returning id`);
-  if (rowsOf<{ id: string }>(result).length === 0) return undefined;
-  const [row] = await db.select().from(documents).where(eq(documents.id, id));
-  return row;
-}
-
-/** Admin CLI: where documents stand after a reindex. */
-export async function getDocumentStates({ ids }: { ids: string[] }) {
-  if (ids.length === 0) return [];
-  const db = await getDb();
-  return db
-    .select({ id: documents.id, userId: documents.userId, filename: documents.filename, status: documents.status, pages: documents.pages, chunkCount: documents.chunkCount, error: documents.error })
-    .from(documents)
-    .where(inArray(documents.id, ids))
-    .orderBy(asc(documents.createdAt));
-}
-
-/** Whether any document waits in the queue (the partial index makes this cheap). */
-export async function hasPendingDocuments(): Promise<boolean> {
-  const db = await getDb();
-  const [row] = await db.select({ id: documents.id }).from(documents).where(eq(documents.status, "pending")).limit(1);
-  return Boolean(row);
-}

@@ -43,6 +43,8 @@ export const documents = pgTable(
     progress: real("progress").notNull().default(0),
     error: jsonb("error").$type<StoredProblem>(),
     workerId: text("worker_id"),
+    /** Times the queue has claimed it: counted at the claim, so a process that died reading it counts too. */
+    attempts: integer("attempts").notNull().default(0),
     ...timestamps,
     updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },

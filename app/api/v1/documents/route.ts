@@ -39,7 +39,11 @@ export const POST = withAuth(
       await getConversationOrThrow({ id: fields.conversation_id, userId: user.id });
     }
     const upload = await acceptUpload(fields.file, { maxBytes: env.MAX_UPLOAD_BYTES, maxPages: env.MAX_PDF_PAGES });
-    const { document } = await createDocument({ userId: user.id, ...upload });
+    const { document } = await createDocument({
+      userId: user.id,
+      ...upload,
+      quota: { maxBytes: env.STORAGE_QUOTA_BYTES, maxDocuments: env.MAX_DOCUMENTS_PER_USER },
+    });
     if (fields.conversation_id) {
       await attachDocument({ conversationId: fields.conversation_id, userId: user.id, documentId: document.id });
     }

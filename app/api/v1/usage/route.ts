@@ -1,6 +1,8 @@
 import { json, withAuth } from "@/lib/api/handler";
+import { getStorageUsage } from "@/lib/db/queries/documents";
 import { summarizeUsage, type UsageNumbers } from "@/lib/db/queries/usage";
 import { usageKinds, type UsageKind } from "@/lib/db/schema";
+import { env } from "@/lib/env";
 import { budgetStatus } from "@/lib/usage/budget";
 import { usageQuerySchema } from "./schema";
 
@@ -31,14 +33,15 @@ function wire(n: UsageNumbers) {
   };
 }
 
-/** Tokens and cost of the caller's model calls (replies, summaries, embeddings); default window: the last 30 days. */
+/** Tokens and cost of the caller's model calls (replies, summaries, embeddings); default window: the last 30 days. Plus their document storage. */
 export const GET = withAuth(
   async ({ user, apiKey, query }) => {
     const to = query.to ? new Date(query.to) : new Date();
     const from = query.from ? new Date(query.from) : new Date(to.getTime() - 30 * DAY_MS);
-    const [rows, budget] = await Promise.all([
+    const [rows, budget, stored] = await Promise.all([
       summarizeUsage({ userId: user.id, from, to, groupBy: query.group_by }),
       budgetStatus({ userId: user.id, apiKey }),
+      getStorageUsage({ userId: user.id }),
     ]);
     const groups = new Map<string, UsageNumbers>();
     const byKind = Object.fromEntries(usageKinds.map((k) => [k, zero()])) as Record<UsageKind, UsageNumbers>;
@@ -56,6 +59,12 @@ export const GET = withAuth(
       totals: wire(totals),
       by_kind: { chat: wire(byKind.chat), summary: wire(byKind.summary), embedding: wire(byKind.embedding) },
       budget,
+      storage: {
+        bytes_used: stored.bytes,
+        bytes_limit: env.STORAGE_QUOTA_BYTES || null,
+        documents: stored.documents,
+        documents_limit: env.MAX_DOCUMENTS_PER_USER || null,
+      },
     });
   },
   { query: usageQuerySchema, scope: "conversations:read" },
