@@ -1,0 +1,1 @@
+ALTER TABLE "documents" ADD COLUMN "attempts" integer DEFAULT 0 NOT NULL;
