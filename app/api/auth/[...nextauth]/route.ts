@@ -1,12 +1,10 @@
-import NextAuth from "next-auth";
-import type { NextRequest } from "next/server";
 import { withObservation } from "@/lib/api/handler";
-import { getAuthOptions } from "@/lib/auth/options";
+import { otherMethods } from "@/lib/api/methods";
+import { handleAuthRequest } from "@/lib/api/next-auth";
 
 export const dynamic = "force-dynamic";
 
-type Context = { params: Promise<{ nextauth: string[] }> };
-
-const handler = withObservation(async (request: NextRequest, context: Context): Promise<Response> => NextAuth(request, context, await getAuthOptions()));
+const handler = withObservation(handleAuthRequest);
 
 export { handler as GET, handler as POST };
+export const { OPTIONS, PUT, PATCH, DELETE } = otherMethods({ GET: handler, POST: handler });

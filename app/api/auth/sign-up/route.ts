@@ -1,5 +1,6 @@
 import { AppError } from "@/lib/api/errors";
 import { json, withApi } from "@/lib/api/handler";
+import { otherMethods } from "@/lib/api/methods";
 import { createUser } from "@/lib/db/queries/users";
 import { env } from "@/lib/env";
 import { signUpSchema } from "./schema";
@@ -14,5 +15,7 @@ export const POST = withApi(
     const user = await createUser(body);
     return json({ id: user.id, email: user.email, name: user.name, created_at: user.createdAt.toISOString() }, 201);
   },
-  { body: signUpSchema },
+  { body: signUpSchema, maxBodyBytes: env.MAX_AUTH_BODY_BYTES },
 );
+
+export const { OPTIONS, GET, HEAD, PUT, PATCH, DELETE } = otherMethods({ POST });

@@ -1,4 +1,5 @@
 import { json, withAuth } from "@/lib/api/handler";
+import { otherMethods } from "@/lib/api/methods";
 import { summarizeUsage, type UsageNumbers } from "@/lib/db/queries/usage";
 import { usageKinds, type UsageKind } from "@/lib/db/schema";
 import { budgetStatus } from "@/lib/usage/budget";
@@ -60,3 +61,5 @@ export const GET = withAuth(
   },
   { query: usageQuerySchema, scope: "conversations:read" },
 );
+
+export const { OPTIONS, POST, PUT, PATCH, DELETE } = otherMethods({ GET });
