@@ -1,14 +1,17 @@
 /**
- * Runs once when a server process starts: tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set),
- * migrate, recover replies a crash left streaming, and resume document ingestion that was pending
- * or cut off.
+ * Runs once when a server process starts: the request guard, tracing (when
+ * OTEL_EXPORTER_OTLP_ENDPOINT is set), migrate, recover replies a crash left streaming, and resume
+ * document ingestion that was pending or cut off.
  */
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
+  // First: requests Next.js would answer 500 (TRACE, a malformed path) are refused from now on.
+  const { installRequestGuard } = await import("./lib/api/request-guard");
+  installRequestGuard();
   // Before the first request is served: the sign-in throttles key on the connection's address.
   const { recordPeerAddresses } = await import("./lib/auth/client-address");
   recordPeerAddresses();
-  // Tracing first, so everything after it is traced; without an endpoint the SDK is never loaded.
+  // Then tracing, so everything after it is traced; without an endpoint the SDK is never loaded.
   const { startTracing } = await import("./lib/telemetry");
   await startTracing();
   const { getHandle } = await import("./lib/db/client");

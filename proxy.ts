@@ -1,17 +1,16 @@
 import { NextResponse, type NextRequest } from "next/server";
+import { requestIdFrom } from "@/lib/api/request-id";
 import { contentSecurityPolicy, newNonce } from "@/lib/csp";
 import { env } from "@/lib/env";
-
-const SANE_REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
 /**
  * Pages get a Content-Security-Policy with a fresh script nonce. Next reads the nonce from the
  * request's CSP header and puts it on its own scripts, which is why every page renders per request.
- * API responses (JSON, streams, documents opened in the browser's PDF viewer) get none.
+ * API responses (JSON, streams, documents opened in the browser's PDF viewer) get none; next-auth's
+ * HTML pages under /api/auth get it from their route (lib/api/next-auth.ts).
  */
 export function proxy(request: NextRequest) {
-  const incoming = request.headers.get("x-request-id");
-  const requestId = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+  const requestId = requestIdFrom(request.headers.get("x-request-id"));
   const headers = new Headers(request.headers);
   headers.set("x-request-id", requestId);
   const policy = contentSecurityPolicy({ nonce: newNonce(), dev: env.NODE_ENV === "development" });

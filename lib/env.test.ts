@@ -31,4 +31,15 @@ describe("parseEnv", () => {
     expect(parseEnv({ AUTH_SECRET: "a".repeat(32), NEXTAUTH_SECRET: "n".repeat(32) }).authSecret).toBe("a".repeat(32));
     expect(() => parseEnv({ AUTH_SECRET: "short" })).toThrow(/AUTH_SECRET/);
   });
+
+  it("reads CORS_ORIGINS as a list of origins, and refuses anything else", () => {
+    expect(parseEnv({}).CORS_ORIGINS).toEqual([]);
+    expect(parseEnv({ CORS_ORIGINS: " https://App.example.com/ , http://localhost:5173" }).CORS_ORIGINS).toEqual([
+      "https://app.example.com",
+      "http://localhost:5173",
+    ]);
+    for (const bad of ["https://app.example.com/path", "app.example.com", "https://user:pw@app.example.com", "*"]) {
+      expect(() => parseEnv({ CORS_ORIGINS: bad }), bad).toThrow(/CORS_ORIGINS/);
+    }
+  });
 });

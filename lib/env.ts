@@ -25,6 +25,16 @@ const boolWithDefault = (fallback: boolean) =>
       .transform((v) => ["1", "true", "yes", "on"].includes(v)),
   );
 
+/** `https://app.example.com` (any case, a trailing slash): scheme, host and port, nothing else. */
+function isOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return `${url.origin}/` === url.href;
+  } catch {
+    return false;
+  }
+}
+
 const modelId = z
   .string()
   .regex(/^[a-z][a-z0-9-]*:.+$/, "must look like provider:model, e.g. openai:gpt-4o-mini");
@@ -80,6 +90,19 @@ const schema = z.object({
   NEXTAUTH_SECRET: z.preprocess(emptyToUndefined, z.string().min(16).optional()),
   NEXTAUTH_URL: optionalUrl,
   ALLOW_SIGNUP: boolWithDefault(true),
+  /**
+   * Browser origins (comma-separated, e.g. `https://app.example.com`) that may call /api/v1 with
+   * an API key: they get CORS answers, never with credentials. Unset = no cross-origin access.
+   */
+  CORS_ORIGINS: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .default("")
+      .transform((text) => text.split(",").map((origin) => origin.trim()).filter(Boolean))
+      .pipe(z.array(z.url().refine(isOrigin, "must be an origin: scheme://host[:port], no path")))
+      .transform((origins) => origins.map((origin) => new URL(origin).origin)),
+  ),
 
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalUrl,
@@ -119,6 +142,12 @@ const schema = z.object({
   OFFLINE_TOKEN_DELAY_MS: intWithDefault(12),
 
   MAX_MESSAGE_CHARS: intWithDefault(32_000, 1),
+  /** Largest JSON request body, in bytes; reading stops there (413), Content-Length or not. */
+  MAX_JSON_BODY_BYTES: intWithDefault(1024 * 1024, 1),
+  /** Largest body of a sign-up or next-auth request (forms of a few fields), in bytes. */
+  MAX_AUTH_BODY_BYTES: intWithDefault(32 * 1024, 1),
+  /** Deepest nesting of arrays and objects a JSON body may have (deeper is 400 before parsing). */
+  MAX_JSON_DEPTH: intWithDefault(64, 1),
   /** Largest accepted upload, in bytes (default 25 MB). */
   MAX_UPLOAD_BYTES: intWithDefault(25 * 1024 * 1024, 1),
   MAX_PDF_PAGES: intWithDefault(500, 1),

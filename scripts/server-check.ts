@@ -3,7 +3,9 @@
  * /api/health and /api/ready, sign-up, sign-in, sign-out and the sign-in throttle, a chat turn on the offline model, a PDF indexed
  * by the ingestion worker, and graceful shutdown on SIGTERM — /api/ready turns 503 `draining`, a
  * reply that fits in SHUTDOWN_GRACE_MS completes, one that does not is marked `interrupted` and a
- * reader resuming it on another instance gets its end, and the process exits 0 in time.
+ * reader resuming it on another instance gets its end, and the process exits 0 in time. Then the
+ * HTTP edge (scripts/server-check-edge.ts): oversized chunked bodies, methods and paths Next.js
+ * would answer 500, 405/OPTIONS, next-auth's pages' CSP.
  *
  *   npx tsx scripts/server-check.ts --standalone  # .next/standalone assembled as the Dockerfile does
  *   npx tsx scripts/server-check.ts               # `next start` on the current build
@@ -20,6 +22,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { makePdf } from "../test/support/make-pdf";
+import { checkEdge } from "./server-check-edge";
 import { readSseEvents, type SseEvent } from "../test/support/sse";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -94,6 +97,8 @@ class Server {
   readonly url: string;
   private child: ChildProcess | null = null;
   output = "";
+  /** Bytes of output so far, kept or not: `outputSince(mark)` is what came after. */
+  written = 0;
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> = Promise.resolve({ code: null, signal: null });
 
   constructor(
@@ -124,7 +129,10 @@ class Server {
       ...this.extra,
     };
     const child = spawn(process.execPath, args, { cwd: this.dir, stdio: ["ignore", "pipe", "pipe"], env: childEnv as NodeJS.ProcessEnv });
-    const keep = (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-30_000));
+    const keep = (chunk: Buffer) => {
+      this.written += chunk.length;
+      this.output = (this.output + chunk.toString()).slice(-30_000);
+    };
     child.stdout?.on("data", keep);
     child.stderr?.on("data", keep);
     this.child = child;
@@ -136,6 +144,15 @@ class Server {
       await sleep(200);
     }
     throw new Error(`server on :${this.port} did not start:\n${this.output}`);
+  }
+
+  outputSince(mark: number): string {
+    return this.output.slice(-Math.max(0, this.written - mark));
+  }
+
+  get pid(): number {
+    if (!this.child?.pid) throw new Error(`server on :${this.port} is not running`);
+    return this.child.pid;
   }
 
   signal(signal: NodeJS.Signals): void {
@@ -348,6 +365,8 @@ async function main() {
     for (let i = 0; i < 4; i++) guesses.push(await guesser.signIn(`nobody-${i}@example.test`, "wrong password", { "x-forwarded-for": `10.0.0.${i + 1}` }));
     check("sign-in throttle per address ignores a spoofed X-Forwarded-For (401 × 3, then 429)", guesses.join() === "401,401,401,429", guesses);
 
+    // 5. The HTTP edge, on the same production server.
+    await checkEdge({ base: third.url, pid: third.pid, log: { mark: () => third.written, since: (mark) => third.outputSince(mark) }, check });
     const last = await terminate(third);
     check("an idle server exits 0 at once on SIGTERM", last.code === 0 && last.ms < 5_000, { code: last.code, ms: last.ms });
   } catch (error) {

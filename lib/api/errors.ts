@@ -15,6 +15,7 @@ export const errorCatalog = {
   session_required: { status: 403, title: "Browser session required" },
   signup_disabled: { status: 403, title: "Sign-up is disabled" },
   account_disabled: { status: 403, title: "Account disabled" },
+  cross_origin_request: { status: 403, title: "Cross-origin request refused" },
   not_found: { status: 404, title: "Not found" },
   conversation_not_found: { status: 404, title: "Conversation not found" },
   message_not_found: { status: 404, title: "Message not found" },

@@ -1,4 +1,3 @@
-import { createHash, randomUUID } from "node:crypto";
 import type { z } from "zod";
 import { looksLikeApiKey } from "@/lib/auth/api-key-token";
 import { getSessionUser } from "@/lib/auth/session";
@@ -7,17 +6,17 @@ import type { PublicUser } from "@/lib/db/queries/users";
 import type { ApiKeyScope } from "@/lib/db/schema";
 import { withLogContext } from "@/lib/log";
 import { isDraining } from "@/lib/shutdown";
+import { readJsonBody, readMultipartBody } from "./body";
+import { corsHeaders } from "./cors";
 import { AppError, problemResponse, validationError } from "./errors";
-import { parseIdempotencyKey, withIdempotency } from "./idempotency";
+import { canonicalJson, formFingerprint, parseIdempotencyKey, withIdempotency } from "./idempotency";
 import { observeRequest, problemCodeOf } from "./observe";
+import { assertSameOrigin } from "./origin";
 import { checkRateLimit, rateLimitHeaders, type RateLimitClass } from "./rate-limit";
-
-export const MAX_JSON_BODY_BYTES = 1024 * 1024;
-const SANE_REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+import { requestIdFrom } from "./request-id";
 
 export function requestIdFor(request: Request): string {
-  const incoming = request.headers.get("x-request-id");
-  return incoming && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  return requestIdFrom(request.headers.get("x-request-id"));
 }
 
 type RouteContext = { params: Promise<Record<string, string | string[] | undefined>> };
@@ -25,31 +24,42 @@ type RouteContext = { params: Promise<Record<string, string | string[] | undefin
 /** What a wrapper learned about the caller, for the request's log line. */
 type Caller = { principal?: Principal };
 
-function withRequestIdHeader(response: Response, requestId: string): Response {
+/** Sets headers on a response (Vary is added to, not replaced); an immutable one is copied first. */
+export function withHeaders(response: Response, headers: Record<string, string>): Response {
+  const apply = (target: Response) => {
+    for (const [name, value] of Object.entries(headers)) {
+      if (name === "vary") target.headers.append(name, value);
+      else target.headers.set(name, value);
+    }
+    return target;
+  };
   try {
-    response.headers.set("x-request-id", requestId);
-    return response;
+    return apply(response);
   } catch {
     // Immutable headers (a fetched or redirect response): copy it.
-    const copy = new Response(response.body, response);
-    copy.headers.set("x-request-id", requestId);
-    return copy;
+    return apply(new Response(response.body, response));
   }
 }
 
 /**
  * Around every API request: its id (the caller's X-Request-Id when sane), on every log line
- * written while it runs and on the response, then one `request` line and the duration histogram.
+ * written while it runs and on the response, CORS headers for a listed origin (cors.ts), then one
+ * `request` line and the duration histogram. `method`: the one the client sent, when a guard
+ * rewrote it (request-guard.ts).
  */
-async function observed(request: Request, run: (requestId: string, caller: Caller) => Promise<Response>): Promise<Response> {
+export async function observed(
+  request: Request,
+  run: (requestId: string, caller: Caller) => Promise<Response>,
+  { cors = true, method = request.method }: { cors?: boolean; method?: string } = {},
+): Promise<Response> {
   const startedAt = performance.now();
   const requestId = requestIdFor(request);
   const caller: Caller = {};
   return withLogContext({ request_id: requestId }, async () => {
-    const response = withRequestIdHeader(await run(requestId, caller), requestId);
+    const response = withHeaders(await run(requestId, caller), { "x-request-id": requestId, ...(cors ? corsHeaders(request) : {}) });
     observeRequest({
       requestId,
-      method: request.method,
+      method,
       pathname: new URL(request.url).pathname,
       status: response.status,
       startedAt,
@@ -61,9 +71,23 @@ async function observed(request: Request, run: (requestId: string, caller: Calle
   });
 }
 
-/** A route handler outside the v1 wrappers (next-auth) with the same request id and log line. */
+/**
+ * A route handler outside the v1 wrappers (next-auth) with the same request id, log line and
+ * error format. No CORS: these routes are for the app's own pages.
+ */
 export function withObservation<R extends Request, C>(handler: (request: R, context: C, requestId: string) => Promise<Response>) {
-  return (request: R, context: C): Promise<Response> => observed(request, (requestId) => handler(request, context, requestId));
+  return (request: R, context: C): Promise<Response> =>
+    observed(
+      request,
+      async (requestId) => {
+        try {
+          return await handler(request, context, requestId);
+        } catch (error) {
+          return problemResponse(error, requestId);
+        }
+      },
+      { cors: false },
+    );
 }
 
 type Infer<T> = T extends z.ZodType ? z.infer<T> : undefined;
@@ -98,64 +122,7 @@ type Options<TBody extends z.ZodType | undefined, TQuery extends z.ZodType | und
   multipart?: { maxBytes: number };
 };
 
-async function readJsonBody(request: Request): Promise<{ text: string; value: unknown }> {
-  const contentType = request.headers.get("content-type") ?? "";
-  if (!/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
-    throw new AppError("unsupported_media_type", "Send the body as application/json.");
-  }
-  const tooLarge = () => new AppError("payload_too_large", `JSON bodies are limited to ${MAX_JSON_BODY_BYTES} bytes.`);
-  if (Number(request.headers.get("content-length") ?? "0") > MAX_JSON_BODY_BYTES) throw tooLarge();
-  const text = await request.text();
-  if (Buffer.byteLength(text) > MAX_JSON_BODY_BYTES) throw tooLarge();
-  if (text.trim() === "") return { text, value: {} };
-  try {
-    return { text, value: JSON.parse(text) };
-  } catch {
-    throw new AppError("invalid_json", "The request body is not valid JSON.");
-  }
-}
-
-/**
- * Reads a multipart body, counting bytes as they arrive so an oversized upload is refused without
- * being buffered whole. Returns the form and a digest of the raw bytes (the idempotency fingerprint).
- */
-async function readMultipartBody(request: Request, maxBytes: number): Promise<{ form: FormData; digest: string }> {
-  const contentType = request.headers.get("content-type") ?? "";
-  if (!/^multipart\/form-data\b/i.test(contentType)) {
-    throw new AppError("unsupported_media_type", "Send the file as multipart/form-data with a `file` field.");
-  }
-  const tooLarge = () =>
-    new AppError("file_too_large", `Uploads are limited to ${maxBytes} bytes (${Math.round(maxBytes / 1024 / 1024)} MB).`, {
-      extensions: { max_bytes: maxBytes },
-    });
-  // Room for the multipart framing around a file of exactly the limit.
-  const limit = maxBytes + 64 * 1024;
-  if (Number(request.headers.get("content-length") ?? "0") > limit) throw tooLarge();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  if (request.body) {
-    const reader = request.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > limit) {
-        await reader.cancel().catch(() => {});
-        throw tooLarge();
-      }
-      parts.push(value);
-    }
-  }
-  const bytes = Buffer.concat(parts);
-  try {
-    const form = await new Response(bytes, { headers: { "content-type": contentType } }).formData();
-    return { form, digest: createHash("sha256").update(bytes).digest("hex") };
-  } catch {
-    throw new AppError("bad_request", "The multipart body could not be parsed.");
-  }
-}
-
-/** Postgres text cannot hold NUL; say so as a 422 instead of failing in the database. */
+/** Postgres text cannot hold NUL; say so as a 422 instead of failing in the database. (The body's depth is bounded.) */
 function rejectNulCharacters(value: unknown, path: string[] = []): void {
   if (typeof value === "string") {
     if (value.includes("\u0000")) {
@@ -209,8 +176,15 @@ export function assertMayAttach(apiKey: PublicApiKey | null, documentIds: string
   if (documentIds?.length) assertScope(apiKey, "documents:read");
 }
 
-function authorize(principal: Principal, options: { scope?: ApiKeyScope; sessionOnly?: boolean }): void {
-  if (!principal.apiKey) return;
+/**
+ * 403s: a cookie-authenticated request that changes state must come from the app's own origin
+ * (origin.ts); API keys cannot manage keys; a key needs the route's scope.
+ */
+function authorize(request: Request, principal: Principal, options: { scope?: ApiKeyScope; sessionOnly?: boolean }): void {
+  if (!principal.apiKey) {
+    assertSameOrigin(request);
+    return;
+  }
   if (options.sessionOnly) {
     throw new AppError("session_required", "API keys cannot manage API keys; use a signed-in browser session.");
   }
@@ -221,11 +195,22 @@ function authorize(principal: Principal, options: { scope?: ApiKeyScope; session
   }
 }
 
+/** The JSON body checked against the route's schema (and for NUL, which Postgres text cannot hold). */
+async function parseJsonBody<T extends z.ZodType>(request: Request, schema: T, maxBytes?: number): Promise<{ value: z.infer<T>; canonical: string }> {
+  const read = await readJsonBody(request, maxBytes);
+  rejectNulCharacters(read.value);
+  const parsed = schema.safeParse(read.value);
+  if (!parsed.success) throw validationError(parsed.error);
+  return { value: parsed.data, canonical: canonicalJson(read.value) };
+}
+
 /**
  * Every authenticated route runs the same steps, top to bottom: request id → authenticate (401)
- * → authorize scope (403) → rate limit (429) → parse query/body (400/413/415/422) → idempotency
- * (POST) → handler → one error format, with rate-limit headers on every response. Credentials
- * come before the body so an anonymous caller learns nothing about the schema.
+ * → authorize: same origin for cookies, scope for keys (403) → rate limit (429) → parse
+ * query/body (400/413/415/422) → idempotency (POST) → handler → one error format, with rate-limit
+ * headers on every response after authentication. Credentials come before the body so an
+ * anonymous caller learns nothing about the schema. A refused (403) request is still charged to
+ * the bucket, so it carries RateLimit-* too and refusals are not a free way to probe.
  */
 export function withAuth<TBody extends z.ZodType | undefined = undefined, TQuery extends z.ZodType | undefined = undefined>(
   handler: (args: HandlerArgs<Infer<TBody>, Infer<TQuery>> & Principal) => Promise<Response>,
@@ -233,10 +218,7 @@ export function withAuth<TBody extends z.ZodType | undefined = undefined, TQuery
 ) {
   return (request: Request, context?: RouteContext): Promise<Response> => observed(request, async (requestId, caller) => {
     let limitHeaders: Record<string, string> = {};
-    const finalize = (response: Response) => {
-      for (const [name, value] of Object.entries(limitHeaders)) response.headers.set(name, value);
-      return response;
-    };
+    const finalize = (response: Response) => withHeaders(response, limitHeaders);
     try {
       // A stopping instance finishes the replies it has but starts none (the client retries elsewhere).
       if (options.rateLimit === "chat" && isDraining()) {
@@ -244,13 +226,19 @@ export function withAuth<TBody extends z.ZodType | undefined = undefined, TQuery
       }
       const principal = await authenticate(request);
       caller.principal = principal;
-      authorize(principal, options);
+      let refusal: unknown = null;
+      try {
+        authorize(request, principal, options);
+      } catch (error) {
+        refusal = error;
+      }
       const decision = await checkRateLimit({
         userId: principal.user.id,
         apiKeyId: principal.apiKey?.id ?? null,
         kind: options.rateLimit ?? "default",
       });
       limitHeaders = rateLimitHeaders(decision);
+      if (refusal) throw refusal;
       if (!decision.allowed) {
         throw new AppError("rate_limited", `Too many requests; retry in ${Math.max(1, decision.retryAfterSeconds)} s.`);
       }
@@ -265,19 +253,16 @@ export function withAuth<TBody extends z.ZodType | undefined = undefined, TQuery
         query = parsed.data;
       }
       let body: unknown = undefined;
-      let rawBody = "";
+      // What identifies the request for Idempotency-Key: its content, not its encoding.
+      let fingerprint = "";
       let form: FormData | null = null;
       if (options.multipart) {
-        const read = await readMultipartBody(request, options.multipart.maxBytes);
-        form = read.form;
-        rawBody = `multipart:${read.digest}`;
+        form = await readMultipartBody(request, options.multipart.maxBytes);
+        fingerprint = `multipart:${await formFingerprint(form)}`;
       } else if (options.body) {
-        const read = await readJsonBody(request);
-        rawBody = read.text;
-        rejectNulCharacters(read.value);
-        const parsed = options.body.safeParse(read.value);
-        if (!parsed.success) throw validationError(parsed.error);
-        body = parsed.data;
+        const parsed = await parseJsonBody(request, options.body);
+        body = parsed.value;
+        fingerprint = parsed.canonical;
       }
       const run = () =>
         handler({ ...principal, request, requestId, params, form, body: body as Infer<TBody>, query: query as Infer<TQuery> });
@@ -290,7 +275,7 @@ export function withAuth<TBody extends z.ZodType | undefined = undefined, TQuery
                 method: request.method,
                 path: new URL(request.url).pathname,
                 // JSON and streamed answers to the same body are different responses.
-                body: `${request.headers.get("accept") ?? ""}\n${rawBody}`,
+                body: `${request.headers.get("accept") ?? ""}\n${fingerprint}`,
                 signal: request.signal,
               },
               run,
@@ -304,20 +289,19 @@ export function withAuth<TBody extends z.ZodType | undefined = undefined, TQuery
   });
 }
 
-/** A public route (no credentials): request id, body parsing and the one error format. */
+/**
+ * A public route (no credentials): request id, body parsing and the one error format. A
+ * state-changing request without an API key (sign-up) must come from the app's own origin.
+ */
 export function withApi<TBody extends z.ZodType | undefined = undefined>(
   handler: (args: HandlerArgs<Infer<TBody>, undefined>) => Promise<Response>,
-  options: { body?: TBody } = {},
+  options: { body?: TBody; maxBodyBytes?: number } = {},
 ) {
   return (request: Request, context?: RouteContext): Promise<Response> => observed(request, async (requestId) => {
     try {
+      if (!request.headers.has("authorization")) assertSameOrigin(request);
       const params = readParams((await context?.params) ?? {});
-      let body: unknown = undefined;
-      if (options.body) {
-        const parsed = options.body.safeParse((await readJsonBody(request)).value);
-        if (!parsed.success) throw validationError(parsed.error);
-        body = parsed.data;
-      }
+      const body = options.body ? (await parseJsonBody(request, options.body, options.maxBodyBytes)).value : undefined;
       return await handler({ request, requestId, params, form: null, body: body as Infer<TBody>, query: undefined });
     } catch (error) {
       return problemResponse(error, requestId);

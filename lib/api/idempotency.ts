@@ -30,6 +30,35 @@ export function parseIdempotencyKey(request: Request): string | null {
   return key;
 }
 
+/**
+ * A JSON value written one way only: keys sorted, no whitespace, numbers as JavaScript prints them,
+ * so the same request with its keys in another order or spaced differently is the same request.
+ * (readJsonBody has bounded the nesting, so the recursion is shallow.)
+ */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+/**
+ * A multipart form by its fields and files' bytes, not by its encoding: clients pick a new
+ * boundary for every request, so the raw bytes of a retried upload differ.
+ */
+export async function formFingerprint(form: FormData): Promise<string> {
+  const entries = await Promise.all(
+    [...form.entries()].map(async ([name, value]) =>
+      typeof value === "string"
+        ? JSON.stringify([name, "field", value])
+        : JSON.stringify([name, "file", value.name, value.type, createHash("sha256").update(new Uint8Array(await value.arrayBuffer())).digest("hex")]),
+    ),
+  );
+  return entries.sort().join("\n");
+}
+
 export function requestFingerprint(method: string, path: string, body: string): string {
   return createHash("sha256").update(`${method}\n${path}\n${body}`).digest("hex");
 }

@@ -82,7 +82,8 @@ const rateLimitHeaders = {
 };
 const requestIdHeader = { "X-Request-Id": { description: "Echoes a sane caller id, or a new one", schema: { type: "string" } } };
 
-function errorResponses(codes: ErrorCode[]) {
+/** `authenticated`: after authentication every answer (a 403 too) carries the rate-limit headers. */
+function errorResponses(codes: ErrorCode[], authenticated: boolean) {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) {
     const status = errorCatalog[code].status;
@@ -93,7 +94,12 @@ function errorResponses(codes: ErrorCode[]) {
       String(status),
       {
         description: list.map((c) => `\`${c}\` — ${errorCatalog[c].title}`).join("; "),
-        headers: status === 429 ? { ...requestIdHeader, ...rateLimitHeaders, "Retry-After": { schema: { type: "integer" } } } : requestIdHeader,
+        headers:
+          status === 429
+            ? { ...requestIdHeader, ...rateLimitHeaders, "Retry-After": { schema: { type: "integer" } } }
+            : status === 403 && authenticated
+              ? { ...requestIdHeader, ...rateLimitHeaders }
+              : requestIdHeader,
         content: { "application/problem+json": { schema: ref("Problem") } },
       },
     ]),
@@ -139,7 +145,9 @@ export function buildOpenApiDocument(input: {
         ...(Object.keys(content).length ? { content } : {}),
       };
     }
-    Object.assign(responses, errorResponses(op.errors));
+    // A state change with the session cookie must come from the app's own origin (lib/api/origin.ts).
+    const crossOrigin: ErrorCode[] = op.method === "get" ? [] : ["cross_origin_request"];
+    Object.assign(responses, errorResponses([...op.errors, ...crossOrigin], !op.public));
     const security = op.public ? [] : op.sessionOnly ? [{ sessionCookie: [] }] : [{ bearerAuth: [] }, { sessionCookie: [] }];
     paths[op.path] ??= {};
     paths[op.path]![op.method] = {

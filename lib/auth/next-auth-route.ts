@@ -1,6 +1,6 @@
 import type { NextApiRequest, NextApiResponse } from "next";
 import NextAuth from "next-auth";
-import { AppError, problemResponse } from "@/lib/api/errors";
+import { AppError } from "@/lib/api/errors";
 import { clientAddress } from "./client-address";
 import { getAuthOptions, type SignInAttempt } from "./options";
 import { parseCookies } from "./session";
@@ -63,10 +63,10 @@ class CollectedResponse {
 }
 
 /** The body next-auth expects: form fields (or JSON) as a plain object. */
-async function readBody(request: Request): Promise<Record<string, unknown> | undefined> {
+function parseBody(request: Request, body: Buffer | null): Record<string, unknown> | undefined {
   if (request.method !== "POST") return undefined;
   const type = request.headers.get("content-type") ?? "";
-  const text = await request.text();
+  const text = body?.toString("utf8") ?? "";
   if (/application\/json/i.test(type)) {
     try {
       const value: unknown = text.trim() === "" ? {} : JSON.parse(text);
@@ -78,13 +78,12 @@ async function readBody(request: Request): Promise<Record<string, unknown> | und
   return Object.fromEntries(new URLSearchParams(text));
 }
 
-export async function handleAuthRequest(request: Request, context: Context, requestId: string): Promise<Response> {
-  let body: Record<string, unknown> | undefined;
-  try {
-    body = await readBody(request);
-  } catch (error) {
-    return problemResponse(error, requestId);
-  }
+/**
+ * Runs next-auth on a request whose body the caller has already read (within its limit), and
+ * turns a sign-in the throttle refused into a 429.
+ */
+export async function runNextAuth(request: Request, rawBody: Buffer | null, context: Context): Promise<Response> {
+  const body = parseBody(request, rawBody);
   const url = new URL(request.url);
   const req = {
     method: request.method,
@@ -100,7 +99,7 @@ export async function handleAuthRequest(request: Request, context: Context, requ
   if (attempt.refused) {
     // A 429 with Retry-After instead of next-auth's 401; `url` keeps next-auth's client working
     // (it reads the error from there), so the sign-in form can say why.
-    return problemResponse(tooManyAttempts(attempt.refused, { url: res.redirectUrl() }), requestId);
+    throw tooManyAttempts(attempt.refused, { url: res.redirectUrl() });
   }
   return res.toResponse();
 }

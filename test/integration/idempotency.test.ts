@@ -73,6 +73,50 @@ describe("Idempotency-Key", () => {
     expect(modelCalls()).toBe(1);
   });
 
+  it("compares JSON bodies canonically: key order and whitespace do not make another request", async () => {
+    const { cookie } = await h.signUp();
+    const headers = { "idempotency-key": "canonical-1", "content-type": "application/json" };
+    const first = await call(conversations.POST, { cookie, headers, rawBody: '{"title":"same","mode":"open","temperature":0.5}' });
+    expect(first.status).toBe(201);
+    const again = await call(conversations.POST, { cookie, headers, rawBody: '{ "temperature": 5e-1,\n  "mode": "open", "title": "same" }' });
+    expect(again.status).toBe(201);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(await again.text()).toBe(await first.text());
+    // Another value is another request.
+    const other = await call(conversations.POST, { cookie, headers, rawBody: '{"title":"same","mode":"open","temperature":0.6}' });
+    expect(other.status).toBe(409);
+  });
+
+  it("compares uploads by their fields and file bytes, not by the multipart boundary", async () => {
+    const documents = await import("@/app/api/v1/documents/route");
+    const { cookie } = await h.signUp();
+    // What a client that picks a new boundary for every request sends.
+    const upload = (boundary: string, text: string) => {
+      const body = [
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="notes.txt"\r\nContent-Type: text/plain\r\n\r\n${text}\r\n`,
+        `--${boundary}--\r\n`,
+      ].join("");
+      return documents.POST(
+        new Request("http://localhost/api/v1/documents", {
+          method: "POST",
+          body,
+          headers: { cookie, "content-type": `multipart/form-data; boundary=${boundary}`, "idempotency-key": "upload-1" },
+        }),
+      );
+    };
+    const first = await upload("----boundaryAAAA", "the same notes");
+    expect(first.status).toBe(202);
+    const retry = await upload("----boundaryBBBB1234", "the same notes");
+    expect(retry.status).toBe(202);
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    const firstId = ((await first.json()) as { id: string }).id;
+    expect(((await retry.json()) as { id: string }).id).toBe(firstId);
+    const listed = (await (await call(documents.GET, { cookie })).json()) as { data: unknown[] };
+    expect(listed.data).toHaveLength(1);
+    // Other bytes under the same key are another request.
+    expect((await upload("----boundaryCCCC", "other notes")).status).toBe(409);
+  });
+
   it("is scoped per user and rejects malformed keys", async () => {
     const alice = await h.signUp();
     const bob = await h.signUp();

@@ -37,6 +37,26 @@ describe("rate limits", () => {
     expect((await call(conversations.GET, { cookie: (await h.signUp()).cookie })).status).toBe(200);
   });
 
+  it("sends RateLimit headers on 403s too, and counts them", async () => {
+    const { cookie } = await h.signUp();
+    const keys = await import("@/app/api/v1/api-keys/route");
+    const created = await call(keys.POST, { cookie, body: { name: "read only", scopes: ["conversations:read"] } });
+    const { key } = (await created.json()) as { key: string };
+    const authorization = `Bearer ${key}`;
+    const missingScope = await call(conversations.POST, { headers: { authorization }, body: { title: "no" } });
+    expect(missingScope.status).toBe(403);
+    expect(missingScope.headers.get("ratelimit-limit")).not.toBeNull();
+    const crossOrigin = await call(conversations.POST, { cookie, headers: { origin: "http://localhost:4000" }, body: { title: "no" } });
+    expect(crossOrigin.status).toBe(403);
+    expect(crossOrigin.headers.get("ratelimit-remaining")).not.toBeNull();
+    const sessionOnly = [await call(keys.GET, { headers: { authorization } }), await call(keys.GET, { headers: { authorization } })];
+    expect(sessionOnly.map((r) => r.status)).toEqual([403, 403]);
+    expect(sessionOnly[0]!.headers.get("ratelimit-limit")).toBe("5");
+    // Refusals are charged: a key cannot probe for free.
+    const [before, after] = sessionOnly.map((r) => Number(r.headers.get("ratelimit-remaining")));
+    expect(after).toBe(before! - 1);
+  });
+
   it("lets requests through (and logs) when the limiter's store is down", async () => {
     rateLimit.setRateLimitStore({ take: () => Promise.reject(new Error("connection refused")) });
     try {

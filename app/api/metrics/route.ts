@@ -1,6 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { AppError } from "@/lib/api/errors";
 import { withApi } from "@/lib/api/handler";
+import { otherMethods } from "@/lib/api/methods";
 import { env } from "@/lib/env";
 import { metrics } from "@/lib/metrics";
 
@@ -22,3 +23,5 @@ export const GET = withApi(async ({ request }) => {
     headers: { "content-type": metrics.registry.contentType, "cache-control": "no-store" },
   });
 });
+
+export const { OPTIONS, POST, PUT, PATCH, DELETE } = otherMethods({ GET });

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { AppError } from "@/lib/api/errors";
 import { withApi } from "@/lib/api/handler";
+import { otherMethods } from "@/lib/api/methods";
 import { getHandle } from "@/lib/db/client";
 import { errorMessage, log } from "@/lib/log";
 import { pingRedis } from "@/lib/redis";
@@ -35,3 +36,5 @@ export const GET = withApi(async () => {
     throw new AppError("service_unavailable", "Redis is not reachable.", { extensions: { reason: "redis" } });
   }
 });
+
+export const { OPTIONS, POST, PUT, PATCH, DELETE } = otherMethods({ GET });

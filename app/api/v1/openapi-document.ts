@@ -380,7 +380,9 @@ export function openApiDocument() {
   cached ??= buildOpenApiDocument({
     title: "BOT GPT API",
     version: "1.0.0",
-    description: "The public, versioned API of BOT GPT. The browser UI uses the same endpoints. Human reference: /docs/api.",
+    description:
+      "The public, versioned API of BOT GPT. The browser UI uses the same endpoints. Human reference: /docs/api. " +
+      "Every path answers OPTIONS with `Allow` (a CORS preflight for origins in CORS_ORIGINS), and a method it does not list with 405 `method_not_allowed` and `Allow`.",
     requests,
     responses,
     operations,

@@ -7,7 +7,6 @@ import {
   jsonb,
   numeric,
   pgTable,
-  real,
   primaryKey,
   text,
   timestamp,
@@ -15,7 +14,7 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import { users } from "./accounts";
-import { timestamps } from "./columns";
+import { float4, timestamps } from "./columns";
 
 export const conversationModes = ["open", "grounded"] as const;
 export type ConversationMode = (typeof conversationModes)[number];
@@ -32,7 +31,7 @@ export const conversations = pgTable(
     model: text("model").notNull(),
     systemPrompt: text("system_prompt"),
     /** Sampling temperature for replies (null: the provider's default). 0 makes replies cacheable. */
-    temperature: real("temperature"),
+    temperature: float4("temperature"),
     pinned: boolean("pinned").notNull().default(false),
     archived: boolean("archived").notNull().default(false),
     /** Highest seq handed out; incremented in the transaction that inserts a message. */

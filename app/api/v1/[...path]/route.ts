@@ -9,4 +9,4 @@ const notFound = withApi(async ({ request }) => {
   throw new AppError("route_not_found", `There is no endpoint at ${path}. See /api/v1/openapi.json.`);
 });
 
-export { notFound as GET, notFound as POST, notFound as PUT, notFound as PATCH, notFound as DELETE };
+export { notFound as GET, notFound as OPTIONS, notFound as POST, notFound as PUT, notFound as PATCH, notFound as DELETE };

@@ -1,4 +1,5 @@
 import { json, withAuth } from "@/lib/api/handler";
+import { otherMethods } from "@/lib/api/methods";
 import { serializeApiKey } from "@/lib/api/serialize";
 import { createApiKey, listApiKeys } from "@/lib/db/queries/api-keys";
 import { createApiKeySchema } from "./schema";
@@ -29,3 +30,5 @@ export const POST = withAuth(
   // Not recorded for idempotent replay: the stored response would hold the plain key.
   { body: createApiKeySchema, sessionOnly: true, idempotent: false },
 );
+
+export const { OPTIONS, PUT, PATCH, DELETE } = otherMethods({ GET, POST });

@@ -1,4 +1,5 @@
 import { assertMayAttach, json, withAuth } from "@/lib/api/handler";
+import { otherMethods } from "@/lib/api/methods";
 import { serializeConversation } from "@/lib/api/serialize";
 import { resolveModel, defaultModelId } from "@/lib/ai/providers";
 import { completeTurn, streamTurn, turnJson, wantsStream } from "@/lib/chat/respond";
@@ -49,3 +50,5 @@ export const POST = withAuth(
   },
   { body: createConversationSchema, scope: "conversations:write", rateLimit: "chat" },
 );
+
+export const { OPTIONS, PUT, PATCH, DELETE } = otherMethods({ GET, POST });

@@ -1,5 +1,6 @@
 import { validationError } from "@/lib/api/errors";
 import { assertScope, json, withAuth } from "@/lib/api/handler";
+import { otherMethods } from "@/lib/api/methods";
 import { serializeDocument } from "@/lib/api/serialize";
 import { getConversationOrThrow } from "@/lib/db/queries/conversations";
 import { attachDocument, createDocument, listDocuments } from "@/lib/db/queries/documents";
@@ -53,3 +54,5 @@ export const POST = withAuth(
   },
   { multipart: { maxBytes: env.MAX_UPLOAD_BYTES }, scope: "documents:write" },
 );
+
+export const { OPTIONS, PUT, PATCH, DELETE } = otherMethods({ GET, POST });

@@ -1,4 +1,5 @@
 import { json, withAuth } from "@/lib/api/handler";
+import { otherMethods } from "@/lib/api/methods";
 import { serializeModel } from "@/lib/api/serialize";
 import { listAvailableModels } from "@/lib/ai/providers";
 
@@ -9,3 +10,5 @@ export const GET = withAuth(async () => {
   const models = await listAvailableModels();
   return json({ object: "list", data: models.map(serializeModel), next_cursor: null });
 });
+
+export const { OPTIONS, POST, PUT, PATCH, DELETE } = otherMethods({ GET });

@@ -1,5 +1,6 @@
 import { json, withAuth } from "@/lib/api/handler";
 import { getStorageUsage } from "@/lib/db/queries/documents";
+import { otherMethods } from "@/lib/api/methods";
 import { summarizeUsage, type UsageNumbers } from "@/lib/db/queries/usage";
 import { usageKinds, type UsageKind } from "@/lib/db/schema";
 import { env } from "@/lib/env";
@@ -69,3 +70,5 @@ export const GET = withAuth(
   },
   { query: usageQuerySchema, scope: "conversations:read" },
 );
+
+export const { OPTIONS, POST, PUT, PATCH, DELETE } = otherMethods({ GET });

@@ -1,4 +1,5 @@
 import { withAuth } from "@/lib/api/handler";
+import { otherMethods } from "@/lib/api/methods";
 import { revokeApiKey } from "@/lib/db/queries/api-keys";
 
 export const dynamic = "force-dynamic";
@@ -11,3 +12,5 @@ export const DELETE = withAuth(
   },
   { sessionOnly: true },
 );
+
+export const { GET, HEAD, OPTIONS, POST, PUT, PATCH } = otherMethods({ DELETE });

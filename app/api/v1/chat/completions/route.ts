@@ -1,4 +1,5 @@
 import { json, withAuth } from "@/lib/api/handler";
+import { otherMethods } from "@/lib/api/methods";
 import { assertWithinBudget } from "@/lib/usage/budget";
 import { completeChat, prepareCompletion, streamChat, type CompletionRequest } from "@/lib/chat/completions";
 import { chatCompletionSchema } from "./schema";
@@ -30,3 +31,5 @@ export const POST = withAuth(
   },
   { body: chatCompletionSchema, scope: "conversations:write", rateLimit: "chat", openAiCompatible: true },
 );
+
+export const { GET, HEAD, OPTIONS, PUT, PATCH, DELETE } = otherMethods({ POST });

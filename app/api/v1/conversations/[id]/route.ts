@@ -1,4 +1,5 @@
 import { assertMayAttach, json, withAuth } from "@/lib/api/handler";
+import { otherMethods } from "@/lib/api/methods";
 import { serializeConversation, serializeMessagesFor } from "@/lib/api/serialize";
 import { resolveModel } from "@/lib/ai/providers";
 import {
@@ -53,3 +54,5 @@ export const DELETE = withAuth(async ({ user, params }) => {
   await deleteConversation({ id: params.id ?? "", userId: user.id });
   return new Response(null, { status: 204 });
 }, { scope: "conversations:write" });
+
+export const { OPTIONS, POST, PUT } = otherMethods({ GET, PATCH, DELETE });

@@ -1,4 +1,5 @@
 import { json, withAuth } from "@/lib/api/handler";
+import { otherMethods } from "@/lib/api/methods";
 import { serializeDocument } from "@/lib/api/serialize";
 import { deleteDocument, getDocumentOrThrow } from "@/lib/db/queries/documents";
 
@@ -13,3 +14,5 @@ export const DELETE = withAuth(async ({ user, params }) => {
   await deleteDocument({ id: params.id ?? "", userId: user.id });
   return new Response(null, { status: 204 });
 }, { scope: "documents:write" });
+
+export const { OPTIONS, POST, PUT, PATCH } = otherMethods({ GET, DELETE });

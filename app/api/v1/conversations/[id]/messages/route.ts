@@ -1,4 +1,5 @@
 import { json, withAuth } from "@/lib/api/handler";
+import { otherMethods } from "@/lib/api/methods";
 import { resolveModel } from "@/lib/ai/providers";
 import { serializeMessagesFor } from "@/lib/api/serialize";
 import { completeTurn, streamTurn, turnJson, wantsStream } from "@/lib/chat/respond";
@@ -39,3 +40,5 @@ export const POST = withAuth(
   },
   { body: postMessageSchema, scope: "conversations:write", rateLimit: "chat" },
 );
+
+export const { OPTIONS, PUT, PATCH, DELETE } = otherMethods({ GET, POST });

@@ -1,4 +1,5 @@
 import { withAuth } from "@/lib/api/handler";
+import { otherMethods } from "@/lib/api/methods";
 import { getDocumentBytes } from "@/lib/db/queries/documents";
 
 export const dynamic = "force-dynamic";
@@ -18,3 +19,5 @@ export const GET = withAuth(async ({ user, params }) => {
   if (!isPdf) headers["content-security-policy"] = "sandbox; default-src 'none'";
   return new Response(new Uint8Array(bytes), { status: 200, headers });
 }, { scope: "documents:read" });
+
+export const { OPTIONS, POST, PUT, PATCH, DELETE } = otherMethods({ GET });

@@ -1,4 +1,5 @@
 import { withAuth } from "@/lib/api/handler";
+import { otherMethods } from "@/lib/api/methods";
 import { resolveModel } from "@/lib/ai/providers";
 import { replyResponse, wantsStream } from "@/lib/chat/respond";
 import { countTextTokensAsync } from "@/lib/context/tokens";
@@ -27,3 +28,5 @@ export const POST = withAuth(
   },
   { body: editMessageSchema, scope: "conversations:write", rateLimit: "chat" },
 );
+
+export const { GET, HEAD, OPTIONS, PUT, PATCH, DELETE } = otherMethods({ POST });

@@ -1,4 +1,5 @@
 import { json, withAuth } from "@/lib/api/handler";
+import { otherMethods } from "@/lib/api/methods";
 import { getConversationOrThrow } from "@/lib/db/queries/conversations";
 import { deleteFeedback, upsertFeedback } from "@/lib/db/queries/feedback";
 import { getMessageOrThrow } from "@/lib/db/queries/messages";
@@ -32,3 +33,5 @@ export const DELETE = withAuth(
   },
   { scope: "conversations:write" },
 );
+
+export const { GET, HEAD, OPTIONS, PUT, PATCH } = otherMethods({ POST, DELETE });

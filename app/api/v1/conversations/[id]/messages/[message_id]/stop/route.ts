@@ -1,4 +1,5 @@
 import { json, withAuth } from "@/lib/api/handler";
+import { otherMethods } from "@/lib/api/methods";
 import { serializeMessagesFor } from "@/lib/api/serialize";
 import { stopReply } from "@/lib/chat/resume";
 import { getConversationOrThrow } from "@/lib/db/queries/conversations";
@@ -16,3 +17,5 @@ export const POST = withAuth(
   },
   { scope: "conversations:write" },
 );
+
+export const { GET, HEAD, OPTIONS, PUT, PATCH, DELETE } = otherMethods({ POST });

@@ -1,4 +1,5 @@
 import { withAuth } from "@/lib/api/handler";
+import { otherMethods } from "@/lib/api/methods";
 import { lastEventIdOf, resumeReply } from "@/lib/chat/resume";
 import { getConversationOrThrow } from "@/lib/db/queries/conversations";
 import { getMessageOrThrow } from "@/lib/db/queries/messages";
@@ -14,3 +15,5 @@ export const GET = withAuth(
   },
   { query: resumeStreamQuerySchema, scope: "conversations:read" },
 );
+
+export const { OPTIONS, POST, PUT, PATCH, DELETE } = otherMethods({ GET });
