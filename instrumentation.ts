@@ -1,10 +1,12 @@
 /**
- * Runs once when a server process starts: tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set),
- * migrate, recover replies a crash left streaming, and resume document ingestion that was pending
- * or cut off.
+ * Runs once when a server process starts: check the model settings (a model no one could use
+ * stops the start), tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set), migrate, recover replies a
+ * crash left streaming, and resume document ingestion that was pending or cut off.
  */
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
+  const { assertModelSettings } = await import("./lib/ai/catalog");
+  assertModelSettings();
   // Tracing first, so everything after it is traced; without an endpoint the SDK is never loaded.
   const { startTracing } = await import("./lib/telemetry");
   await startTracing();

@@ -3,7 +3,7 @@ import type { z } from "zod";
 import { looksLikeApiKey } from "@/lib/auth/api-key-token";
 import { getSessionUser } from "@/lib/auth/session";
 import { authenticateApiKey, type PublicApiKey } from "@/lib/db/queries/api-keys";
-import type { PublicUser } from "@/lib/db/queries/users";
+import type { SessionUser } from "@/lib/db/queries/users";
 import type { ApiKeyScope } from "@/lib/db/schema";
 import { withLogContext } from "@/lib/log";
 import { isDraining } from "@/lib/shutdown";
@@ -79,7 +79,7 @@ type HandlerArgs<TBody, TQuery> = {
 };
 
 /** Who is calling: a signed-in browser (apiKey null) or an API key acting for its owner. */
-export type Principal = { user: PublicUser; apiKey: PublicApiKey | null };
+export type Principal = { user: SessionUser; apiKey: PublicApiKey | null };
 
 type Options<TBody extends z.ZodType | undefined, TQuery extends z.ZodType | undefined> = {
   body?: TBody;

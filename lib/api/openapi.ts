@@ -34,6 +34,8 @@ export type Operation = {
   bodyMediaType?: "application/json" | "multipart/form-data";
   responses: Record<number, ResponseSpec>;
   errors: ErrorCode[];
+  /** OpenAI-compatible route: validation errors are 400, as OpenAI answers them (lib/api/errors.ts). */
+  openAiCompatible?: boolean;
 };
 
 export type NamedSchemas = Record<string, z.ZodType>;
@@ -82,10 +84,10 @@ const rateLimitHeaders = {
 };
 const requestIdHeader = { "X-Request-Id": { description: "Echoes a sane caller id, or a new one", schema: { type: "string" } } };
 
-function errorResponses(codes: ErrorCode[]) {
+function errorResponses(codes: ErrorCode[], openAiCompatible = false) {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) {
-    const status = errorCatalog[code].status;
+    const status = openAiCompatible && code === "validation_failed" ? 400 : errorCatalog[code].status;
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   return Object.fromEntries(
@@ -139,7 +141,7 @@ export function buildOpenApiDocument(input: {
         ...(Object.keys(content).length ? { content } : {}),
       };
     }
-    Object.assign(responses, errorResponses(op.errors));
+    Object.assign(responses, errorResponses(op.errors, op.openAiCompatible));
     const security = op.public ? [] : op.sessionOnly ? [{ sessionCookie: [] }] : [{ bearerAuth: [] }, { sessionCookie: [] }];
     paths[op.path] ??= {};
     paths[op.path]![op.method] = {

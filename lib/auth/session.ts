@@ -1,6 +1,6 @@
 import { decode } from "next-auth/jwt";
 import { AppError } from "@/lib/api/errors";
-import { getUserAccount, type PublicUser, type UserAccount } from "@/lib/db/queries/users";
+import { getUserAccount, type PublicUser, type SessionUser, type UserAccount } from "@/lib/db/queries/users";
 import { getAuthSecret } from "./secret";
 
 const COOKIE_NAMES = ["__Secure-next-auth.session-token", "next-auth.session-token"];
@@ -33,11 +33,13 @@ function readSessionToken(cookies: Map<string, string>): string | undefined {
   return undefined;
 }
 
-/** The signed-in user behind the request's session cookie, or null; a disabled account is a 403. */
-export async function getSessionUser(request: Request): Promise<PublicUser | null> {
+/** The signed-in user behind the request's session cookie (with its budget limits), or null; a disabled account is a 403. */
+export async function getSessionUser(request: Request): Promise<SessionUser | null> {
   const account = await getSessionAccount(request.headers.get("cookie"));
   if (account?.disabledAt) throw new AppError("account_disabled", "This account has been disabled by an administrator.");
-  return account ? publicUser(account) : null;
+  if (!account) return null;
+  const { id, email, name, createdAt, budgetTokensPerDay, budgetUsdPerMonth } = account;
+  return { id, email, name, createdAt, budgetTokensPerDay, budgetUsdPerMonth };
 }
 
 /** Same, from a raw Cookie header (server components read it through next/headers); a disabled account is signed out. */

@@ -9,6 +9,7 @@ import {
   date,
   primaryKey,
   text,
+  timestamp,
   uuid,
 } from "drizzle-orm/pg-core";
 import { apiKeys, users } from "./accounts";
@@ -73,8 +74,28 @@ export const usageCounters = pgTable(
       .references(() => users.id, { onDelete: "cascade" }),
     tokens: integer("tokens").notNull().default(0),
     costUsd: numeric("cost_usd", { precision: 14, scale: 8, mode: "number" }).notNull().default(0),
+    /** Held by model calls in progress (usage_reservations made on this day), released when they settle. */
+    reservedTokens: integer("reserved_tokens").notNull().default(0),
+    reservedUsd: numeric("reserved_usd", { precision: 14, scale: 8, mode: "number" }).notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.subject, t.day] }), index("usage_counters_user_idx").on(t.userId)],
 );
+
+/**
+ * A model call's estimated spend, held against the budgets of `subjects` (and added to their
+ * counter rows of `day`) from before the call until its real spend is recorded. A process that dies
+ * leaves its row; once `expires_at` passes, the next call refused for want of budget releases it.
+ */
+export const usageReservations = pgTable("usage_reservations", {
+  id: uuid("id").primaryKey(),
+  userId: uuid("user_id")
+    .notNull()
+    .references(() => users.id, { onDelete: "cascade" }),
+  subjects: text("subjects").array().notNull(),
+  day: date("day", { mode: "string" }).notNull(),
+  tokens: integer("tokens").notNull(),
+  costUsd: numeric("cost_usd", { precision: 14, scale: 8, mode: "number" }).notNull(),
+  expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+});
 
 export type UsageEvent = typeof usageEvents.$inferSelect;

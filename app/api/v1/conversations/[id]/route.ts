@@ -1,6 +1,6 @@
 import { json, withAuth } from "@/lib/api/handler";
 import { serializeConversation, serializeMessagesFor } from "@/lib/api/serialize";
-import { resolveModel } from "@/lib/ai/providers";
+import { chooseModel } from "@/lib/ai/catalog";
 import {
   deleteConversation,
   getConversationOrThrow,
@@ -29,7 +29,7 @@ export const GET = withAuth(
 
 export const PATCH = withAuth(
   async ({ user, params, body }) => {
-    if (body.model) resolveModel(body.model);
+    if (body.model) await chooseModel(body.model); // 404 for a model this server does not list
     const patch: ConversationPatch = {
       title: body.title,
       pinned: body.pinned,
