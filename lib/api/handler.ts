@@ -88,8 +88,12 @@ type Options<TBody extends z.ZodType | undefined, TQuery extends z.ZodType | und
   scope?: ApiKeyScope;
   /** Only a browser session may call this route (API keys cannot manage API keys). */
   sessionOnly?: boolean;
-  /** Which rate-limit bucket the route draws from; "chat" for routes that call a model. */
-  rateLimit?: RateLimitClass;
+  /**
+   * Which rate-limit bucket the route draws from; "chat" for routes that call a model. A function
+   * picks it from the parsed body (a route that calls a model only for some bodies); the limit is
+   * then charged after parsing.
+   */
+  rateLimit?: RateLimitClass | ((body: Infer<TBody>) => RateLimitClass);
   /** Errors also carry OpenAI's `error` member (for the OpenAI-compatible endpoint). */
   openAiCompatible?: boolean;
   /** false: POSTs are not recorded for Idempotency-Key replay (the response holds a secret). */
@@ -215,7 +219,8 @@ function authorize(principal: Principal, options: { scope?: ApiKeyScope; session
 
 /**
  * Every authenticated route runs the same steps, top to bottom: request id → authenticate (401)
- * → authorize scope (403) → rate limit (429) → parse query/body (400/413/415/422) → idempotency
+ * → authorize scope (403) → rate limit (429; after parsing when the body picks the bucket) →
+ * parse query/body (400/413/415/422) → idempotency
  * (POST) → handler → one error format, with rate-limit headers on every response. Credentials
  * come before the body so an anonymous caller learns nothing about the schema.
  */
@@ -229,23 +234,25 @@ export function withAuth<TBody extends z.ZodType | undefined = undefined, TQuery
       for (const [name, value] of Object.entries(limitHeaders)) response.headers.set(name, value);
       return response;
     };
-    try {
-      // A stopping instance finishes the replies it has but starts none (the client retries elsewhere).
-      if (options.rateLimit === "chat" && isDraining()) {
+    // A stopping instance finishes the replies it has but starts none (the client retries elsewhere).
+    const refuseIfDraining = (kind: RateLimitClass) => {
+      if (kind === "chat" && isDraining()) {
         throw new AppError("service_unavailable", "This instance is shutting down; retry shortly.", { headers: { "Retry-After": "5" } });
       }
-      const principal = await authenticate(request);
-      caller.principal = principal;
-      authorize(principal, options);
-      const decision = await checkRateLimit({
-        userId: principal.user.id,
-        apiKeyId: principal.apiKey?.id ?? null,
-        kind: options.rateLimit ?? "default",
-      });
+    };
+    const charge = async (principal: Principal, kind: RateLimitClass) => {
+      const decision = await checkRateLimit({ userId: principal.user.id, apiKeyId: principal.apiKey?.id ?? null, kind });
       limitHeaders = rateLimitHeaders(decision);
       if (!decision.allowed) {
         throw new AppError("rate_limited", `Too many requests; retry in ${Math.max(1, decision.retryAfterSeconds)} s.`);
       }
+    };
+    try {
+      if (typeof options.rateLimit !== "function") refuseIfDraining(options.rateLimit ?? "default");
+      const principal = await authenticate(request);
+      caller.principal = principal;
+      authorize(principal, options);
+      if (typeof options.rateLimit !== "function") await charge(principal, options.rateLimit ?? "default");
 
       const params = readParams((await context?.params) ?? {});
       let query: unknown = undefined;
@@ -270,6 +277,11 @@ export function withAuth<TBody extends z.ZodType | undefined = undefined, TQuery
         const parsed = options.body.safeParse(read.value);
         if (!parsed.success) throw validationError(parsed.error);
         body = parsed.data;
+      }
+      if (typeof options.rateLimit === "function") {
+        const kind = options.rateLimit(body as Infer<TBody>);
+        refuseIfDraining(kind);
+        await charge(principal, kind);
       }
       const run = () =>
         handler({ ...principal, request, requestId, params, form, body: body as Infer<TBody>, query: query as Infer<TQuery> });

@@ -51,5 +51,6 @@ export const POST = withAuth(
       return json({ conversation: serializeConversation(conversation, documentIds), messages: [user_message, assistant_message] }, 201);
     });
   },
-  { body: createConversationSchema, scope: "conversations:write", rateLimit: "chat" },
+  // Only a first message calls the model: an empty conversation draws from the general bucket.
+  { body: createConversationSchema, scope: "conversations:write", rateLimit: (body) => (body.first_message ? "chat" : "default") },
 );
