@@ -139,6 +139,23 @@ describe("budgets under concurrency", () => {
   });
 });
 
+describe("spend history", () => {
+  it("deleting a conversation leaves its spend in /usage", async () => {
+    const { cookie } = await h.signUp();
+    const created = await call(conversationsRoute.POST, { cookie, body: { model: "openai:gpt-4o-mini", first_message: "something to pay for" } });
+    const { conversation } = (await created.json()) as { conversation: { id: string } };
+    const before = await usage({ cookie });
+    expect(before.totals.total_tokens).toBeGreaterThan(0);
+
+    const conversationRoute = await import("@/app/api/v1/conversations/[id]/route");
+    expect((await call(conversationRoute.DELETE, { cookie, method: "DELETE", params: { id: conversation.id } })).status).toBe(204);
+    const after = await usage({ cookie });
+    expect(after.totals).toEqual(before.totals);
+    // The ledger and the budget counters agree again.
+    expect(after.budget.tokens_per_day.used).toBe(after.totals.total_tokens);
+  });
+});
+
 describe("a reservation left by a dead process", () => {
   it("holds the budget until it expires, then the next refused call releases it", { timeout: 60_000 }, async () => {
     h.mock.settings.reply = Array.from({ length: 200 }, (_, i) => `word${i}`).join(" ");

@@ -21,8 +21,8 @@ export const usageKinds = ["chat", "summary", "embedding"] as const;
 export type UsageKind = (typeof usageKinds)[number];
 
 /**
- * One row per model call that costs tokens: replies, summaries, embeddings. `GET /usage` reads it;
- * a conversation's rows go when it is deleted.
+ * One row per model call that costs tokens: replies, summaries, embeddings. `GET /usage` reads it.
+ * Deleting a conversation keeps its rows (with no conversation): spend history is not erasable.
  */
 export const usageEvents = pgTable(
   "usage_events",
@@ -32,10 +32,10 @@ export const usageEvents = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
     apiKeyId: uuid("api_key_id").references(() => apiKeys.id, { onDelete: "set null" }),
-    conversationId: uuid("conversation_id").references(() => conversations.id, { onDelete: "cascade" }),
+    conversationId: uuid("conversation_id").references(() => conversations.id, { onDelete: "set null" }),
     /**
-     * No foreign key: the row goes with its conversation, and outlives its message — a reply replaced
-     * by regenerate or edit is deleted, but the money spent on it stays in the ledger.
+     * No foreign key: the row outlives its message — a reply replaced by regenerate or edit is
+     * deleted, but the money spent on it stays in the ledger.
      */
     messageId: uuid("message_id"),
     documentId: uuid("document_id").references(() => documents.id, { onDelete: "set null" }),
@@ -52,7 +52,7 @@ export const usageEvents = pgTable(
   },
   (t) => [
     index("usage_events_user_time_idx").on(t.userId, t.createdAt),
-    // For the cascades: deleting a conversation or a document must not scan the ledger.
+    // For the set-nulls: deleting a conversation or a document must not scan the ledger.
     index("usage_events_conversation_idx").on(t.conversationId),
     index("usage_events_document_idx").on(t.documentId).where(sql`${t.documentId} is not null`),
     check("usage_events_kind_check", sql`${t.kind} in ('chat', 'summary', 'embedding')`),
