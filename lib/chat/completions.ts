@@ -2,7 +2,7 @@ import { AppError, openAiError } from "@/lib/api/errors";
 import { chooseModel } from "@/lib/ai/catalog";
 import type { ResolvedModel } from "@/lib/ai/providers";
 import { createConversation, getConversationOrThrow } from "@/lib/db/queries/conversations";
-import { assembleContext, defaultSafetyMargin } from "@/lib/context/assemble";
+import { assembleContext, defaultSafetyMargin, type HistoryMessage } from "@/lib/context/assemble";
 import { countMessageTokens, countTextTokens, replyPrimingTokens, type TokenizerFamily } from "@/lib/context/tokens";
 import { getDb } from "@/lib/db/client";
 import { appendMessage } from "@/lib/db/queries/messages";
@@ -78,7 +78,7 @@ async function conversationFor(
   userId: string,
   request: CompletionRequest,
   split: ReturnType<typeof splitRequest>,
-  family: TokenizerFamily,
+  counted: Counted,
 ): Promise<Conversation> {
   if (request.conversationId) {
     const conversation = await getConversationOrThrow({ id: request.conversationId, userId });
@@ -92,18 +92,28 @@ async function conversationFor(
     model: request.model,
     systemPrompt: split.system,
   });
-  // The caller's earlier turns become the stored history the model will see.
-  for (const m of split.history) {
-    const content = textOf(m.content);
+  // The caller's earlier turns become the stored history the model will see (counted already).
+  for (const m of counted.history.slice(0, -1)) {
     await appendMessage({
       conversationId: conversation.id,
       userId,
-      role: m.role === "assistant" ? "assistant" : "user",
-      content,
-      tokens: { count: countTextTokens(content, family), family },
+      role: m.role,
+      content: m.content,
+      tokens: { count: m.tokens ?? countTextTokens(m.content, counted.family), family: counted.family },
     });
   }
   return conversation;
+}
+
+/** The caller's messages, oldest first, with their token counts in one tokenizer family. */
+type Counted = { family: TokenizerFamily; history: HistoryMessage[] };
+
+function countHistory(split: ReturnType<typeof splitRequest>, family: TokenizerFamily): Counted {
+  const history = [...split.history, { role: "user", content: split.content }].map((m, i) => {
+    const content = textOf(m.content);
+    return { seq: i + 1, role: m.role === "assistant" ? ("assistant" as const) : ("user" as const), content, tokens: countTextTokens(content, family) };
+  });
+  return { family, history };
 }
 
 type Prepared = {
@@ -112,6 +122,7 @@ type Prepared = {
   request: CompletionRequest;
   admission: Admission;
   split: ReturnType<typeof splitRequest>;
+  counted: Counted;
   conversation: Conversation | null;
 };
 
@@ -120,10 +131,10 @@ type Prepared = {
  * requested completion must fit the model's window less the safety margin, and the window's
  * shares (the system messages at most a quarter) must hold them uncut.
  */
-function fitToWindow(split: ReturnType<typeof splitRequest>, model: ResolvedModel, requestedOutput: number | undefined): { promptTokens: number; maxOutputTokens: number } {
+function fitToWindow(split: ReturnType<typeof splitRequest>, counted: Counted, model: ResolvedModel, requestedOutput: number | undefined): { promptTokens: number; maxOutputTokens: number } {
   const { info } = model;
   const family = info.tokenizer;
-  const history = historyOf(split);
+  const { history } = counted;
   const system = split.system ? countMessageTokens({ content: split.system }, family) : 0;
   const promptTokens = history.reduce((sum, m) => sum + countMessageTokens(m, family), system + replyPrimingTokens(family));
   const room = info.contextWindow - defaultSafetyMargin(info.contextWindow) - promptTokens;
@@ -144,15 +155,6 @@ function fitToWindow(split: ReturnType<typeof splitRequest>, model: ResolvedMode
   return { promptTokens, maxOutputTokens };
 }
 
-function historyOf(split: ReturnType<typeof splitRequest>) {
-  return [...split.history, { role: "user", content: split.content }].map((m, i) => ({
-    seq: i + 1,
-    role: m.role === "assistant" ? ("assistant" as const) : ("user" as const),
-    content: textOf(m.content),
-    tokens: null,
-  }));
-}
-
 /**
  * Everything that can fail as a request error (400, 404, 422, 429) happens here, before any
  * response is started — a stream cannot change its status once it has begun.
@@ -160,13 +162,14 @@ function historyOf(split: ReturnType<typeof splitRequest>) {
 export async function prepareCompletion(caller: Caller, request: CompletionRequest): Promise<Prepared> {
   const split = splitRequest(request.messages);
   const resolved = await chooseModel(request.model);
-  const fit = fitToWindow(split, resolved, request.settings.maxOutputTokens);
+  const counted = countHistory(split, resolved.info.tokenizer);
+  const fit = fitToWindow(split, counted, resolved, request.settings.maxOutputTokens);
   const settings = { ...request.settings, maxOutputTokens: fit.maxOutputTokens };
   const admission = await holdBudget({ caller, resolved, maxOutputTokens: fit.maxOutputTokens, promptTokens: fit.promptTokens });
-  const prepared = { userId: caller.user.id, apiKeyId: caller.apiKey?.id ?? null, request: { ...request, settings }, admission, split };
+  const prepared = { userId: caller.user.id, apiKeyId: caller.apiKey?.id ?? null, request: { ...request, settings }, admission, split, counted };
   return admitted(admission, async () => ({
     ...prepared,
-    conversation: request.store ? await conversationFor(prepared.userId, prepared.request, split, resolved.info.tokenizer) : null,
+    conversation: request.store ? await conversationFor(prepared.userId, prepared.request, split, counted) : null,
   }));
 }
 
@@ -181,11 +184,10 @@ async function execute(prepared: Prepared, signal: AbortSignal, onDelta: (delta:
 }
 
 async function executeStateless(prepared: Prepared, signal: AbortSignal, onDelta: (delta: string) => void, onId: (id: string) => void): Promise<Final> {
-  const { userId, apiKeyId, request, split, admission } = prepared;
+  const { userId, apiKeyId, request, split, counted, admission } = prepared;
   const { resolved, reservation } = admission;
   const id = `chatcmpl-${crypto.randomUUID()}`;
   onId(id);
-  const history = historyOf(split);
   // The requested model gets the messages as sent (fitToWindow checked they fit); a fallback
   // with a smaller window gets the newest that fit it.
   const prepare = (model: ResolvedModel): PreparedRequest => {
@@ -196,7 +198,8 @@ async function executeStateless(prepared: Prepared, signal: AbortSignal, onDelta
       system: split.system,
       summary: null,
       passages: [],
-      history,
+      // Counts taken in another family do not apply to this model's tokenizer.
+      history: model.info.tokenizer === counted.family ? counted.history : counted.history.map((m) => ({ ...m, tokens: null })),
     });
     return { system: context.system, messages: context.messages, requestTokens: context.tokens.total, maxOutputTokens };
   };

@@ -139,6 +139,38 @@ describe("budgets under concurrency", () => {
   });
 });
 
+describe("summaries", () => {
+  it("reserve against the budget too: with none left the summary is extractive and no model is called", async () => {
+    const { cookie, user } = await h.signUp();
+    const id = await newConversation(cookie);
+    for (const content of ["The valve opens at 7 bar.", "The pump runs at 1,450 rpm."]) {
+      expect((await call(messagesRoute.POST, { cookie, params: { id }, body: { content } })).status).toBe(201);
+    }
+    const { scheduleSummary, settleSummaries } = await import("@/lib/chat/summarize");
+    const { loadPayer } = await import("@/lib/usage/budget");
+    const isSummaryCall = (r: { body: Record<string, unknown> }) => JSON.stringify(r.body).includes("running summary of a conversation");
+    const spentSoFar = (await usage({ cookie })).budget.tokens_per_day.used;
+
+    // The day's budget is used up: the summary is written without the model.
+    await budgets.setUserBudget({ user: user.id, tokensPerDay: spentSoFar });
+    scheduleSummary({ conversation: { id }, userId: user.id, apiKeyId: null, payer: await loadPayer({ userId: user.id, apiKey: null }), throughSeq: 2 });
+    await settleSummaries();
+    expect(h.mock.requests.filter(isSummaryCall)).toHaveLength(0);
+    const conversationRoute = await import("@/app/api/v1/conversations/[id]/route");
+    const read = async () => ((await (await call(conversationRoute.GET, { cookie, params: { id } })).json()) as { conversation: { summary: string | null; summary_through_seq: number | null } }).conversation;
+    expect(await read()).toMatchObject({ summary: expect.stringContaining("7 bar"), summary_through_seq: 2 });
+
+    // With room, the summary model is called, and its reservation is settled with its spend.
+    await budgets.setUserBudget({ user: user.id, tokensPerDay: spentSoFar + 100_000 });
+    scheduleSummary({ conversation: { id }, userId: user.id, apiKeyId: null, payer: await loadPayer({ userId: user.id, apiKey: null }), throughSeq: 4 });
+    await settleSummaries();
+    expect(h.mock.requests.filter(isSummaryCall)).toHaveLength(1);
+    const report = await usage({ cookie });
+    expect(report.budget.tokens_per_day.used).toBeGreaterThan(spentSoFar);
+    expect(report.budget.tokens_per_day.reserved).toBe(0);
+  });
+});
+
 describe("spend history", () => {
   it("deleting a conversation leaves its spend in /usage", async () => {
     const { cookie } = await h.signUp();
