@@ -93,6 +93,8 @@ function nextUtcMonth(now: Date): Date {
 
 const monthStart = (now: Date) => utcDay(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)));
 const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
+/** Dollars as the counters store them (numeric, 8 places), so held and given back match exactly. */
+const round8 = (n: number) => Math.round(n * 1e8) / 1e8;
 const NO_SPEND: SubjectSpend = { tokensToday: 0, reservedTokensToday: 0, usdThisMonth: 0, reservedUsdThisMonth: 0 };
 
 /**
@@ -113,12 +115,20 @@ export class Reservation {
     return this.amount;
   }
 
-  /** Holds `next` instead: the call was admitted, so this is not checked against the limits again. */
-  async resize(next: Estimate): Promise<void> {
+  /**
+   * Holds `next` instead: the call was admitted, so this is not checked against the limits again.
+   * Never throws: if it fails the previous hold stays until the call settles.
+   */
+  async resize(estimate: Estimate): Promise<void> {
+    const next = { tokens: estimate.tokens, costUsd: round8(estimate.costUsd) };
     if (!this.open || (next.tokens === this.amount.tokens && next.costUsd === this.amount.costUsd)) return;
     const previous = this.amount;
-    this.amount = next;
-    await resizeReservation({ id: this.id, ...next, deltaTokens: next.tokens - previous.tokens, deltaUsd: next.costUsd - previous.costUsd });
+    try {
+      await resizeReservation({ id: this.id, ...next, deltaTokens: next.tokens - previous.tokens, deltaUsd: round8(next.costUsd - previous.costUsd) });
+      this.amount = next;
+    } catch (error) {
+      log.warn({ reservation_id: this.id, err: error }, "resizing a budget reservation failed; it keeps its previous amount");
+    }
   }
 
   /** The transaction that recorded the call's usage settled this reservation. */
@@ -165,7 +175,7 @@ export async function reserveBudget(payer: Payer, model: { id: string; info: Mod
     day: utcDay(now),
     monthStart: monthStart(now),
     tokens: estimate.tokens,
-    costUsd: Math.round(estimate.costUsd * 1e8) / 1e8,
+    costUsd: round8(estimate.costUsd),
     expiresAt: new Date(now.getTime() + env.BUDGET_RESERVATION_TTL_SECONDS * 1000),
   };
   const attempt = async () => {

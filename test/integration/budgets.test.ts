@@ -125,6 +125,22 @@ describe("budgets under concurrency", () => {
     expect(report.budget.usd_per_month.reserved).toBe(0);
   });
 
+  it("a call refused by the key's budget holds nothing on its owner's", async () => {
+    const { cookie, user } = await h.signUp();
+    await budgets.setUserBudget({ user: user.id, tokensPerDay: 1_000_000 });
+    const created = await call(apiKeysRoute.POST, { cookie, body: { name: "spent", scopes: ["conversations:read", "conversations:write"] } });
+    const key = (await created.json()) as { id: string; key: string };
+    const headers = { authorization: `Bearer ${key.key}` };
+    const ask = () => call(completionsRoute.POST, { headers, body: { model: "openai:gpt-4o-mini", store: false, messages: [{ role: "user", content: "hello" }] } });
+    expect((await ask()).status).toBe(200);
+    await budgets.setApiKeyBudget({ id: key.id, tokensPerDay: 1 });
+    const refused = await ask();
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toMatchObject({ code: "budget_exceeded", budget: "api_key" });
+    // The owner's row had room and took the hold in the same statement; it was given back.
+    expect((await usage({ cookie })).budget.tokens_per_day).toMatchObject({ reserved: 0, limit: 1_000_000 });
+  });
+
   it("gives the reservation back when the request fails before the model is called", async () => {
     const { cookie, user } = await h.signUp();
     await budgets.setUserBudget({ user: user.id, tokensPerDay: 1_000_000 });

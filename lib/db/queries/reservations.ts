@@ -5,7 +5,8 @@ import { arrayLiteral, getDb, rowsOf, type Executor } from "../client";
  * Budget reservations: a model call's estimated spend held on its payers' counter rows
  * (`usage_counters.reserved_*`) while it runs, with a `usage_reservations` row saying what to give
  * back. Each function is one statement, so checking and holding cannot be split by another
- * instance: the check reads the counter row it updates, under that row's lock.
+ * instance: the check reads the counter row it updates, under that row's lock. Every statement
+ * locks a payer's rows in one order (subject, then day), so two calls of one payer cannot deadlock.
  */
 
 export type HeldSubject = { subject: string; tokensPerDay: number; usdPerMonth: number };
@@ -51,6 +52,7 @@ export async function reserveSpend(input: ReserveInput): Promise<{ held: boolean
       select w.subject, ${input.day}::date, ${input.userId}::uuid, 0, 0, ${input.tokens}::int, ${input.costUsd}::numeric
       from wanted w left join earlier e on e.subject = w.subject
       where w.usd_limit = 0 or coalesce(e.usd, 0) < w.usd_limit
+      order by w.subject
       on conflict (subject, day) do update set
         reserved_tokens = c.reserved_tokens + excluded.reserved_tokens,
         reserved_usd = c.reserved_usd + excluded.reserved_usd
@@ -84,10 +86,15 @@ export async function unholdSpend(input: { subjects: string[]; day: string; toke
   if (input.subjects.length === 0) return;
   const db = await getDb();
   await db.execute(sql`
-    update usage_counters set
-      reserved_tokens = greatest(0, reserved_tokens - ${input.tokens}::int),
-      reserved_usd = greatest(0, reserved_usd - ${input.costUsd}::numeric)
-    where subject = any(${arrayLiteral(input.subjects)}::text[]) and day = ${input.day}::date`);
+    with locked as (
+      select subject from usage_counters
+      where subject = any(${arrayLiteral(input.subjects)}::text[]) and day = ${input.day}::date
+      order by subject for update
+    )
+    update usage_counters c set
+      reserved_tokens = greatest(0, c.reserved_tokens - ${input.tokens}::int),
+      reserved_usd = greatest(0, c.reserved_usd - ${input.costUsd}::numeric)
+    from locked where c.subject = locked.subject and c.day = ${input.day}::date`);
 }
 
 /** Changes a reservation's amount (the exact request is known once it is assembled). */
@@ -97,11 +104,15 @@ export async function resizeReservation(input: { id: string; tokens: number; cos
     with r as (
       update usage_reservations set tokens = ${input.tokens}::int, cost_usd = ${input.costUsd}::numeric
       where id = ${input.id}::uuid returning subjects, day
+    ),
+    locked as (
+      select c.subject, c.day from usage_counters c join r on c.subject = any(r.subjects) and c.day = r.day
+      order by c.subject for update of c
     )
     update usage_counters c set
       reserved_tokens = greatest(0, c.reserved_tokens + ${input.deltaTokens}::int),
       reserved_usd = greatest(0, c.reserved_usd + ${input.deltaUsd}::numeric)
-    from r where c.subject = any(r.subjects) and c.day = r.day`);
+    from locked where c.subject = locked.subject and c.day = locked.day`);
 }
 
 /**
@@ -129,6 +140,7 @@ export async function settleSpend(
     insert into usage_counters as c (subject, day, user_id, tokens, cost_usd, reserved_tokens, reserved_usd)
     select subject, day, ${input.userId}::uuid, tokens, cost_usd, -r_tokens, -r_usd from merged
     where tokens <> 0 or cost_usd <> 0 or r_tokens <> 0 or r_usd <> 0
+    order by subject, day
     on conflict (subject, day) do update set
       tokens = c.tokens + excluded.tokens,
       cost_usd = c.cost_usd + excluded.cost_usd,
@@ -150,11 +162,15 @@ export async function expireReservations(now: Date): Promise<number> {
       select s as subject, g.day, sum(g.tokens)::int as tokens, sum(g.cost_usd) as usd
       from gone g cross join lateral unnest(g.subjects) as s group by s, g.day
     ),
+    locked as (
+      select c.subject, c.day from usage_counters c join per on c.subject = per.subject and c.day = per.day
+      order by c.subject, c.day for update of c
+    ),
     given as (
       update usage_counters c set
         reserved_tokens = greatest(0, c.reserved_tokens - per.tokens),
         reserved_usd = greatest(0, c.reserved_usd - per.usd)
-      from per where c.subject = per.subject and c.day = per.day
+      from per join locked using (subject, day) where c.subject = per.subject and c.day = per.day
       returning 1
     )
     select (select count(*) from gone)::int as expired, (select count(*) from given)::int as given`);
