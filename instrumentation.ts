@@ -1,6 +1,6 @@
 /**
- * Runs once when a server process starts: the request guard, tracing (when
- * OTEL_EXPORTER_OTLP_ENDPOINT is set), migrate, recover replies a crash left streaming, and resume
+ * Runs once when a server process starts: the request guard, the model settings (a model no one
+ * could use stops the start), tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set), migrate, recover replies a crash left streaming, and resume
  * document ingestion that was pending or cut off.
  */
 export async function register() {
@@ -11,6 +11,8 @@ export async function register() {
   // Before the first request is served: the sign-in throttles key on the connection's address.
   const { recordPeerAddresses } = await import("./lib/auth/client-address");
   recordPeerAddresses();
+  const { assertModelSettings } = await import("./lib/ai/catalog");
+  assertModelSettings();
   // Then tracing, so everything after it is traced; without an endpoint the SDK is never loaded.
   const { startTracing } = await import("./lib/telemetry");
   await startTracing();

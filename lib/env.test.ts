@@ -6,7 +6,9 @@ describe("parseEnv", () => {
     const env = parseEnv({});
     expect(env.DATABASE_URL).toBeUndefined();
     expect(env.DATA_DIR).toBe("./data");
-    expect(env.OLLAMA_BASE_URL).toBe("http://localhost:11434/v1");
+    // No Ollama unless configured: ollama:* models are not usable by default.
+    expect(env.OLLAMA_BASE_URL).toBeUndefined();
+    expect(env.ALLOWED_MODELS).toEqual([]);
     expect(env.MAX_MESSAGE_CHARS).toBe(32_000);
     expect(env.ALLOW_SIGNUP).toBe(true);
     expect(env.instanceId).toMatch(/:3000$/);

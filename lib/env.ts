@@ -39,6 +39,16 @@ const modelId = z
   .string()
   .regex(/^[a-z][a-z0-9-]*:.+$/, "must look like provider:model, e.g. openai:gpt-4o-mini");
 
+/** Comma-separated model ids. */
+const modelIdList = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .default("")
+    .transform((text) => text.split(",").map((id) => id.trim()).filter(Boolean))
+    .pipe(z.array(modelId)),
+);
+
 const modelOverride = z
   .strictObject({
     context_window: z.number().int().min(512),
@@ -110,22 +120,21 @@ const schema = z.object({
   OPENAI_API: z.preprocess(emptyToUndefined, z.enum(["responses", "chat"]).default("responses")),
   GROQ_API_KEY: optionalString,
   GROQ_BASE_URL: optionalUrl,
-  OLLAMA_BASE_URL: z.preprocess(emptyToUndefined, z.url().default("http://localhost:11434/v1")),
+  /** Ollama or another OpenAI-compatible server for `ollama:*` models; unset = no `ollama:*` model is usable. */
+  OLLAMA_BASE_URL: optionalUrl,
   OLLAMA_API_KEY: optionalString,
   /** The context length the Ollama server runs unknown models with (its default is 4,096 below 24 GiB of VRAM). */
   OLLAMA_NUM_CTX: intWithDefault(4_096, 512),
   /** Context window, output limit, tokenizer and prices for models the catalog lacks or gets wrong. */
   MODEL_OVERRIDES: modelOverrides,
   CHAT_MODEL: z.preprocess(emptyToUndefined, modelId.optional()),
+  /**
+   * Operator allow-list of model ids users may choose; when set it replaces the catalog,
+   * MODEL_OVERRIDES and Ollama discovery as the list (the offline model is always listed).
+   */
+  ALLOWED_MODELS: modelIdList,
   /** Models tried, in order, when CHAT_MODEL (or a conversation's model) fails; the offline model always ends the chain. */
-  FALLBACK_MODELS: z.preprocess(
-    emptyToUndefined,
-    z
-      .string()
-      .default("")
-      .transform((text) => text.split(",").map((id) => id.trim()).filter(Boolean))
-      .pipe(z.array(modelId)),
-  ),
+  FALLBACK_MODELS: modelIdList,
   /** Model call time limits: to the first token, between chunks, and in all (ms). */
   MODEL_TTFT_TIMEOUT_MS: intWithDefault(30_000, 100),
   MODEL_IDLE_TIMEOUT_MS: intWithDefault(30_000, 100),
@@ -189,6 +198,11 @@ const schema = z.object({
   BUDGET_USD_PER_MONTH: z.preprocess(emptyToUndefined, z.coerce.number().min(0).default(0)),
   API_KEY_BUDGET_TOKENS_PER_DAY: intWithDefault(0),
   API_KEY_BUDGET_USD_PER_MONTH: z.preprocess(emptyToUndefined, z.coerce.number().min(0).default(0)),
+  /**
+   * How long a budget reservation (a model call's estimated spend, held while it runs) lasts if the
+   * process holding it dies before settling it; then the next refused call releases it.
+   */
+  BUDGET_RESERVATION_TTL_SECONDS: intWithDefault(900, 30),
 
   /** Requests per minute per user and per API key, all routes. */
   RATE_LIMIT_PER_MINUTE: intWithDefault(600, 1),

@@ -39,6 +39,26 @@ describe("the model catalog", () => {
     expect(knownModels("openai", config).map((m) => m.name)).toContain("my-finetune");
     expect(knownModels("groq", config).map((m) => m.name)).not.toContain("my-finetune");
   });
+
+  it("calls a model priced only when the catalog or an override names both its input and output price", () => {
+    const config: ModelConfig = {
+      overrides: {
+        "openai:o3-pro": { context_window: 200_000 },
+        "openai:half-priced": { input_per_million: 20 },
+        "ollama:llama3.1": { input_per_million: 0, output_per_million: 0 },
+        "openai:gpt-4o": { context_window: 64_000 },
+      },
+      ollamaNumCtx: 4_096,
+    };
+    expect(modelInfo("openai", "gpt-4o-mini", plain).priced).toBe(true);
+    expect(modelInfo("offline", "bot-gpt-offline", plain).priced).toBe(true);
+    expect(modelInfo("openai", "o1-pro", plain).priced).toBe(false);
+    expect(modelInfo("openai", "o3-pro", config).priced).toBe(false);
+    expect(modelInfo("openai", "half-priced", config).priced).toBe(false);
+    expect(modelInfo("ollama", "llama3.1", config).priced).toBe(true);
+    expect(modelInfo("ollama", "mistral", config).priced).toBe(false);
+    expect(modelInfo("openai", "gpt-4o", config).priced).toBe(true);
+  });
 });
 
 describe("costUsd", () => {

@@ -17,6 +17,11 @@ export type ModelInfo = {
   inputPerMillion: number;
   cachedInputPerMillion: number;
   outputPerMillion: number;
+  /**
+   * Whether the prices above are known (the catalog, or MODEL_OVERRIDES naming both the input and
+   * the output price). An unpriced model counts $0, so a USD budget refuses it rather than let it spend.
+   */
+  priced: boolean;
 };
 
 export type ModelConfig = { overrides: Env["MODEL_OVERRIDES"]; ollamaNumCtx: number };
@@ -25,14 +30,14 @@ export const OFFLINE_MODEL_ID = "offline:bot-gpt-offline";
 
 // Groq does not discount cached input for these models: the cached price is the input price.
 const catalog: ModelInfo[] = [
-  { provider: "openai", name: "gpt-4o-mini", contextWindow: 128_000, maxOutputTokens: 16_384, tokenizer: "o200k", inputPerMillion: 0.15, cachedInputPerMillion: 0.075, outputPerMillion: 0.6 },
-  { provider: "openai", name: "gpt-4o", contextWindow: 128_000, maxOutputTokens: 16_384, tokenizer: "o200k", inputPerMillion: 2.5, cachedInputPerMillion: 1.25, outputPerMillion: 10 },
-  { provider: "openai", name: "gpt-4.1-mini", contextWindow: 1_047_576, maxOutputTokens: 32_768, tokenizer: "o200k", inputPerMillion: 0.4, cachedInputPerMillion: 0.1, outputPerMillion: 1.6 },
-  { provider: "openai", name: "gpt-4.1", contextWindow: 1_047_576, maxOutputTokens: 32_768, tokenizer: "o200k", inputPerMillion: 2, cachedInputPerMillion: 0.5, outputPerMillion: 8 },
-  { provider: "groq", name: "llama-3.1-8b-instant", contextWindow: 131_072, maxOutputTokens: 8_192, tokenizer: "llama3", inputPerMillion: 0.05, cachedInputPerMillion: 0.05, outputPerMillion: 0.08 },
-  { provider: "groq", name: "llama-3.3-70b-versatile", contextWindow: 131_072, maxOutputTokens: 32_768, tokenizer: "llama3", inputPerMillion: 0.59, cachedInputPerMillion: 0.59, outputPerMillion: 0.79 },
+  { provider: "openai", name: "gpt-4o-mini", contextWindow: 128_000, maxOutputTokens: 16_384, tokenizer: "o200k", inputPerMillion: 0.15, cachedInputPerMillion: 0.075, outputPerMillion: 0.6, priced: true },
+  { provider: "openai", name: "gpt-4o", contextWindow: 128_000, maxOutputTokens: 16_384, tokenizer: "o200k", inputPerMillion: 2.5, cachedInputPerMillion: 1.25, outputPerMillion: 10, priced: true },
+  { provider: "openai", name: "gpt-4.1-mini", contextWindow: 1_047_576, maxOutputTokens: 32_768, tokenizer: "o200k", inputPerMillion: 0.4, cachedInputPerMillion: 0.1, outputPerMillion: 1.6, priced: true },
+  { provider: "openai", name: "gpt-4.1", contextWindow: 1_047_576, maxOutputTokens: 32_768, tokenizer: "o200k", inputPerMillion: 2, cachedInputPerMillion: 0.5, outputPerMillion: 8, priced: true },
+  { provider: "groq", name: "llama-3.1-8b-instant", contextWindow: 131_072, maxOutputTokens: 8_192, tokenizer: "llama3", inputPerMillion: 0.05, cachedInputPerMillion: 0.05, outputPerMillion: 0.08, priced: true },
+  { provider: "groq", name: "llama-3.3-70b-versatile", contextWindow: 131_072, maxOutputTokens: 32_768, tokenizer: "llama3", inputPerMillion: 0.59, cachedInputPerMillion: 0.59, outputPerMillion: 0.79, priced: true },
   // The offline model counts with gpt-tokenizer's default encoding, o200k.
-  { provider: "offline", name: "bot-gpt-offline", contextWindow: 32_768, maxOutputTokens: 1_024, tokenizer: "o200k", inputPerMillion: 0, cachedInputPerMillion: 0, outputPerMillion: 0 },
+  { provider: "offline", name: "bot-gpt-offline", contextWindow: 32_768, maxOutputTokens: 1_024, tokenizer: "o200k", inputPerMillion: 0, cachedInputPerMillion: 0, outputPerMillion: 0, priced: true },
 ];
 
 // Unknown models (a custom OpenAI-compatible server, a new release) get conservative defaults.
@@ -57,6 +62,7 @@ function defaultsFor(provider: ProviderId, name: string, config: ModelConfig): M
     inputPerMillion: 0,
     cachedInputPerMillion: 0,
     outputPerMillion: 0,
+    priced: false,
   };
 }
 
@@ -94,6 +100,7 @@ export function modelInfo(provider: ProviderId, name: string, config: ModelConfi
     // A new input price without a cached one: assume no cache discount rather than a stale one.
     cachedInputPerMillion: override.cached_input_per_million ?? (override.input_per_million === undefined ? base.cachedInputPerMillion : inputPerMillion),
     outputPerMillion: override.output_per_million ?? base.outputPerMillion,
+    priced: base.priced || (override.input_per_million !== undefined && override.output_per_million !== undefined),
   };
 }
 

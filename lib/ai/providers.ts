@@ -4,7 +4,7 @@ import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import type { LanguageModelV3 } from "@ai-sdk/provider";
 import { AppError } from "@/lib/api/errors";
 import { env } from "@/lib/env";
-import { knownModels, modelInfo, OFFLINE_MODEL_ID, parseModelId, type ModelInfo, type ProviderId } from "./models";
+import { modelInfo, OFFLINE_MODEL_ID, parseModelId, type ModelInfo, type ProviderId } from "./models";
 import { OfflineLanguageModel } from "./offline-model";
 import { log } from "@/lib/log";
 
@@ -33,7 +33,8 @@ const groq = lazy(() => createGroq({ apiKey: env.GROQ_API_KEY, baseURL: env.GROQ
 const ollama = lazy(() =>
   createOpenAICompatible({
     name: "ollama",
-    baseURL: env.OLLAMA_BASE_URL,
+    // Only created once the provider is configured (factories.ollama.configured).
+    baseURL: env.OLLAMA_BASE_URL ?? "",
     apiKey: env.OLLAMA_API_KEY,
     includeUsage: true,
   }),
@@ -46,40 +47,73 @@ const factories: Record<ProviderId, ProviderFactory> = {
     create: (name) => (env.OPENAI_API === "chat" ? openai().chat(name) : openai().responses(name)),
   },
   groq: { configured: () => Boolean(env.GROQ_API_KEY), create: (name) => groq()(name) },
-  // A local server needs no key; whether it is up is checked when listing models.
-  ollama: { configured: () => true, create: (name) => ollama()(name) },
+  // Only where the operator named a server: nothing is called on a guessed localhost.
+  ollama: { configured: () => Boolean(env.OLLAMA_BASE_URL), create: (name) => ollama()(name) },
   offline: { configured: () => true, create: (name) => new OfflineLanguageModel(name, env.OFFLINE_TOKEN_DELAY_MS) },
 };
 
-function isProviderId(value: string): value is ProviderId {
-  return value in factories;
+/** The setting that enables each provider, for messages that say how to fix a refusal. */
+export const PROVIDER_SETTING: Record<ProviderId, string | null> = {
+  openai: "OPENAI_API_KEY",
+  groq: "GROQ_API_KEY",
+  ollama: "OLLAMA_BASE_URL",
+  offline: null,
+};
+
+export function isProviderId(value: string): value is ProviderId {
+  return Object.hasOwn(factories, value);
 }
 
-/** CHAT_MODEL when set; otherwise the first configured hosted provider; otherwise offline. */
+export function isProviderConfigured(provider: ProviderId): boolean {
+  return factories[provider].configured();
+}
+
+/**
+ * CHAT_MODEL when set; else the first ALLOWED_MODELS entry this server can call; else the first
+ * configured hosted provider's small model; else offline.
+ */
 export function defaultModelId(): string {
   if (env.CHAT_MODEL) return env.CHAT_MODEL;
+  if (env.ALLOWED_MODELS.length > 0) {
+    return env.ALLOWED_MODELS.find((id) => usable(id)) ?? OFFLINE_MODEL_ID;
+  }
   if (factories.openai.configured()) return "openai:gpt-4o-mini";
   if (factories.groq.configured()) return "groq:llama-3.1-8b-instant";
   return OFFLINE_MODEL_ID;
 }
 
+/** Why this server cannot call `id` at all (unknown provider, provider not configured), or null. */
+export function unusableReason(id: string): string | null {
+  const parsed = parseModelId(id);
+  if (!parsed || !isProviderId(parsed.provider)) return `"${id}" is not a provider:model id this server knows (providers: openai, groq, ollama, offline)`;
+  if (!factories[parsed.provider].configured()) return `the ${parsed.provider} provider is not configured on this server (${PROVIDER_SETTING[parsed.provider]} is unset)`;
+  return null;
+}
+
+const usable = (id: string) => unusableReason(id) === null;
+
+/**
+ * The registry's view of a model id: its provider must be known and configured. Whether users may
+ * choose it is `lib/ai/catalog.ts`'s question; this is for ids already chosen or configured.
+ */
 export function resolveModel(id: string): ResolvedModel {
   const parsed = parseModelId(id);
-  if (!parsed || !isProviderId(parsed.provider)) {
-    throw new AppError("model_not_available", `Unknown model "${id}". Use an id from GET /api/v1/models.`);
+  const reason = unusableReason(id);
+  if (reason !== null || !parsed || !isProviderId(parsed.provider)) {
+    throw new AppError("model_not_found", `The model "${id}" cannot be used: ${reason}. GET /api/v1/models lists the models you can use.`, {
+      extensions: { model: id },
+    });
   }
-  const factory = factories[parsed.provider];
-  if (!factory.configured()) {
-    throw new AppError("model_not_available", `The ${parsed.provider} provider is not configured on this server.`);
-  }
-  return {
-    id,
-    provider: parsed.provider,
-    name: parsed.name,
-    model: factory.create(parsed.name),
-    info: modelInfo(parsed.provider, parsed.name),
-  };
+  const { provider, name } = parsed;
+  return { id, provider, name, model: factories[provider].create(name), info: modelInfo(provider, name) };
 }
+
+export type ChainOptions = {
+  /** A USD budget applies: models without a price are left out (they would spend uncounted). */
+  requirePrice?: boolean;
+  /** false: no offline model at the end (the OpenAI-compatible endpoint reports the failure instead). */
+  offline?: boolean;
+};
 
 /**
  * The models a reply is tried on, in order: the requested one, then FALLBACK_MODELS (those this
@@ -87,57 +121,21 @@ export function resolveModel(id: string): ResolvedModel {
  */
 const unusableFallbacks = new Set<string>();
 
-export function modelChain(first: ResolvedModel): ResolvedModel[] {
+export function modelChain(first: ResolvedModel, options: ChainOptions = {}): ResolvedModel[] {
   const chain = [first];
-  for (const id of [...env.FALLBACK_MODELS, OFFLINE_MODEL_ID]) {
+  const ids = [...env.FALLBACK_MODELS, ...(options.offline === false ? [] : [OFFLINE_MODEL_ID])];
+  for (const id of ids) {
     if (chain.some((m) => m.id === id)) continue;
+    let resolved: ResolvedModel;
     try {
-      chain.push(resolveModel(id));
+      resolved = resolveModel(id);
     } catch {
       if (!unusableFallbacks.has(id)) log.warn({ model: id }, "FALLBACK_MODELS entry not usable on this server; skipped");
       unusableFallbacks.add(id);
+      continue;
     }
+    if (options.requirePrice && !resolved.info.priced) continue;
+    chain.push(resolved);
   }
   return chain;
-}
-
-export type AvailableModel = ModelInfo & { id: string; isDefault: boolean };
-
-let ollamaCache: { at: number; names: string[] } | undefined;
-
-/** Models an Ollama (or other OpenAI-compatible) server reports, cached briefly. */
-async function discoverOllamaModels(): Promise<string[]> {
-  if (ollamaCache && Date.now() - ollamaCache.at < 30_000) return ollamaCache.names;
-  let names: string[] = [];
-  try {
-    const response = await fetch(`${env.OLLAMA_BASE_URL.replace(/\/$/, "")}/models`, {
-      signal: AbortSignal.timeout(500),
-      headers: env.OLLAMA_API_KEY ? { authorization: `Bearer ${env.OLLAMA_API_KEY}` } : {},
-    });
-    if (response.ok) {
-      const body = (await response.json()) as { data?: Array<{ id?: unknown }> };
-      names = (body.data ?? []).flatMap((m) => (typeof m.id === "string" ? [m.id] : []));
-    }
-  } catch {
-    // Not running: nothing to list.
-  }
-  ollamaCache = { at: Date.now(), names };
-  return names;
-}
-
-/** What this server can use right now. */
-export async function listAvailableModels(): Promise<AvailableModel[]> {
-  const ids = new Set<string>();
-  for (const provider of ["openai", "groq"] as const) {
-    if (factories[provider].configured()) for (const m of knownModels(provider)) ids.add(`${provider}:${m.name}`);
-  }
-  for (const name of await discoverOllamaModels()) ids.add(`ollama:${name}`);
-  ids.add(OFFLINE_MODEL_ID);
-  const fallbackDefault = defaultModelId();
-  ids.add(fallbackDefault);
-  return [...ids].flatMap((id) => {
-    const parsed = parseModelId(id);
-    if (!parsed || !isProviderId(parsed.provider) || !factories[parsed.provider].configured()) return [];
-    return [{ ...modelInfo(parsed.provider, parsed.name), id, isDefault: id === fallbackDefault }];
-  });
 }

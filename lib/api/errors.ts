@@ -7,6 +7,7 @@ export const errorCatalog = {
   invalid_cursor: { status: 400, title: "Invalid pagination cursor" },
   bad_request: { status: 400, title: "Bad request" },
   invalid_last_event_id: { status: 400, title: "Invalid Last-Event-ID" },
+  context_length_exceeded: { status: 400, title: "Input exceeds the model's context window" },
   unauthenticated: { status: 401, title: "Authentication required" },
   invalid_credentials: { status: 401, title: "Invalid credentials" },
   invalid_api_key: { status: 401, title: "Invalid API key" },
@@ -23,6 +24,7 @@ export const errorCatalog = {
   document_not_found: { status: 404, title: "Document not found" },
   route_not_found: { status: 404, title: "No such endpoint" },
   stream_not_found: { status: 404, title: "No stream for this message" },
+  model_not_found: { status: 404, title: "Model not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
   email_taken: { status: 409, title: "Email already registered" },
   conflict: { status: 409, title: "Conflict" },
@@ -39,6 +41,7 @@ export const errorCatalog = {
   unsupported_file_type: { status: 415, title: "Unsupported file type" },
   validation_failed: { status: 422, title: "Validation failed" },
   model_not_available: { status: 422, title: "Model not available" },
+  model_not_priced: { status: 422, title: "Model has no price" },
   empty_file: { status: 422, title: "The file is empty" },
   too_many_pages: { status: 422, title: "The document has too many pages" },
   encrypted_document: { status: 422, title: "The document is password-protected" },
@@ -130,9 +133,24 @@ export function toAppError(error: unknown): AppError {
   return new AppError("internal_error", "Something went wrong on our side. Try again later.");
 }
 
+/** OpenAI's name for a class of error, which its client libraries and integrators switch on. */
+function openAiErrorType(status: number, code: ErrorCode): string {
+  if (status === 401) return "authentication_error";
+  if (status === 403) return "permission_error";
+  if (status === 429) return code === "budget_exceeded" ? "insufficient_quota" : "rate_limit_error";
+  if (status >= 500) return "server_error";
+  return "invalid_request_error";
+}
+
+/** OpenAI's `error` member for a problem: OpenAI's error type, our code, the first failing field. */
+export function openAiError(problem: Problem) {
+  return { message: problem.detail ?? problem.title, type: openAiErrorType(problem.status, problem.code), param: problem.errors?.[0]?.path ?? null, code: problem.code };
+}
+
 /**
  * The one error renderer. `openAiCompatible` adds OpenAI's `error` member to the problem so the
- * official client libraries surface our message and code too.
+ * official client libraries surface our message and code too, and answers a request that fails
+ * validation 400 as OpenAI does (the native API keeps 422).
  */
 export function problemResponse(error: unknown, requestId: string, options: { openAiCompatible?: boolean } = {}): Response {
   const appError = toAppError(error);
@@ -140,11 +158,10 @@ export function problemResponse(error: unknown, requestId: string, options: { op
   headers.set("content-type", "application/problem+json");
   headers.set("x-request-id", requestId);
   const problem = appError.toProblem(requestId);
-  const body = options.openAiCompatible
-    ? { ...problem, error: { message: problem.detail ?? problem.title, type: problem.code, code: problem.code, param: problem.errors?.[0]?.path ?? null } }
-    : problem;
+  if (options.openAiCompatible && appError.code === "validation_failed") problem.status = 400;
+  const body = options.openAiCompatible ? { ...problem, error: openAiError(problem) } : problem;
   return new Response(JSON.stringify(body), {
-    status: appError.status,
+    status: problem.status,
     headers,
   });
 }

@@ -2,7 +2,7 @@ import type { z } from "zod";
 import { looksLikeApiKey } from "@/lib/auth/api-key-token";
 import { getSessionUser } from "@/lib/auth/session";
 import { authenticateApiKey, type PublicApiKey } from "@/lib/db/queries/api-keys";
-import type { PublicUser } from "@/lib/db/queries/users";
+import type { SessionUser } from "@/lib/db/queries/users";
 import type { ApiKeyScope } from "@/lib/db/schema";
 import { withLogContext } from "@/lib/log";
 import { isDraining } from "@/lib/shutdown";
@@ -103,7 +103,7 @@ type HandlerArgs<TBody, TQuery> = {
 };
 
 /** Who is calling: a signed-in browser (apiKey null) or an API key acting for its owner. */
-export type Principal = { user: PublicUser; apiKey: PublicApiKey | null };
+export type Principal = { user: SessionUser; apiKey: PublicApiKey | null };
 
 type Options<TBody extends z.ZodType | undefined, TQuery extends z.ZodType | undefined> = {
   body?: TBody;
@@ -112,8 +112,12 @@ type Options<TBody extends z.ZodType | undefined, TQuery extends z.ZodType | und
   scope?: ApiKeyScope;
   /** Only a browser session may call this route (API keys cannot manage API keys). */
   sessionOnly?: boolean;
-  /** Which rate-limit bucket the route draws from; "chat" for routes that call a model. */
-  rateLimit?: RateLimitClass;
+  /**
+   * Which rate-limit bucket the route draws from; "chat" for routes that call a model. A function
+   * picks it from the parsed body (a route that calls a model only for some bodies); the limit is
+   * then charged after parsing.
+   */
+  rateLimit?: RateLimitClass | ((body: Infer<TBody>) => RateLimitClass);
   /** Errors also carry OpenAI's `error` member (for the OpenAI-compatible endpoint). */
   openAiCompatible?: boolean;
   /** false: POSTs are not recorded for Idempotency-Key replay (the response holds a secret). */
@@ -206,11 +210,12 @@ async function parseJsonBody<T extends z.ZodType>(request: Request, schema: T, m
 
 /**
  * Every authenticated route runs the same steps, top to bottom: request id → authenticate (401)
- * → authorize: same origin for cookies, scope for keys (403) → rate limit (429) → parse
- * query/body (400/413/415/422) → idempotency (POST) → handler → one error format, with rate-limit
- * headers on every response after authentication. Credentials come before the body so an
- * anonymous caller learns nothing about the schema. A refused (403) request is still charged to
- * the bucket, so it carries RateLimit-* too and refusals are not a free way to probe.
+ * → authorize: same origin for cookies, scope for keys (403) → rate limit (429; after parsing
+ * when the body picks the bucket) → parse query/body (400/413/415/422) → idempotency (POST) →
+ * handler → one error format, with rate-limit headers on every response after authentication.
+ * Credentials come before the body so an anonymous caller learns nothing about the schema. A
+ * refused (403) request is still charged to the bucket, so it carries RateLimit-* too and
+ * refusals are not a free way to probe.
  */
 export function withAuth<TBody extends z.ZodType | undefined = undefined, TQuery extends z.ZodType | undefined = undefined>(
   handler: (args: HandlerArgs<Infer<TBody>, Infer<TQuery>> & Principal) => Promise<Response>,
@@ -219,11 +224,24 @@ export function withAuth<TBody extends z.ZodType | undefined = undefined, TQuery
   return (request: Request, context?: RouteContext): Promise<Response> => observed(request, async (requestId, caller) => {
     let limitHeaders: Record<string, string> = {};
     const finalize = (response: Response) => withHeaders(response, limitHeaders);
-    try {
-      // A stopping instance finishes the replies it has but starts none (the client retries elsewhere).
-      if (options.rateLimit === "chat" && isDraining()) {
+    // A stopping instance finishes the replies it has but starts none (the client retries elsewhere).
+    const refuseIfDraining = (kind: RateLimitClass) => {
+      if (kind === "chat" && isDraining()) {
         throw new AppError("service_unavailable", "This instance is shutting down; retry shortly.", { headers: { "Retry-After": "5" } });
       }
+    };
+    // Charges the bucket (its headers go on the response), then throws a refusal found before it.
+    const charge = async (principal: Principal, kind: RateLimitClass, refusal: unknown = null) => {
+      const decision = await checkRateLimit({ userId: principal.user.id, apiKeyId: principal.apiKey?.id ?? null, kind });
+      limitHeaders = rateLimitHeaders(decision);
+      if (refusal) throw refusal;
+      if (!decision.allowed) {
+        throw new AppError("rate_limited", `Too many requests; retry in ${Math.max(1, decision.retryAfterSeconds)} s.`);
+      }
+    };
+    try {
+      const fixedKind = typeof options.rateLimit === "function" ? null : (options.rateLimit ?? "default");
+      if (fixedKind) refuseIfDraining(fixedKind);
       const principal = await authenticate(request);
       caller.principal = principal;
       let refusal: unknown = null;
@@ -232,16 +250,8 @@ export function withAuth<TBody extends z.ZodType | undefined = undefined, TQuery
       } catch (error) {
         refusal = error;
       }
-      const decision = await checkRateLimit({
-        userId: principal.user.id,
-        apiKeyId: principal.apiKey?.id ?? null,
-        kind: options.rateLimit ?? "default",
-      });
-      limitHeaders = rateLimitHeaders(decision);
-      if (refusal) throw refusal;
-      if (!decision.allowed) {
-        throw new AppError("rate_limited", `Too many requests; retry in ${Math.max(1, decision.retryAfterSeconds)} s.`);
-      }
+      // A refused (403) request is charged too (to the general bucket when the body would pick one).
+      if (fixedKind || refusal) await charge(principal, fixedKind ?? "default", refusal);
 
       const params = readParams((await context?.params) ?? {});
       let query: unknown = undefined;
@@ -263,6 +273,11 @@ export function withAuth<TBody extends z.ZodType | undefined = undefined, TQuery
         const parsed = await parseJsonBody(request, options.body);
         body = parsed.value;
         fingerprint = parsed.canonical;
+      }
+      if (typeof options.rateLimit === "function") {
+        const kind = options.rateLimit(body as Infer<TBody>);
+        refuseIfDraining(kind);
+        await charge(principal, kind);
       }
       const run = () =>
         handler({ ...principal, request, requestId, params, form, body: body as Infer<TBody>, query: query as Infer<TQuery> });

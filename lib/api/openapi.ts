@@ -34,6 +34,8 @@ export type Operation = {
   bodyMediaType?: "application/json" | "multipart/form-data";
   responses: Record<number, ResponseSpec>;
   errors: ErrorCode[];
+  /** OpenAI-compatible route: validation errors are 400, as OpenAI answers them (lib/api/errors.ts). */
+  openAiCompatible?: boolean;
 };
 
 export type NamedSchemas = Record<string, z.ZodType>;
@@ -82,11 +84,14 @@ const rateLimitHeaders = {
 };
 const requestIdHeader = { "X-Request-Id": { description: "Echoes a sane caller id, or a new one", schema: { type: "string" } } };
 
-/** `authenticated`: after authentication every answer (a 403 too) carries the rate-limit headers. */
-function errorResponses(codes: ErrorCode[], authenticated: boolean) {
+/**
+ * `authenticated`: after authentication every answer (a 403 too) carries the rate-limit headers.
+ * `openAiCompatible`: validation errors are 400, as OpenAI answers them.
+ */
+function errorResponses(codes: ErrorCode[], authenticated: boolean, openAiCompatible = false) {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) {
-    const status = errorCatalog[code].status;
+    const status = openAiCompatible && code === "validation_failed" ? 400 : errorCatalog[code].status;
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   return Object.fromEntries(
@@ -147,7 +152,7 @@ export function buildOpenApiDocument(input: {
     }
     // A state change with the session cookie must come from the app's own origin (lib/api/origin.ts).
     const crossOrigin: ErrorCode[] = op.method === "get" ? [] : ["cross_origin_request"];
-    Object.assign(responses, errorResponses([...op.errors, ...crossOrigin], !op.public));
+    Object.assign(responses, errorResponses([...op.errors, ...crossOrigin], !op.public, op.openAiCompatible));
     const security = op.public ? [] : op.sessionOnly ? [{ sessionCookie: [] }] : [{ bearerAuth: [] }, { sessionCookie: [] }];
     paths[op.path] ??= {};
     paths[op.path]![op.method] = {

@@ -169,6 +169,9 @@ export const modelResource = z.object({
     cached_input_per_million_usd: z.number().describe("Input served from the provider's prompt cache"),
     output_per_million_usd: z.number(),
   }),
+  priced: z
+    .boolean()
+    .describe("Whether the server knows this model's price; false means `pricing` is 0 for want of one, and callers under a USD budget are refused it"),
   default: z.boolean(),
   offline: z.boolean().describe("The built-in offline model: not an AI"),
 });
@@ -194,7 +197,8 @@ const usageNumbers = {
 
 const budgetPeriod = z.object({
   limit: z.number().nullable().describe("null: no limit"),
-  used: z.number(),
+  used: z.number().describe("Spent in the period (not counting `reserved`)"),
+  reserved: z.number().describe("Held by model calls in progress: their estimated spend, until their usage is recorded"),
   resets_at: timestamp,
 });
 
@@ -236,6 +240,9 @@ export const chatCompletionResource = z.object({
   usage: z.object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() }),
   system_fingerprint: z.null(),
   conversation_id: id.nullable().describe("BOT GPT extension: the conversation this call was recorded in"),
+  fallback_used: z
+    .boolean()
+    .describe("BOT GPT extension: the requested model failed and a FALLBACK_MODELS model answered; `model` names it"),
 });
 
 export type ConversationResource = z.infer<typeof conversationResource>;

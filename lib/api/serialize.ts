@@ -1,6 +1,6 @@
 import type { CitationPart, ContextPart, Conversation, Document, Message, RetrievalPart } from "@/lib/db/schema";
 import { ERROR_TYPE_BASE } from "./errors";
-import type { AvailableModel } from "@/lib/ai/providers";
+import type { AvailableModel } from "@/lib/ai/catalog";
 import type { PublicApiKey } from "@/lib/db/queries/api-keys";
 import { listFeedback, type Feedback } from "@/lib/db/queries/feedback";
 import type {
@@ -149,6 +149,7 @@ export function serializeModel(m: AvailableModel): ModelResource {
       cached_input_per_million_usd: m.cachedInputPerMillion,
       output_per_million_usd: m.outputPerMillion,
     },
+    priced: m.priced,
     default: m.isDefault,
     offline: m.provider === "offline",
   };

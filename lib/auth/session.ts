@@ -1,7 +1,7 @@
 import { decode } from "next-auth/jwt";
 import { AppError } from "@/lib/api/errors";
 import { createSession, getSessionAccount as readSessionAccount } from "@/lib/db/queries/sessions";
-import type { PublicUser, UserAccount } from "@/lib/db/queries/users";
+import type { PublicUser, SessionUser, UserAccount } from "@/lib/db/queries/users";
 import { getAuthSecret } from "./secret";
 
 /** The session cookie's lifetime; the session row ends at the same time however often it is renewed. */
@@ -53,11 +53,13 @@ function readSessionToken(cookies: Map<string, string>): string | undefined {
   return undefined;
 }
 
-/** The signed-in user behind the request's session cookie, or null; a disabled account is a 403. */
-export async function getSessionUser(request: Request): Promise<PublicUser | null> {
+/** The signed-in user behind the request's session cookie (with its budget limits), or null; a disabled account is a 403. */
+export async function getSessionUser(request: Request): Promise<SessionUser | null> {
   const account = await getSessionAccount(request.headers.get("cookie"));
   if (account?.disabledAt) throw new AppError("account_disabled", "This account has been disabled by an administrator.");
-  return account ? publicUser(account) : null;
+  if (!account) return null;
+  const { id, email, name, createdAt, budgetTokensPerDay, budgetUsdPerMonth } = account;
+  return { id, email, name, createdAt, budgetTokensPerDay, budgetUsdPerMonth };
 }
 
 /** Same, from a raw Cookie header (server components read it through next/headers); a disabled account is signed out. */

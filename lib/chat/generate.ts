@@ -12,6 +12,7 @@ import { env } from "@/lib/env";
 import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics";
 import { aiTelemetry } from "@/lib/telemetry";
+import { estimateCall, type Reservation } from "@/lib/usage/budget";
 import { recordModelCall, type CallContext } from "./observe-model";
 
 /**
@@ -278,6 +279,8 @@ export async function generate(input: {
   fresh?: boolean;
   /** The turn's ids, for the model_call log lines. */
   context?: CallContext;
+  /** The caller's budget reservation: made to hold each call's exact request before it is sent. */
+  reservation?: Reservation | null;
   onDelta?: (delta: string, textSoFar: string) => void;
 }): Promise<Generation> {
   const { settings, signal } = input;
@@ -318,6 +321,9 @@ export async function generate(input: {
       record(generation, 0);
       return generation;
     }
+    // What this model is sent and may answer, held against the budget before it is called (a
+    // fallback with a larger window or a higher price holds more).
+    await input.reservation?.resize(estimateCall(resolved.info, request.requestTokens, request.maxOutputTokens));
     for (let attempt = 0; ; attempt++) {
       const outcome = await streamModel({
         resolved,
@@ -363,7 +369,24 @@ export async function generate(input: {
     }
   }
   if (last) return last;
-  throw new AppError("upstream_unavailable", `No model could be called: ${reasons.join("; ")}.`);
+  // Every model skipped (circuits open): a failed reply like any other, so the turn saves it.
+  const problem = new AppError("upstream_unavailable", `No model could be called: ${reasons.join("; ")}.`);
+  return {
+    text: "",
+    ttftMs: null,
+    latencyMs: 0,
+    promptTokens: null,
+    completionTokens: null,
+    cachedTokens: null,
+    finishReason: "error",
+    problem,
+    failure: null,
+    aborted: false,
+    usage: NO_COST,
+    cached: false,
+    resolved: input.chain[0]!,
+    fallbackUsed: false,
+  };
 }
 
 /** Output reserved for the reply: what the caller asked for, within the model's limit and a quarter of its window. */

@@ -6,6 +6,7 @@ import { endChunks, sourceChunks, startChunk, textPartId } from "./chunks";
 import { subscriptionResponse } from "./sse";
 import { runTurn, saveUserMessage, type TurnResult } from "./turn";
 import { log } from "@/lib/log";
+import type { Payer, Reservation } from "@/lib/usage/budget";
 
 export type { FinishMetadata, StartMetadata } from "./chunks";
 
@@ -13,10 +14,13 @@ export function wantsStream(request: Request, bodyFlag: boolean | undefined): bo
   return bodyFlag === true || (request.headers.get("accept") ?? "").includes("text/event-stream");
 }
 
-type TurnRequest = { userId: string; apiKeyId?: string | null; conversation: Conversation; content: string };
+/** Who pays for the reply and the budget held for it (from admitModelCall); the reply settles or releases it. */
+type Budget = { payer?: Payer; reservation?: Reservation | null };
+
+type TurnRequest = { userId: string; apiKeyId?: string | null; conversation: Conversation; content: string } & Budget;
 
 /** A reply to a user message that is already saved: a new turn's, or one rewound to (regenerate, edit). */
-type ReplyRequest = { userId: string; apiKeyId?: string | null; conversation: Conversation; userMessage: Message; fresh?: boolean };
+type ReplyRequest = { userId: string; apiKeyId?: string | null; conversation: Conversation; userMessage: Message; fresh?: boolean } & Budget;
 
 /**
  * Starts generating the reply to a saved user message as a durable run: it is not tied to the

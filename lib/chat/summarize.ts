@@ -13,19 +13,23 @@ import { env } from "@/lib/env";
 import { aiTelemetry } from "@/lib/telemetry";
 import { log } from "@/lib/log";
 import type { UsageEntry } from "@/lib/usage/ledger";
+import { estimateCall, hasLimits, hasUsdLimit, loadPayer, reserveBudget, type Payer, type Reservation } from "@/lib/usage/budget";
+import { AppError } from "@/lib/api/errors";
 import { recordModelCall } from "./observe-model";
 
 /**
  * Rolling conversation summaries. When turns fall out of the window, the messages since the last
  * summary are folded into it — by SUMMARY_MODEL if set, else the conversation's model, else (or if
- * that call fails) extractively. Runs after the reply has been saved, never on the reply's path;
- * jobs for one conversation run one after another.
+ * that call fails, or the payer's budget has no room for it) extractively. Runs after the reply has
+ * been saved, never on the reply's path; jobs for one conversation run one after another.
  */
 
 export type SummaryJob = {
   conversation: Pick<Conversation, "id">;
   userId: string;
   apiKeyId: string | null;
+  /** Who pays, with their limits (the turn's); read from the database when not given. */
+  payer?: Payer;
   throughSeq: number;
 };
 
@@ -59,11 +63,13 @@ export async function settleSummaries(): Promise<void> {
   while (running.size > 0) await Promise.all(running.values());
 }
 
-function summaryModel(conversationModel: string): ResolvedModel | null {
+function summaryModel(conversationModel: string, requirePrice: boolean): ResolvedModel | null {
   for (const id of [env.SUMMARY_MODEL, conversationModel]) {
     if (!id || id === OFFLINE_MODEL_ID) continue;
     try {
-      return resolveModel(id);
+      const resolved = resolveModel(id);
+      // Under a USD budget an unpriced model would spend uncounted.
+      if (!requirePrice || resolved.info.priced) return resolved;
     } catch {
       // Not usable here (no key, unknown provider): try the next.
     }
@@ -71,7 +77,33 @@ function summaryModel(conversationModel: string): ResolvedModel | null {
   return null;
 }
 
+/**
+ * Holds the summary call's spend against the payer's budgets: null when no limit applies,
+ * "refused" when there is no room (the summary is then extractive, with no model call).
+ */
+async function reserveSummary(payer: Payer, model: ResolvedModel, prompt: string, maxTokens: number): Promise<Reservation | null | "refused"> {
+  // Counting the prompt costs time; only a limited payer needs it.
+  if (!hasLimits(payer)) return null;
+  try {
+    return await reserveBudget(payer, model, estimateCall(model.info, await countTextTokensAsync(INSTRUCTIONS + prompt, model.info.tokenizer), maxTokens));
+  } catch (error) {
+    if (error instanceof AppError && (error.code === "budget_exceeded" || error.code === "model_not_priced")) return "refused";
+    throw error;
+  }
+}
+
 async function summarize(job: SummaryJob): Promise<void> {
+  const payer = job.payer ?? (await loadPayer({ userId: job.userId, apiKey: null }));
+  const budget: { reservation: Reservation | null } = { reservation: null };
+  try {
+    await summarizeWithin(job, payer, budget);
+  } finally {
+    // Settled when saveSummary recorded the spend; otherwise given back.
+    await budget.reservation?.release();
+  }
+}
+
+async function summarizeWithin(job: SummaryJob, payer: Payer, budget: { reservation: Reservation | null }): Promise<void> {
   // Read now, not when the job was scheduled: the job queued before this one may have written it.
   const conversation = await getConversationOrThrow({ id: job.conversation.id, userId: job.userId });
   const after = conversation.summaryThroughSeq ?? 0;
@@ -85,14 +117,17 @@ async function summarize(job: SummaryJob): Promise<void> {
   // The summary lives in the chat model's requests, so it is sized and counted for that model.
   const chat = resolveModel(conversation.model).info;
   const maxTokens = Math.min(1_000, summaryTokenLimit(chat) - countTextTokens(SUMMARY_HEADING, chat.tokenizer) - 8);
-  const model = summaryModel(conversation.model);
+  const model = summaryModel(conversation.model, hasUsdLimit(payer));
   let text: string | null = null;
   let usage: UsageEntry | null = null;
-  if (model && sources.length > 0) {
+  const prompt = model && sources.length > 0 ? await summaryPrompt(previous, sources, model, maxTokens) : null;
+  const held = model && prompt !== null ? await reserveSummary(payer, model, prompt, maxTokens) : "refused";
+  if (held === "refused" && prompt !== null) log.info({ conversation_id: conversation.id }, "no budget left for the summary model; summarizing extractively");
+  if (held !== "refused") budget.reservation = held;
+  if (model && prompt !== null && held !== "refused") {
     const startedAt = performance.now();
     const call = { kind: "summary" as const, provider: model.provider, model: model.id, conversationId: conversation.id, ttftMs: null, retries: 0 };
     try {
-      const prompt = await summaryPrompt(previous, sources, model, maxTokens);
       const result = await generateText({
         model: model.model,
         system: INSTRUCTIONS,
@@ -121,6 +156,7 @@ async function summarize(job: SummaryJob): Promise<void> {
         cachedTokens,
         costUsd: costUsd(model.info, promptTokens, completionTokens, cachedTokens),
         estimated,
+        reservationId: budget.reservation?.id ?? null,
       };
       const durationMs = Math.round(performance.now() - startedAt);
       recordModelCall({ ...call, outcome: "ok", durationMs, inputTokens: promptTokens, outputTokens: completionTokens, costUsd: usage.costUsd });
@@ -142,6 +178,8 @@ async function summarize(job: SummaryJob): Promise<void> {
     usage,
     basis: { afterSeq: after, digest },
   });
+  // saveSummary recorded the spend (stored or not), which settled the reservation.
+  if (usage) budget.reservation?.markSettled();
   if (!stored) log.info({ conversation_id: conversation.id, through_seq: job.throughSeq }, "summary not stored: a newer one exists or the messages changed while it was written");
 }
 

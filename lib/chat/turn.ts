@@ -1,5 +1,5 @@
 import { AppError } from "@/lib/api/errors";
-import { modelChain, resolveModel, type ResolvedModel } from "@/lib/ai/providers";
+import { resolveModel, type ResolvedModel } from "@/lib/ai/providers";
 import { groundedInstructions, joinPassageBlocks, newPromptNonce, passageBlocks } from "@/lib/ai/prompts";
 import { assembleContext, contextBudget, fitSystemPrompt, summaryCutoff, type HistoryMessage } from "@/lib/context/assemble";
 import { countTextTokensAsync, withTokenCounts, type TokenizerFamily } from "@/lib/context/tokens";
@@ -18,6 +18,8 @@ import { scheduleSummary } from "./summarize";
 import { metrics } from "@/lib/metrics";
 import { withBackoff } from "@/lib/retry";
 import { log } from "@/lib/log";
+import type { Payer, Reservation } from "@/lib/usage/budget";
+import { chainFor } from "./admit";
 
 /**
  * One chat turn: persist the user message (its own transaction, with its token count) → retrieve
@@ -137,8 +139,23 @@ export async function runTurn(input: {
   settings?: CallSettings;
   /** Do not answer from the response cache (regenerate, edit). */
   fresh?: boolean;
+  /** Who pays (their limits decide the fallback chain and the summary's budget); from admitModelCall. */
+  payer?: Payer;
+  /** The budget held for this reply (admitModelCall): settled with its usage, or given back. */
+  reservation?: Reservation | null;
+  /** false: no offline model after the configured ones (the OpenAI-compatible endpoint). */
+  offlineFallback?: boolean;
   events?: TurnEvents;
 }): Promise<TurnResult> {
+  try {
+    return await replyToTurn(input);
+  } finally {
+    // Settled with the reply's usage unless the turn ended before recording any.
+    await input.reservation?.release();
+  }
+}
+
+async function replyToTurn(input: Parameters<typeof runTurn>[0]): Promise<TurnResult> {
   const { conversation, events } = input;
   // A model that cannot be used is a request error; nothing is saved yet.
   const resolved: ResolvedModel = resolveModel(conversation.model);
@@ -267,7 +284,8 @@ export async function runTurn(input: {
   let flushing: Promise<void> = Promise.resolve();
   const outcome = await generate({
     userId: input.userId,
-    chain: modelChain(resolved),
+    chain: chainFor(resolved, input.payer, { offline: input.offlineFallback }),
+    reservation: input.reservation,
     prepare: async (model) => (await assembledFor(model)).request,
     settings,
     signal: input.signal,
@@ -309,8 +327,9 @@ export async function runTurn(input: {
       finishReason: outcome.finishReason,
       error: problem ? storedProblem(problem) : null,
     },
-    usage: { userId: input.userId, apiKeyId: input.apiKeyId ?? null },
+    usage: { userId: input.userId, apiKeyId: input.apiKeyId ?? null, reservationId: input.reservation?.id ?? null },
   }), `reply ${assistantMessage.id}`);
+  input.reservation?.markSettled();
 
   // Off the reply's path: fold what no longer fits (or soon will not) into the rolling summary.
   // Planned for the conversation's own model, whichever answered this time.
@@ -326,7 +345,7 @@ export async function runTurn(input: {
     }) ?? 0,
   );
   if (cutoff > (summary?.throughSeq ?? 0)) {
-    scheduleSummary({ conversation, userId: input.userId, apiKeyId: input.apiKeyId ?? null, throughSeq: cutoff });
+    scheduleSummary({ conversation, userId: input.userId, apiKeyId: input.apiKeyId ?? null, payer: input.payer, throughSeq: cutoff });
   }
   return { userMessage, assistantMessage: saved, problem };
 }

@@ -30,6 +30,7 @@ export function resolveEmbeddingModel(id: string): EmbeddingModelV3 {
     return createOpenAI({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL }).embedding(parsed.name);
   }
   if (parsed?.provider === "ollama") {
+    if (!env.OLLAMA_BASE_URL) throw new Error(`EMBEDDING_MODEL "${id}" needs OLLAMA_BASE_URL: no Ollama server is configured.`);
     return createOpenAICompatible({ name: "ollama", baseURL: env.OLLAMA_BASE_URL, apiKey: env.OLLAMA_API_KEY }).embeddingModel(parsed.name);
   }
   throw new Error(`EMBEDDING_MODEL "${id}" is not supported: use an openai: or ollama: embedding model.`);

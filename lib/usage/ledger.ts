@@ -1,11 +1,13 @@
 import { sql } from "drizzle-orm";
 import type { Executor } from "@/lib/db/client";
+import { settleSpend } from "@/lib/db/queries/reservations";
 import { usageCounters, usageEvents, type UsageKind } from "@/lib/db/schema";
 
 /**
  * The usage ledger: every model call that costs tokens — replies, summaries, embeddings — is one
  * `usage_events` row, and its tokens and dollars are added to the per-day counters of the user and
- * (when one made the call) the API key, in the same transaction. Budgets read the counters.
+ * (when one made the call) the API key, in the same transaction — which also gives back the call's
+ * budget reservation, if it made one. Budgets read the counters.
  */
 
 export type UsageEntry = {
@@ -23,6 +25,8 @@ export type UsageEntry = {
   conversationId?: string | null;
   messageId?: string | null;
   documentId?: string | null;
+  /** The budget reservation this spend settles (lib/usage/budget.ts). */
+  reservationId?: string | null;
 };
 
 export const userSubject = (userId: string) => `user:${userId}`;
@@ -52,9 +56,13 @@ export async function recordUsage(tx: Executor, entry: UsageEntry, at = new Date
     createdAt: at,
   });
   const tokens = entry.promptTokens + entry.completionTokens;
-  if (tokens === 0 && entry.costUsd === 0) return;
   const day = utcDay(at);
   const subjects = [userSubject(entry.userId), ...(entry.apiKeyId ? [apiKeySubject(entry.apiKeyId)] : [])];
+  if (entry.reservationId) {
+    await settleSpend(tx, { reservationId: entry.reservationId, userId: entry.userId, subjects, day, tokens, costUsd: entry.costUsd });
+    return;
+  }
+  if (tokens === 0 && entry.costUsd === 0) return;
   await tx
     .insert(usageCounters)
     .values(subjects.map((subject) => ({ subject, day, userId: entry.userId, tokens, costUsd: entry.costUsd })))

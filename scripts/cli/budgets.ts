@@ -46,7 +46,7 @@ const setArgs = z
     "give --tokens-per-day and/or --usd-per-month (a number, 0 for no limit, or \"default\")",
   );
 
-/** Stored limits (null: the default), the limits in force (null: none), and spend so far. */
+/** Stored limits (null: the default), the limits in force (null: none), spend so far and what calls in progress hold. */
 async function budgetReport(subject: { user: UserBudget } | { apiKey: ApiKeyBudget }) {
   const stored = "user" in subject ? subject.user : subject.apiKey;
   const status =
@@ -68,6 +68,8 @@ async function budgetReport(subject: { user: UserBudget } | { apiKey: ApiKeyBudg
     stored: { tokens_per_day: stored.budgetTokensPerDay, usd_per_month: stored.budgetUsdPerMonth },
     effective: { tokens_per_day: status.tokens_per_day.limit, usd_per_month: status.usd_per_month.limit },
     spend: { tokens_today: status.tokens_per_day.used, usd_this_month: status.usd_per_month.used },
+    // Held by model calls in progress (or by a dead process's, until it expires).
+    reserved: { tokens_today: status.tokens_per_day.reserved, usd_this_month: status.usd_per_month.reserved },
     resets_at: { tokens_per_day: status.tokens_per_day.resets_at, usd_per_month: status.usd_per_month.resets_at },
   };
 }

@@ -143,20 +143,25 @@ describe("budget admin CLI", () => {
   it("a limit set with the CLI refuses the next model call once used up, until the next UTC midnight", { timeout: 120_000 }, async () => {
     const user = await createUser();
     await budget("budget:set", "--user", user.email, "--tokens-per-day", "1");
-    const { assertWithinBudget } = await import("@/lib/usage/budget");
+    const { loadPayer, reserveBudget } = await import("@/lib/usage/budget");
+    const { modelInfo } = await import("@/lib/ai/models");
     const { AppError } = await import("@/lib/api/errors");
     const now = new Date();
+    const model = { id: "openai:gpt-4o-mini", info: modelInfo("openai", "gpt-4o-mini") };
+    const small = { tokens: 1, costUsd: 0 };
 
     const error = await withDb(async () => {
       const { getDb } = await import("@/lib/db/client");
       const { recordUsage } = await import("@/lib/usage/ledger");
-      await expect(assertWithinBudget({ userId: user.id, apiKey: null }, now)).resolves.toBeUndefined();
+      const payer = await loadPayer({ userId: user.id, apiKey: null });
+      const reservation = await reserveBudget(payer, model, small, now);
+      expect(reservation).not.toBeNull();
       await recordUsage(
         await getDb(),
-        { userId: user.id, apiKeyId: null, kind: "chat", provider: "openai", model: "gpt-4o-mini", promptTokens: 3, completionTokens: 2, cachedTokens: 0, costUsd: 0.0001, estimated: false },
+        { userId: user.id, apiKeyId: null, kind: "chat", provider: "openai", model: "gpt-4o-mini", promptTokens: 3, completionTokens: 2, cachedTokens: 0, costUsd: 0.0001, estimated: false, reservationId: reservation!.id },
         now,
       );
-      return assertWithinBudget({ userId: user.id, apiKey: null }, now).then(() => null, (e: unknown) => e);
+      return reserveBudget(payer, model, small, now).then(() => null, (e: unknown) => e);
     });
 
     const resetsAt = nextUtcMidnight(now);

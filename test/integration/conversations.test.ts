@@ -173,7 +173,8 @@ describe("conversations API", () => {
     await expectProblem(await call(list.POST, { cookie, rawBody: huge, headers: { "content-type": "application/json" } }), 413, "payload_too_large");
     const unknown = await expectProblem(await call(list.POST, { cookie, body: { titel: "typo" } }), 422, "validation_failed");
     expect(unknown.errors).toEqual([{ path: "titel", message: "Unknown field" }]);
-    await expectProblem(await call(list.POST, { cookie, body: { model: "nope:thing" } }), 422, "model_not_available");
+    // A model this server does not list is OpenAI's 404 model_not_found, as everywhere a model is chosen.
+    await expectProblem(await call(list.POST, { cookie, body: { model: "nope:thing" } }), 404, "model_not_found");
     await expectProblem(await call(list.GET, { cookie, path: "/c?limit=0" }), 422, "validation_failed");
     await expectProblem(await call(list.GET, { cookie, path: "/c?cursor=garbage" }), 400, "invalid_cursor");
     await expectProblem(await call(one.GET, { cookie, params: { id: "not-a-uuid" } }), 404, "conversation_not_found");

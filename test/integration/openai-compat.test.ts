@@ -8,8 +8,12 @@ let client: OpenAI;
 let cookie: string;
 let routes: Record<string, Record<string, (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>>>;
 
+const TINY = "openai:tiny-2k";
+
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({
+    MODEL_OVERRIDES: JSON.stringify({ [TINY]: { context_window: 2_048, max_output_tokens: 256, tokenizer: "o200k", input_per_million: 1, output_per_million: 2 } }),
+  });
   const completions = await import("@/app/api/v1/chat/completions/route");
   const models = await import("@/app/api/v1/models/route");
   routes = { "/api/v1/chat/completions": { POST: completions.POST }, "/api/v1/models": { GET: models.GET } };
@@ -142,8 +146,8 @@ describe("OpenAI-compatible API with the official openai client", () => {
 
   it("surfaces errors through the client's error classes", async () => {
     await expect(client.chat.completions.create({ model: "nope:model", messages: [{ role: "user", content: "x" }] })).rejects.toMatchObject({
-      status: 422,
-      code: "model_not_available",
+      status: 404,
+      code: "model_not_found",
     });
     // A failure after the reply began cannot be retried or handed to another model: 503.
     h.mock.pushFault({ type: "reset", afterChunks: 5 });
@@ -157,5 +161,95 @@ describe("OpenAI-compatible API with the official openai client", () => {
 
     const anonymous = new OpenAI({ apiKey: "bgpt_wrong", baseURL: "http://bot-gpt.test/api/v1", maxRetries: 0, fetch: (i, init) => routes["/api/v1/models"]!.GET!(new Request(i, init), { params: Promise.resolve({}) }) });
     await expect(anonymous.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    // /models errors carry OpenAI's error member too, so the client reports our message and code.
+    await expect(anonymous.models.list()).rejects.toMatchObject({ code: "invalid_api_key", type: "authentication_error", message: expect.stringContaining("API key") });
+  });
+});
+
+describe("OpenAI-compatible API: requests answered as OpenAI answers them", () => {
+  const ask = (body: Partial<OpenAI.ChatCompletionCreateParamsNonStreaming>) =>
+    client.chat.completions.create({ model: "openai:gpt-4o-mini", messages: [{ role: "user", content: "hi" }], store: false, ...body });
+
+  it("answers invalid requests 400 invalid_request_error, naming the field", async () => {
+    const error = await ask({ temperature: 5 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(error).toMatchObject({ status: 400, type: "invalid_request_error", param: "temperature", code: "validation_failed" });
+    await expect(ask({ messages: [{ role: "assistant", content: "no question" }] })).rejects.toMatchObject({ status: 400, type: "invalid_request_error" });
+    expect(h.mock.requests).toHaveLength(0);
+  });
+
+  it("enforces MAX_MESSAGE_CHARS on every message, strings and text parts alike", async () => {
+    const { env } = await import("@/lib/env");
+    const long = "x".repeat(env.MAX_MESSAGE_CHARS + 1);
+    await expect(ask({ messages: [{ role: "user", content: long }] })).rejects.toMatchObject({ status: 400, param: "messages.0.content" });
+    await expect(ask({ messages: [{ role: "system", content: long }, { role: "user", content: "hi" }] })).rejects.toMatchObject({ status: 400, param: "messages.0.content" });
+    const half = "y".repeat(Math.ceil(env.MAX_MESSAGE_CHARS / 2) + 1);
+    const parts: OpenAI.ChatCompletionContentPartText[] = [{ type: "text", text: half }, { type: "text", text: half }];
+    await expect(ask({ messages: [{ role: "user", content: parts }] })).rejects.toMatchObject({ status: 400, param: "messages.0.content" });
+    expect(h.mock.requests).toHaveLength(0);
+  });
+
+  it("joins text parts with a blank line between them, and refuses parts it cannot read", async () => {
+    await ask({ messages: [{ role: "user", content: [{ type: "text", text: "Hello" }, { type: "text", text: "world" }] }] });
+    const sent = JSON.stringify(h.mock.requests.at(-1)?.body);
+    expect(sent).toContain(JSON.stringify("Hello\n\nworld").slice(1, -1));
+    expect(sent).not.toContain("Helloworld");
+    const image: OpenAI.ChatCompletionContentPart = { type: "image_url", image_url: { url: "https://example.test/cat.png" } };
+    await expect(ask({ messages: [{ role: "user", content: [{ type: "text", text: "What is this?" }, image] }] })).rejects.toMatchObject({ status: 400, type: "invalid_request_error" });
+  });
+
+  it("answers input beyond the model's window with 400 context_length_exceeded instead of cutting it", async () => {
+    const words = Array.from({ length: 2_500 }, (_, i) => `w${i}`).join(" ");
+    const error = await ask({ model: TINY, messages: [{ role: "user", content: "Earlier" }, { role: "assistant", content: words }, { role: "user", content: "Summarize that" }] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(error).toMatchObject({ status: 400, code: "context_length_exceeded", type: "invalid_request_error", param: "messages", message: expect.stringContaining("2,048-token context window") });
+    // Fits without max_tokens, not with it.
+    const some = Array.from({ length: 600 }, (_, i) => `w${i}`).join(" ");
+    await expect(ask({ model: TINY, max_tokens: 1_800, messages: [{ role: "user", content: some }] })).rejects.toMatchObject({ status: 400, code: "context_length_exceeded" });
+    // Stored calls are checked the same way, before anything is saved.
+    await expect(ask({ model: TINY, store: true, messages: [{ role: "user", content: words }] })).rejects.toMatchObject({ code: "context_length_exceeded" });
+    expect(h.mock.requests).toHaveLength(0);
+
+    // What fits is sent whole.
+    const fits = await ask({ model: TINY, messages: [{ role: "user", content: "Earlier" }, { role: "assistant", content: some }, { role: "user", content: "Summarize that" }] });
+    expect(fits.choices[0]?.message.content).toContain("Summarize that");
+    expect(JSON.stringify(h.mock.requests.at(-1)?.body)).toContain("w599");
+  });
+
+  it("reports a provider outage as the provider's error, not as the offline model's text", async () => {
+    for (let i = 0; i < 3; i++) h.mock.pushFault({ type: "status", status: 503, retryAfterSeconds: 0 });
+    const error = await ask({}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect(error).toMatchObject({ status: 503, code: "upstream_unavailable", type: "server_error" });
+
+    (await import("@/lib/ai/resilience")).resetBreakers();
+    for (let i = 0; i < 3; i++) h.mock.pushFault({ type: "status", status: 503, retryAfterSeconds: 0 });
+    const stream = await client.chat.completions.create({ model: "openai:gpt-4o-mini", messages: [{ role: "user", content: "hi" }], stream: true, store: false });
+    let text = "";
+    await expect(async () => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+    }).rejects.toThrow(/provider/);
+    expect(text).toBe("");
+  });
+
+  it("names the fallback model that answered, with fallback_used", async () => {
+    const { env } = await import("@/lib/env");
+    const saved = env.FALLBACK_MODELS;
+    env.FALLBACK_MODELS = ["groq:llama-3.1-8b-instant"];
+    try {
+      h.mock.pushFault({ type: "status", status: 400, message: "refused" });
+      const completion = await ask({});
+      expect(completion).toMatchObject({ model: "groq:llama-3.1-8b-instant", fallback_used: true });
+      expect(completion.choices[0]?.message.content).toContain('you said "hi"');
+
+      h.mock.pushFault({ type: "status", status: 400, message: "refused" });
+      const stream = await client.chat.completions.create({ model: "openai:gpt-4o-mini", messages: [{ role: "user", content: "hi" }], stream: true });
+      let last: unknown;
+      for await (const chunk of stream) if (chunk.choices[0]?.finish_reason) last = chunk;
+      expect(last).toMatchObject({ model: "groq:llama-3.1-8b-instant", fallback_used: true });
+      expect(await ask({})).toMatchObject({ model: "openai:gpt-4o-mini", fallback_used: false });
+    } finally {
+      env.FALLBACK_MODELS = saved;
+    }
   });
 });

@@ -45,8 +45,8 @@ describe("provider registry against the mock LLM's real protocols", () => {
     expect(usage.outputTokens).toBeGreaterThan(0);
   });
 
-  it("rejects unknown providers and malformed ids with model_not_available", () => {
-    expect(() => providers.resolveModel("acme:model")).toThrow(/Unknown model/);
-    expect(() => providers.resolveModel("gpt-4o")).toThrow(/Unknown model/);
+  it("rejects unknown providers and malformed ids with model_not_found", () => {
+    expect(() => providers.resolveModel("acme:model")).toThrow(expect.objectContaining({ code: "model_not_found", status: 404 }));
+    expect(() => providers.resolveModel("gpt-4o")).toThrow(/not a provider:model id this server knows/);
   });
 });

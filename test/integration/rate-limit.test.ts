@@ -57,6 +57,25 @@ describe("rate limits", () => {
     expect(after).toBe(before! - 1);
   });
 
+  it("charges an empty new conversation to the general bucket and one with a first message to the model bucket", async () => {
+    const { env } = await import("@/lib/env");
+    const saved = env.RATE_LIMIT_CHAT_PER_MINUTE;
+    env.RATE_LIMIT_CHAT_PER_MINUTE = 2;
+    try {
+      const { cookie } = await h.signUp();
+      const empty = [];
+      for (let i = 0; i < 3; i++) empty.push(await call(conversations.POST, { cookie, body: { title: `empty ${i}` } }));
+      expect(empty.map((r) => r.status)).toEqual([201, 201, 201]);
+      expect(empty.map((r) => r.headers.get("ratelimit-limit"))).toEqual(["5", "5", "5"]);
+      const asking = await call(conversations.POST, { cookie, body: { first_message: "calls the model" } });
+      expect(asking.status).toBe(201);
+      expect(asking.headers.get("ratelimit-limit")).toBe("2");
+      expect(asking.headers.get("ratelimit-remaining")).toBe("1");
+    } finally {
+      env.RATE_LIMIT_CHAT_PER_MINUTE = saved;
+    }
+  });
+
   it("lets requests through (and logs) when the limiter's store is down", async () => {
     rateLimit.setRateLimitStore({ take: () => Promise.reject(new Error("connection refused")) });
     try {

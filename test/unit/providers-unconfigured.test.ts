@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 
 describe("provider registry with no keys configured", () => {
   it("defaults to the offline model and refuses unconfigured providers", async () => {
-    const { defaultModelId, resolveModel, listAvailableModels } = await import("@/lib/ai/providers");
+    const { defaultModelId, resolveModel } = await import("@/lib/ai/providers");
+    const { listAvailableModels } = await import("@/lib/ai/catalog");
     expect(defaultModelId()).toBe("offline:bot-gpt-offline");
     expect(() => resolveModel("openai:gpt-4o-mini")).toThrow(/not configured/);
     expect(resolveModel("offline:bot-gpt-offline").provider).toBe("offline");

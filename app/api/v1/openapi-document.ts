@@ -72,7 +72,9 @@ const responses = {
 const authErrors = ["unauthenticated", "invalid_api_key", "account_disabled", "rate_limited"] as const;
 const bodyErrors = ["invalid_json", "payload_too_large", "unsupported_media_type", "validation_failed"] as const;
 const postErrors = [...bodyErrors, "idempotency_key_reused", "idempotency_in_progress"] as const;
-const modelErrors = ["model_not_available", "upstream_error", "upstream_unavailable", "upstream_timeout"] as const;
+const modelErrors = ["model_not_found", "model_not_priced", "budget_exceeded", "upstream_error", "upstream_unavailable", "upstream_timeout"] as const;
+/** A conversation's stored model that this server no longer lists. */
+const storedModelErrors = [...modelErrors, "model_not_available"] as const;
 
 export const operations: Operation[] = [
   {
@@ -120,7 +122,7 @@ export const operations: Operation[] = [
     scope: "conversations:write",
     body: updateConversationSchema,
     responses: { 200: { description: "The updated conversation", schema: conversationResource } },
-    errors: [...authErrors, "insufficient_scope", ...bodyErrors, "conversation_not_found", "model_not_available"],
+    errors: [...authErrors, "insufficient_scope", ...bodyErrors, "conversation_not_found", "model_not_found"],
   },
   {
     method: "delete",
@@ -153,7 +155,7 @@ export const operations: Operation[] = [
     scope: "conversations:write",
     body: postMessageSchema,
     responses: { 201: { description: "Both messages, or the UI message stream", schema: turnResource, stream: "ui-message" } },
-    errors: [...authErrors, "insufficient_scope", ...postErrors, "conversation_not_found", ...modelErrors],
+    errors: [...authErrors, "insufficient_scope", ...postErrors, "conversation_not_found", ...storedModelErrors],
   },
   {
     method: "get",
@@ -194,7 +196,7 @@ export const operations: Operation[] = [
     scope: "conversations:write",
     body: regenerateSchema,
     responses: { 201: { description: "The user message answered and the new reply, or the UI message stream", schema: turnResource, stream: "ui-message" } },
-    errors: [...authErrors, "insufficient_scope", ...postErrors, "conversation_not_found", "message_not_found", "not_last_reply", "reply_in_progress", "budget_exceeded", ...modelErrors],
+    errors: [...authErrors, "insufficient_scope", ...postErrors, "conversation_not_found", "message_not_found", "not_last_reply", "reply_in_progress", ...storedModelErrors],
   },
   {
     method: "post",
@@ -207,7 +209,7 @@ export const operations: Operation[] = [
     scope: "conversations:write",
     body: editMessageSchema,
     responses: { 201: { description: "The edited user message and the new reply, or the UI message stream", schema: turnResource, stream: "ui-message" } },
-    errors: [...authErrors, "insufficient_scope", ...postErrors, "conversation_not_found", "message_not_found", "reply_in_progress", "budget_exceeded", ...modelErrors],
+    errors: [...authErrors, "insufficient_scope", ...postErrors, "conversation_not_found", "message_not_found", "reply_in_progress", ...storedModelErrors],
   },
   {
     method: "post",
@@ -358,6 +360,7 @@ export const operations: Operation[] = [
     tag: "Models",
     responses: { 200: { description: "The usable models", schema: modelListResource } },
     errors: [...authErrors],
+    openAiCompatible: true,
   },
   {
     method: "post",
@@ -365,12 +368,13 @@ export const operations: Operation[] = [
     operationId: "createChatCompletion",
     summary: "OpenAI-compatible chat completion",
     description:
-      "Works with the official `openai` clients (`baseURL: <host>/api/v1`). Recorded as a conversation unless `store: false`; `conversation_id` continues one. Errors also carry OpenAI's `error` member.",
+      "Works with the official `openai` clients (`baseURL: <host>/api/v1`). Recorded as a conversation unless `store: false`; `conversation_id` continues one. Errors also carry OpenAI's `error` member, and invalid requests are 400 as with OpenAI. The messages are sent as given: if they (with `max_tokens`) do not fit the model's window the call is 400 `context_length_exceeded`. A provider outage is its 502/503/504 error (no offline stand-in); when a `FALLBACK_MODELS` model answers instead, `model` names it and `fallback_used` is true.",
     tag: "OpenAI-compatible",
     scope: "conversations:write",
     body: chatCompletionSchema,
     responses: { 200: { description: "The completion, or chat.completion.chunk events", schema: chatCompletionResource, stream: "openai" } },
-    errors: [...authErrors, "insufficient_scope", ...postErrors, "conversation_not_found", ...modelErrors],
+    errors: [...authErrors, "insufficient_scope", ...postErrors, "conversation_not_found", "context_length_exceeded", ...modelErrors],
+    openAiCompatible: true,
   },
 ];
 

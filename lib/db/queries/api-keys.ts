@@ -4,7 +4,7 @@ import { isUuid } from "@/lib/api/pagination";
 import { generateApiKey, hashApiKey } from "@/lib/auth/api-key-token";
 import { descNullsLast, getDb } from "../client";
 import { apiKeys, users, type ApiKey, type ApiKeyScope } from "../schema";
-import type { PublicUser } from "./users";
+import { sessionUserColumns, type SessionUser } from "./users";
 
 export type PublicApiKey = Omit<ApiKey, "keyHash" | "userId">;
 
@@ -88,13 +88,13 @@ export async function revokeApiKeyById({ id }: { id: string }): Promise<{ apiKey
 const LAST_USED_RESOLUTION_MS = 60_000;
 
 /** The user and key behind a presented key, if it is active (not revoked, not expired); a disabled owner is a 403. */
-export async function authenticateApiKey(key: string): Promise<{ user: PublicUser; apiKey: PublicApiKey } | null> {
+export async function authenticateApiKey(key: string): Promise<{ user: SessionUser; apiKey: PublicApiKey } | null> {
   const db = await getDb();
   const now = new Date();
   const [row] = await db
     .select({
       key: publicColumns,
-      user: { id: users.id, email: users.email, name: users.name, createdAt: users.createdAt },
+      user: sessionUserColumns,
       disabledAt: users.disabledAt,
     })
     .from(apiKeys)

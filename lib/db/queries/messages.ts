@@ -86,7 +86,8 @@ export async function finishAssistantMessage(input: {
   id: string;
   conversationId: string;
   outcome: AssistantOutcome;
-  usage?: { userId: string; apiKeyId: string | null } | null;
+  /** Who pays, and the budget reservation the ledger row settles. */
+  usage?: { userId: string; apiKeyId: string | null; reservationId?: string | null } | null;
 }): Promise<Message> {
   const db = await getDb();
   const { outcome } = input;

@@ -1,6 +1,6 @@
-import { and, eq, gte, lt, sql } from "drizzle-orm";
+import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import { getDb } from "../client";
-import { usageEvents, type UsageKind } from "../schema";
+import { usageCounters, usageEvents, type UsageKind } from "../schema";
 
 export type UsageNumbers = {
   promptTokens: number;
@@ -35,4 +35,36 @@ export async function summarizeUsage(input: { userId: string; from: Date; to: Da
     .groupBy(key, usageEvents.kind)
     .orderBy(key);
   return rows;
+}
+
+export type SubjectSpend = { tokensToday: number; reservedTokensToday: number; usdThisMonth: number; reservedUsdThisMonth: number };
+
+/**
+ * Tokens today and dollars this month per budget subject, spent and held by calls in progress,
+ * from at most a month of counter rows each (the counters' primary key).
+ */
+export async function spendBySubject(input: { subjects: string[]; today: string; monthStart: string }): Promise<Map<string, SubjectSpend>> {
+  const db = await getDb();
+  const rows = await db
+    .select({
+      subject: usageCounters.subject,
+      tokensToday: sql<number>`coalesce(sum(${usageCounters.tokens}) filter (where ${usageCounters.day} = ${input.today}), 0)::int`,
+      reservedTokensToday: sql<number>`coalesce(sum(${usageCounters.reservedTokens}) filter (where ${usageCounters.day} = ${input.today}), 0)::int`,
+      usdThisMonth: sql<number>`coalesce(sum(${usageCounters.costUsd}), 0)::float8`,
+      reservedUsdThisMonth: sql<number>`coalesce(sum(${usageCounters.reservedUsd}), 0)::float8`,
+    })
+    .from(usageCounters)
+    .where(and(inArray(usageCounters.subject, input.subjects), gte(usageCounters.day, input.monthStart)))
+    .groupBy(usageCounters.subject);
+  return new Map(
+    rows.map((r) => [
+      r.subject,
+      {
+        tokensToday: Number(r.tokensToday),
+        reservedTokensToday: Number(r.reservedTokensToday),
+        usdThisMonth: Number(r.usdThisMonth),
+        reservedUsdThisMonth: Number(r.reservedUsdThisMonth),
+      },
+    ]),
+  );
 }

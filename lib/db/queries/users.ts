@@ -7,11 +7,18 @@ import { sessions, users, type User } from "../schema";
 
 export type PublicUser = Pick<User, "id" | "email" | "name" | "createdAt">;
 
+/** The user's own spending limits as stored (null: the env default); budgets read them from the request's user. */
+export type UserLimits = Pick<User, "budgetTokensPerDay" | "budgetUsdPerMonth">;
+
+/** The user an API request acts for: read on every request, limits included, so a turn needs no extra query for them. */
+export type SessionUser = PublicUser & UserLimits;
+
 /** A user with whether an operator disabled the account (the session check and the admin CLI). */
-export type UserAccount = PublicUser & { disabledAt: Date | null };
+export type UserAccount = SessionUser & { disabledAt: Date | null };
 
 const publicColumns = { id: users.id, email: users.email, name: users.name, createdAt: users.createdAt };
-export const accountColumns = { ...publicColumns, disabledAt: users.disabledAt };
+export const sessionUserColumns = { ...publicColumns, budgetTokensPerDay: users.budgetTokensPerDay, budgetUsdPerMonth: users.budgetUsdPerMonth };
+export const accountColumns = { ...sessionUserColumns, disabledAt: users.disabledAt };
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();

@@ -9,6 +9,7 @@ import {
   date,
   primaryKey,
   text,
+  timestamp,
   uuid,
 } from "drizzle-orm/pg-core";
 import { apiKeys, users } from "./accounts";
@@ -20,8 +21,8 @@ export const usageKinds = ["chat", "summary", "embedding"] as const;
 export type UsageKind = (typeof usageKinds)[number];
 
 /**
- * One row per model call that costs tokens: replies, summaries, embeddings. `GET /usage` reads it;
- * a conversation's rows go when it is deleted.
+ * One row per model call that costs tokens: replies, summaries, embeddings. `GET /usage` reads it.
+ * Deleting a conversation keeps its rows (with no conversation): spend history is not erasable.
  */
 export const usageEvents = pgTable(
   "usage_events",
@@ -31,10 +32,10 @@ export const usageEvents = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
     apiKeyId: uuid("api_key_id").references(() => apiKeys.id, { onDelete: "set null" }),
-    conversationId: uuid("conversation_id").references(() => conversations.id, { onDelete: "cascade" }),
+    conversationId: uuid("conversation_id").references(() => conversations.id, { onDelete: "set null" }),
     /**
-     * No foreign key: the row goes with its conversation, and outlives its message — a reply replaced
-     * by regenerate or edit is deleted, but the money spent on it stays in the ledger.
+     * No foreign key: the row outlives its message — a reply replaced by regenerate or edit is
+     * deleted, but the money spent on it stays in the ledger.
      */
     messageId: uuid("message_id"),
     documentId: uuid("document_id").references(() => documents.id, { onDelete: "set null" }),
@@ -51,7 +52,7 @@ export const usageEvents = pgTable(
   },
   (t) => [
     index("usage_events_user_time_idx").on(t.userId, t.createdAt),
-    // For the cascades: deleting a conversation or a document must not scan the ledger.
+    // For the set-nulls: deleting a conversation or a document must not scan the ledger.
     index("usage_events_conversation_idx").on(t.conversationId),
     index("usage_events_document_idx").on(t.documentId).where(sql`${t.documentId} is not null`),
     check("usage_events_kind_check", sql`${t.kind} in ('chat', 'summary', 'embedding')`),
@@ -73,8 +74,28 @@ export const usageCounters = pgTable(
       .references(() => users.id, { onDelete: "cascade" }),
     tokens: integer("tokens").notNull().default(0),
     costUsd: numeric("cost_usd", { precision: 14, scale: 8, mode: "number" }).notNull().default(0),
+    /** Held by model calls in progress (usage_reservations made on this day), released when they settle. */
+    reservedTokens: integer("reserved_tokens").notNull().default(0),
+    reservedUsd: numeric("reserved_usd", { precision: 14, scale: 8, mode: "number" }).notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.subject, t.day] }), index("usage_counters_user_idx").on(t.userId)],
 );
+
+/**
+ * A model call's estimated spend, held against the budgets of `subjects` (and added to their
+ * counter rows of `day`) from before the call until its real spend is recorded. A process that dies
+ * leaves its row; once `expires_at` passes, the next call refused for want of budget releases it.
+ */
+export const usageReservations = pgTable("usage_reservations", {
+  id: uuid("id").primaryKey(),
+  userId: uuid("user_id")
+    .notNull()
+    .references(() => users.id, { onDelete: "cascade" }),
+  subjects: text("subjects").array().notNull(),
+  day: date("day", { mode: "string" }).notNull(),
+  tokens: integer("tokens").notNull(),
+  costUsd: numeric("cost_usd", { precision: 14, scale: 8, mode: "number" }).notNull(),
+  expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+});
 
 export type UsageEvent = typeof usageEvents.$inferSelect;

@@ -1,6 +1,5 @@
 import { json, withAuth } from "@/lib/api/handler";
 import { otherMethods } from "@/lib/api/methods";
-import { assertWithinBudget } from "@/lib/usage/budget";
 import { completeChat, prepareCompletion, streamChat, type CompletionRequest } from "@/lib/chat/completions";
 import { chatCompletionSchema } from "./schema";
 
@@ -9,7 +8,6 @@ export const dynamic = "force-dynamic";
 /** OpenAI-compatible: the official `openai` client works with baseURL `<host>/api/v1`. */
 export const POST = withAuth(
   async ({ user, apiKey, body, request }) => {
-    await assertWithinBudget({ userId: user.id, apiKey });
     const stop = body.stop ?? undefined;
     const completion: CompletionRequest = {
       model: body.model,
@@ -25,7 +23,8 @@ export const POST = withAuth(
         stopSequences: typeof stop === "string" ? [stop] : stop,
       },
     };
-    const prepared = await prepareCompletion(user.id, apiKey?.id ?? null, completion);
+    // 400 (messages), 404 (model), 400 context_length_exceeded, 422/429 (budget) before any response starts.
+    const prepared = await prepareCompletion({ user, apiKey }, completion);
     if (completion.stream) return streamChat(prepared, request.signal);
     return json(await completeChat(prepared, request.signal));
   },

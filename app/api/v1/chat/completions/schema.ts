@@ -1,14 +1,29 @@
 import { z } from "zod";
+import { textOfContent } from "@/lib/chat/message-text";
+import { env } from "@/lib/env";
 
 // OpenAI clients send many optional parameters; unknown ones are accepted and ignored here (the
-// one route that is lenient), so existing code works unchanged.
-const contentPart = z.looseObject({ type: z.string(), text: z.string().optional() });
-
-const chatMessage = z.looseObject({
-  role: z.enum(["system", "developer", "user", "assistant", "tool"]),
-  content: z.union([z.string(), z.array(contentPart)]).nullable().optional(),
-  name: z.string().optional(),
+// one route that is lenient), so existing code works unchanged. Refusals are 400
+// `invalid_request_error`, as OpenAI answers them.
+const contentPart = z.looseObject({
+  type: z.literal("text", "only text content parts are supported"),
+  text: z.string().max(env.MAX_MESSAGE_CHARS, `must be at most ${env.MAX_MESSAGE_CHARS} characters`),
 });
+
+const chatMessage = z
+  .looseObject({
+    role: z.enum(["system", "developer", "user", "assistant", "tool"]),
+    content: z
+      .union([z.string().max(env.MAX_MESSAGE_CHARS, `must be at most ${env.MAX_MESSAGE_CHARS} characters`), z.array(contentPart).max(100)])
+      .nullable()
+      .optional()
+      .describe(`At most MAX_MESSAGE_CHARS (${env.MAX_MESSAGE_CHARS}) characters; text parts are joined with a blank line between them`),
+    name: z.string().optional(),
+  })
+  .refine((m) => textOfContent(m.content).length <= env.MAX_MESSAGE_CHARS, {
+    message: `must be at most ${env.MAX_MESSAGE_CHARS} characters`,
+    path: ["content"],
+  });
 
 export const chatCompletionSchema = z.looseObject({
   model: z.string().min(1).max(200),

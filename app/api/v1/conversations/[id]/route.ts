@@ -1,7 +1,7 @@
 import { assertMayAttach, json, withAuth } from "@/lib/api/handler";
 import { otherMethods } from "@/lib/api/methods";
 import { serializeConversation, serializeMessagesFor } from "@/lib/api/serialize";
-import { resolveModel } from "@/lib/ai/providers";
+import { chooseModel } from "@/lib/ai/catalog";
 import {
   deleteConversation,
   getConversationOrThrow,
@@ -31,7 +31,7 @@ export const GET = withAuth(
 export const PATCH = withAuth(
   async ({ user, apiKey, params, body }) => {
     assertMayAttach(apiKey, body.document_ids);
-    if (body.model) resolveModel(body.model);
+    if (body.model) await chooseModel(body.model); // 404 for a model this server does not list
     const patch: ConversationPatch = {
       title: body.title,
       pinned: body.pinned,
