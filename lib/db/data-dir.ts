@@ -31,7 +31,9 @@ const modeOf = (mode: number) => `0${(mode & 0o777).toString(8)}`;
  */
 function restrictUmask(): void {
   try {
-    process.umask(process.umask() | 0o077);
+    // Setting returns the old mask (reading it alone is deprecated); keep its other bits.
+    const previous = process.umask(0o077);
+    process.umask(previous | 0o077);
   } catch {
     // Not settable here; secure() still fixes the modes after the fact.
   }
@@ -40,25 +42,35 @@ function restrictUmask(): void {
 /**
  * chmod the server's own files under DATA_DIR to 0700/0600. Never follows a symlink and never goes
  * above DATA_DIR: only the PGlite cluster and the lock file are touched, so a DATA_DIR pointed at
- * a shared directory by mistake does not get its other contents rewritten.
+ * a shared directory by mistake does not get its other contents rewritten. Returns the paths it
+ * could not change (another user's files).
  */
-function tighten(target: string): void {
+function tighten(target: string, failed: string[] = []): string[] {
   let stat: fs.Stats;
   try {
     stat = fs.lstatSync(target);
   } catch {
-    return;
+    return failed;
   }
-  if (stat.isSymbolicLink()) return;
+  if (stat.isSymbolicLink()) return failed;
   const wanted = stat.isDirectory() ? PRIVATE_DIR : PRIVATE_FILE;
   if ((stat.mode & 0o777) !== wanted) {
     try {
       fs.chmodSync(target, wanted);
-    } catch (error) {
-      log.warn({ path: target, mode: modeOf(stat.mode), err: (error as Error).message }, "could not make a database file private");
+    } catch {
+      failed.push(`${target} (${modeOf(stat.mode)})`);
     }
   }
-  if (stat.isDirectory()) for (const entry of fs.readdirSync(target)) tighten(path.join(target, entry));
+  if (stat.isDirectory()) for (const entry of fs.readdirSync(target)) tighten(path.join(target, entry), failed);
+  return failed;
+}
+
+function secureTree(target: string): void {
+  const failed = tighten(target);
+  // One line, not one per file: a volume copied in as another user can hold thousands.
+  if (failed.length > 0) {
+    log.warn({ event: "data_dir_permissions", files: failed.length, first: failed[0] }, "could not make some database files private (owned by another user?)");
+  }
 }
 
 /** The directory's own mode is the operator's choice (a backup group, say): say so, do not change it. */
@@ -152,7 +164,7 @@ export async function openDataDir(dir: string): Promise<DataDir> {
   warnIfShared(dataDir);
   const release = await lockDataDir(dataDir);
   const pgliteDir = path.join(dataDir, PGLITE_SUBDIR);
-  const secure = () => tighten(pgliteDir);
+  const secure = () => secureTree(pgliteDir);
   try {
     secure();
   } catch (error) {
