@@ -3,7 +3,7 @@ import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, startHarness, type Harness } from "../support/harness";
-import { isPublic, probesFor, urlOf, VALID_BODIES, type DocOperation } from "../support/status-probes";
+import { isPublic, probesFor, SAME_ORIGIN, urlOf, VALID_BODIES, type DocOperation } from "../support/status-probes";
 
 let h: Harness;
 let doc: ReturnType<typeof import("@/app/api/v1/openapi-document").openApiDocument>;
@@ -196,7 +196,7 @@ describe("OpenAPI document", () => {
       for (const op of docOperations().filter((o) => !isPublic(o))) {
         const { url, params } = urlOf(op);
         const body = ["POST", "PATCH"].includes(op.method) ? VALID_BODIES[op.operationId]?.() : undefined;
-        const headers = { cookie, ...(typeof body === "string" ? { "content-type": "application/json" } : {}) };
+        const headers = { cookie, ...SAME_ORIGIN, ...(typeof body === "string" ? { "content-type": "application/json" } : {}) };
         const response = await (await handlerOf(op))(new Request(url, { method: op.method, headers, body }), { params: Promise.resolve(params) });
         await expectDocumented(op.operationId, response);
       }

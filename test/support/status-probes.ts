@@ -70,6 +70,9 @@ export const MISSING_IN_BODY: Record<string, () => BodyInit> = {
   createChatCompletion: () => JSON.stringify({ model: "openai:gpt-4o-mini", messages: [{ role: "user", content: "probe" }], conversation_id: randomUUID() }),
 };
 
+/** What a browser sends with a request from the app's own pages (cookie requests must come from there). */
+export const SAME_ORIGIN = { origin: "http://localhost", "sec-fetch-site": "same-origin" };
+
 export const isPublic = (op: DocOperation) => op.security.length === 0;
 const isSessionOnly = (op: DocOperation) => op.security.length === 1 && "sessionCookie" in op.security[0]!;
 const bodyType = (op: DocOperation) => Object.keys(op.requestBody?.content ?? {})[0];
@@ -87,7 +90,7 @@ export function probesFor(op: DocOperation, callers: ProbeCallers): Probe[] {
   const valid = VALID_BODIES[op.operationId];
   const type = bodyType(op);
   if (type && !valid) throw new Error(`${op.operationId}: add a valid body to VALID_BODIES in test/support/status-probes.ts`);
-  const auth = { cookie: callers.cookie };
+  const auth = { cookie: callers.cookie, ...SAME_ORIGIN };
   const make = (init: { headers?: Record<string, string>; body?: BodyInit; query?: string } = {}) => () => {
     const headers = new Headers({ ...auth, ...init.headers });
     const body = init.body ?? valid?.();
@@ -99,7 +102,7 @@ export function probesFor(op: DocOperation, callers: ProbeCallers): Probe[] {
   if (!isPublic(op)) {
     probes.push({ name: "no credentials", expect: 401, request: () => new Request(url, { method: op.method }) });
     probes.push({ name: "rate limited", expect: 429, around: "rate-limited", request: make() });
-    probes.push({ name: "a disabled account", expect: 403, request: () => new Request(url, { method: op.method, headers: { cookie: callers.disabledCookie } }) });
+    probes.push({ name: "a disabled account", expect: 403, request: () => new Request(url, { method: op.method, headers: { cookie: callers.disabledCookie, ...SAME_ORIGIN } }) });
     const scope = op["x-required-scope"];
     if (scope || isSessionOnly(op)) {
       const key = callers.keyWithout(scope);
