@@ -3,7 +3,10 @@
 # run as a non-root user. Build: `docker build -t bot-gpt .`; run: see docker-compose.yml / README.
 # CI builds this file (the `docker` job) and runs the same `npm run build` in the `build` job.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# An exact Node release (the one development and CI run), not a moving tag, so a rebuild cannot
+# change the runtime under the app; bump it deliberately. To pin the bytes too, append the
+# digest `docker buildx imagetools inspect node:20.20.2-bookworm-slim` prints (@sha256:…).
+ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
 # 1. Dependencies, from the lock file. The lock lists only the Linux builds of platform packages
 #    (see .ci/run); if `npm ci` refuses it as out of sync, `npm install` installs the locked versions.
@@ -35,9 +38,11 @@ ENV NODE_ENV=production \
 # NEXT_MANUAL_SIG_HANDLE: SIGTERM/SIGINT go to lib/shutdown.ts (drain replies, hand off, close
 # pools, exit 0) instead of Next's own handler. Give `docker stop` more than SHUTDOWN_GRACE_MS
 # (25 s by default): docker-compose.yml sets stop_grace_period: 35s; plain docker needs `docker stop -t 30`.
+# /data is 0700: the embedded database (password hashes, the generated session secret) is the
+# app user's alone; a new named volume copies this mode (lib/db/data-dir.ts keeps its files 0600).
 RUN groupadd --system --gid 1001 app \
  && useradd --system --uid 1001 --gid app --no-create-home app \
- && mkdir -p /data && chown app:app /data
+ && mkdir -p /data && chown app:app /data && chmod 700 /data
 COPY --from=build --chown=app:app /app/.next/standalone ./
 COPY --from=build --chown=app:app /app/.next/static ./.next/static
 COPY --from=build --chown=app:app /app/public ./public

@@ -5,7 +5,7 @@ const nextConfig: NextConfig = {
   // runs) is built next to the regular output, so `next start` keeps working on the same build.
   output: process.env.BUILD_STANDALONE === "1" ? "standalone" : undefined,
   // Native/wasm packages that must be loaded by Node at run time, not bundled.
-  serverExternalPackages: ["pdf-parse", "@electric-sql/pglite", "@electric-sql/pglite-pgvector", "pg"],
+  serverExternalPackages: ["pdf-parse", "@electric-sql/pglite", "@electric-sql/pglite-pgvector", "pg", "fs-native-extensions"],
   // Files loaded at run time that the standalone tracer cannot see: PGlite's wasm/data bundle,
   // the SQL migrations applied at start-up, and the extraction child (lib/retrieval/*.mjs) with what it imports.
   outputFileTracingIncludes: {
@@ -21,6 +21,14 @@ const nextConfig: NextConfig = {
       // without it every PDF fails with "DOMMatrix is not defined". The platform package comes along.
       "./node_modules/@napi-rs/**/*",
       "./node_modules/gpt-tokenizer/**/*",
+      // The data directory's OS lock (lib/db/data-dir.ts): require-addon picks the prebuilt binary
+      // for the platform at run time, which the tracer cannot follow.
+      "./node_modules/fs-native-extensions/**/*",
+      "./node_modules/require-addon/**/*",
+      "./node_modules/bare-addon-resolve/**/*",
+      "./node_modules/bare-module-resolve/**/*",
+      "./node_modules/bare-semver/**/*",
+      "./node_modules/which-runtime/**/*",
     ],
   },
   // `next dev` serves its scripts to localhost only; 127.0.0.1 is the same machine.

@@ -11,6 +11,9 @@ const MOCK_PORT = 4010 + offset;
 const OFFLINE_PORT = 3210 + offset;
 const OPENAI_PORT = 3211 + offset;
 const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+// /api/metrics is closed without a token; the servers get this one and e2e/metrics.spec.ts scrapes
+// with it (the runner's environment reaches its workers).
+process.env.METRICS_TOKEN ||= "e2e-metrics-token-0123456789";
 
 const appEnv = {
   NEXT_TELEMETRY_DISABLED: "1",
@@ -27,6 +30,7 @@ const appEnv = {
   RATE_LIMIT_SIGN_IN_PER_ADDRESS: "1000",
   // Nothing listens here: no local Ollama leaks into the model list.
   OLLAMA_BASE_URL: "http://127.0.0.1:9/v1",
+  METRICS_TOKEN: process.env.METRICS_TOKEN,
 };
 
 export default defineConfig({

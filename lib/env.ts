@@ -139,8 +139,10 @@ const schema = z.object({
   MODEL_TTFT_TIMEOUT_MS: intWithDefault(30_000, 100),
   MODEL_IDLE_TIMEOUT_MS: intWithDefault(30_000, 100),
   MODEL_TOTAL_TIMEOUT_MS: intWithDefault(300_000, 1_000),
-  /** Bearer token required by GET /api/metrics; unset = the endpoint is open (bind it to a private network). */
+  /** Bearer token GET /api/metrics requires. Unset and METRICS_PUBLIC off: the endpoint answers 403. */
   METRICS_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16).optional()),
+  /** Serve GET /api/metrics without a token (only on a private network); ignored when METRICS_TOKEN is set. */
+  METRICS_PUBLIC: boolWithDefault(false),
   /** SSE comment heartbeats on reply streams (at most 15 s, so proxies never time out a quiet stream). */
   STREAM_HEARTBEAT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).max(15_000).default(15_000)),
   /** How long a finished reply's stream log is kept for resuming (Last-Event-ID), in seconds. */

@@ -1,4 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { knownModels, OFFLINE_MODEL_ID, type ProviderId } from "@/lib/ai/models";
+import { errorCatalog } from "@/lib/api/errors";
+import { env } from "@/lib/env";
 
 /**
  * Prometheus metrics (`GET /api/metrics`): one registry per process, kept on globalThis so dev-mode
@@ -141,3 +144,36 @@ const holder = globalThis as typeof globalThis & { __botGptMetrics?: ReturnType<
 export const metrics = (holder.__botGptMetrics ??= create());
 
 export const BREAKER_STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
+
+/*
+ * Label values from a closed set. Every label that could carry what a caller sent (a method, a
+ * model id from a request body, a provider, an error code) goes through one of these, so no request
+ * can add a series: anything outside the set is `other`. Routes are bounded by routeLabel.
+ */
+export const OTHER_LABEL = "other";
+
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+const PROVIDERS = new Set<string>(["openai", "groq", "ollama", "offline"] satisfies ProviderId[]);
+
+export const methodLabel = (method: string) => (METHODS.has(method) ? method : OTHER_LABEL);
+export const providerLabel = (provider: string) => (PROVIDERS.has(provider) ? provider : OTHER_LABEL);
+export const codeLabel = (code: string) => (Object.hasOwn(errorCatalog, code) ? code : OTHER_LABEL);
+
+let namedModels: Set<string> | undefined;
+
+/**
+ * The models an operator named — the catalog, MODEL_OVERRIDES and the configured chat, fallback,
+ * summary and embedding models — keep their id; any other id (`openai:<anything>` from a request
+ * body, an Ollama model named nowhere) is counted as `other`.
+ */
+export function modelLabel(id: string): string {
+  namedModels ??= new Set([
+    OFFLINE_MODEL_ID,
+    ...(["openai", "groq", "ollama"] as const).flatMap((provider) => knownModels(provider).map((m) => `${provider}:${m.name}`)),
+    ...[env.CHAT_MODEL, ...env.FALLBACK_MODELS, env.SUMMARY_MODEL, env.EMBEDDING_MODEL].filter((m): m is string => Boolean(m)),
+  ]);
+  return namedModels.has(id) ? id : OTHER_LABEL;
+}
+
+/** `{ provider, model }` labels for a model call. */
+export const modelLabels = (provider: string, model: string) => ({ provider: providerLabel(provider), model: modelLabel(model) });

@@ -14,8 +14,12 @@
  * The standalone mode reads the Dockerfile's final stage (COPY lines, ENV, CMD, HEALTHCHECK path),
  * so the image and this check cannot drift apart.
  *
+ * Then start-up under trouble: kill -9 mid-reply and an immediate restart (it serves and recovers
+ * the reply), a second server on a held embedded database and one with an invalid setting (both
+ * exit 1 with the reason instead of answering 500).
+ *
  * Uses embedded PGlite in a temporary directory (or `--url postgres://… --redis redis://…`) and no
- * provider keys; ports 3400-3402 (shifted by E2E_PORT_OFFSET). Exits non-zero when a check fails.
+ * provider keys; ports 3400-3405 (shifted by E2E_PORT_OFFSET). Exits non-zero when a check fails.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -110,6 +114,19 @@ class Server {
   }
 
   async start(): Promise<void> {
+    this.launch();
+    const child = this.child!;
+    const deadline = Date.now() + 90_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`server on :${this.port} exited during start:\n${this.output}`);
+      if (await fetch(`${this.url}/api/health`).then((r) => r.ok, () => false)) return;
+      await sleep(200);
+    }
+    throw new Error(`server on :${this.port} did not start:\n${this.output}`);
+  }
+
+  /** Starts the process without waiting for it to serve (for servers expected to refuse to start). */
+  launch(): void {
     const [program, ...args] = image
       ? image.cmd
       : ["node", path.join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(this.port), "-H", "127.0.0.1"];
@@ -137,13 +154,11 @@ class Server {
     child.stderr?.on("data", keep);
     this.child = child;
     this.exit = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-    const deadline = Date.now() + 90_000;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`server on :${this.port} exited during start:\n${this.output}`);
-      if (await fetch(`${this.url}/api/health`).then((r) => r.ok, () => false)) return;
-      await sleep(200);
-    }
-    throw new Error(`server on :${this.port} did not start:\n${this.output}`);
+  }
+
+  /** The exit code if the process ends within `ms`, else "running". */
+  exitWithin(ms: number): Promise<number | null | "running"> {
+    return Promise.race([this.exit.then((e) => e.code), sleep(ms).then(() => "running" as const)]);
   }
 
   outputSince(mark: number): string {
@@ -365,10 +380,59 @@ async function main() {
     for (let i = 0; i < 4; i++) guesses.push(await guesser.signIn(`nobody-${i}@example.test`, "wrong password", { "x-forwarded-for": `10.0.0.${i + 1}` }));
     check("sign-in throttle per address ignores a spoofed X-Forwarded-For (401 × 3, then 429)", guesses.join() === "401,401,401,429", guesses);
 
-    // 5. The HTTP edge, on the same production server.
+    // 6. The HTTP edge, on the same production server.
     await checkEdge({ base: third.url, pid: third.pid, log: { mark: () => third.written, since: (mark) => third.outputSince(mark) }, check });
     const last = await terminate(third);
     check("an idle server exits 0 at once on SIGTERM", last.code === 0 && last.ms < 5_000, { code: last.code, ms: last.ms });
+
+    // 7. kill -9 mid-reply and a supervisor's immediate restart (same INSTANCE_ID): the new process
+    //    gets the database (the embedded one's OS lock went with the dead process), recovers the
+    //    reply as interrupted and serves.
+    const crashing = new Server(dir, basePort + 3, { INSTANCE_ID: "check-4", OFFLINE_TOKEN_DELAY_MS: "150" });
+    servers.push(crashing);
+    await crashing.start();
+    let crashedReply: string | undefined;
+    const killed = await readSseEvents(await client.at(crashing.url).json(`/api/v1/conversations/${conversation}/messages`, { content: "A reply cut by kill -9", stream: true }), (event) => {
+      crashedReply ??= replyIdOf([event]);
+      if (event.id === 3) crashing.kill();
+    }).then(
+      () => false,
+      () => true,
+    );
+    await crashing.exit;
+    const restarted = new Server(dir, basePort + 4, { INSTANCE_ID: "check-4" });
+    servers.push(restarted);
+    const restartedAt = Date.now();
+    await restarted.start();
+    const afterCrash = (await (await client.at(restarted.url).fetch(`/api/v1/conversations/${conversation}`)).json()) as { messages: Array<{ id: string; status: string }> };
+    check(
+      "kill -9 mid-reply: a restart at once serves, with the reply marked `interrupted`",
+      killed && afterCrash.messages.find((m) => m.id === crashedReply)?.status === "interrupted",
+      { killed, ms: Date.now() - restartedAt, status: afterCrash.messages.find((m) => m.id === crashedReply)?.status },
+    );
+    if (!shared.DATABASE_URL) {
+      check("the embedded database is locked by the OS (no pid-file fallback)", !/no OS file lock/.test(crashing.output + restarted.output), restarted.output.slice(-2_000));
+      // 8. A second server on a PGlite directory another live process holds exits 1, naming it.
+      const intruder = new Server(dir, basePort + 5, { INSTANCE_ID: "check-6" });
+      servers.push(intruder);
+      intruder.launch();
+      const code = await intruder.exitWithin(60_000);
+      check(
+        "a second server on the held embedded database exits 1 and names the holder",
+        code === 1 && intruder.output.includes(`is in use by process ${restarted.pid}`),
+        { code, output: intruder.output.slice(-1_000) },
+      );
+    }
+    // 9. Invalid configuration: exit 1 with the reason, not a server answering 500.
+    const misconfigured = new Server(dir, basePort + 5, { INSTANCE_ID: "check-7", METRICS_TOKEN: "too-short" });
+    servers.push(misconfigured);
+    misconfigured.launch();
+    const misconfiguredCode = await misconfigured.exitWithin(60_000);
+    check(
+      "a server with an invalid setting exits 1 and says which",
+      misconfiguredCode === 1 && misconfigured.output.includes("cannot start") && misconfigured.output.includes("METRICS_TOKEN"),
+      { code: misconfiguredCode, output: misconfigured.output.slice(-1_000) },
+    );
   } catch (error) {
     check("the check ran to its end", false, error instanceof Error ? error.message : String(error));
     for (const server of servers) log(`--- :${server.port} output ---\n${server.output.split("\n").slice(-40).join("\n")}`);

@@ -1,5 +1,5 @@
 import { APICallError, RetryError } from "ai";
-import { BREAKER_STATE_VALUE, metrics } from "@/lib/metrics";
+import { BREAKER_STATE_VALUE, metrics, providerLabel } from "@/lib/metrics";
 import { log } from "@/lib/log";
 
 /**
@@ -257,8 +257,8 @@ export class CircuitBreaker {
 
   private transition(to: BreakerState, reason: string, now?: number): void {
     log.warn({ provider: this.provider, from: this.state, to, reason }, "circuit breaker state change");
-    metrics.breakerTransitions.inc({ provider: this.provider, state: to });
-    metrics.breakerState.set({ provider: this.provider }, BREAKER_STATE_VALUE[to]);
+    metrics.breakerTransitions.inc({ provider: providerLabel(this.provider), state: to });
+    metrics.breakerState.set({ provider: providerLabel(this.provider) }, BREAKER_STATE_VALUE[to]);
     this.state = to;
     this.trialStartedAt = null;
     if (to === "open") this.openedAt = now ?? this.o.clock();
@@ -277,7 +277,7 @@ export function breakerFor(provider: string, options?: BreakerOptions): CircuitB
   let breaker = breakers.get(provider);
   if (!breaker) {
     breakers.set(provider, (breaker = new CircuitBreaker(provider, options)));
-    metrics.breakerState.set({ provider }, BREAKER_STATE_VALUE.closed);
+    metrics.breakerState.set({ provider: providerLabel(provider) }, BREAKER_STATE_VALUE.closed);
   }
   return breaker;
 }

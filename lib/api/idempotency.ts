@@ -17,14 +17,15 @@ const TTL_MS = 24 * 60 * 60 * 1000;
 const LEASE_MS = 15 * 60 * 1000;
 const WAIT_FOR_FIRST_MS = 15_000;
 const POLL_MS = 100;
-const KEY_SHAPE = /^[\x21-\x7e]{1,255}$/;
+/** 1–255 visible ASCII characters; an empty or malformed key is 400 (also the OpenAPI header's pattern). */
+export const IDEMPOTENCY_KEY_SHAPE = /^[\x21-\x7e]{1,255}$/;
 // Headers worth replaying; the request id and rate-limit headers belong to the new request.
 const REPLAYED_HEADERS = ["content-type", "cache-control", "x-accel-buffering", "x-vercel-ai-ui-message-stream", "location"];
 
 export function parseIdempotencyKey(request: Request): string | null {
   const key = request.headers.get("idempotency-key");
   if (key === null) return null;
-  if (!KEY_SHAPE.test(key)) {
+  if (!IDEMPOTENCY_KEY_SHAPE.test(key)) {
     throw new AppError("bad_request", "Idempotency-Key must be 1–255 visible ASCII characters.");
   }
   return key;

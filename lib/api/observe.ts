@@ -1,5 +1,5 @@
 import { log, userHash } from "@/lib/log";
-import { metrics } from "@/lib/metrics";
+import { methodLabel, metrics } from "@/lib/metrics";
 import { routeLabel } from "./route-label";
 
 /** One finished API request, as its wrapper saw it (duration is to the response headers). */
@@ -20,10 +20,10 @@ const QUIET_ROUTES = new Set(["/api/health", "/api/ready"]);
 
 /** The `request` log line and the request-duration histogram, from one record. */
 export function observeRequest(record: RequestRecord): void {
-  // Unknown paths share one label: a scanner must not mint a new series per path it tries.
-  const route = record.code === "route_not_found" ? "(unmatched)" : routeLabel(record.pathname);
+  // Route templates and known methods only: a scanner must not mint a new series per path or verb it tries.
+  const route = routeLabel(record.pathname);
   const durationMs = performance.now() - record.startedAt;
-  metrics.httpRequestDuration.observe({ method: record.method, route, status: String(record.status) }, durationMs / 1000);
+  metrics.httpRequestDuration.observe({ method: methodLabel(record.method), route, status: String(record.status) }, durationMs / 1000);
   const line = {
     request_id: record.requestId,
     method: record.method,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { ApiKeyScope } from "@/lib/db/schema";
 import { errorCatalog, type ErrorCode } from "./errors";
+import { IDEMPOTENCY_KEY_SHAPE } from "./idempotency";
 
 /**
  * Builds an OpenAPI 3.1 document from the same zod schemas the handlers validate with and the
@@ -32,7 +33,10 @@ export type Operation = {
   body?: z.ZodType;
   /** How the body is sent (default application/json). */
   bodyMediaType?: "application/json" | "multipart/form-data";
+  /** false: the route does not honour Idempotency-Key (withAuth's `idempotent: false`). */
+  idempotent?: boolean;
   responses: Record<number, ResponseSpec>;
+  /** What this route's own handler can answer; the wrappers' answers are added (impliedErrors). */
   errors: ErrorCode[];
   /** OpenAI-compatible route: validation errors are 400, as OpenAI answers them (lib/api/errors.ts). */
   openAiCompatible?: boolean;
@@ -84,6 +88,27 @@ const rateLimitHeaders = {
 };
 const requestIdHeader = { "X-Request-Id": { description: "Echoes a sane caller id, or a new one", schema: { type: "string" } } };
 
+const takesIdempotencyKey = (op: Operation) => op.method === "post" && !op.public && op.idempotent !== false;
+
+/**
+ * What the wrappers (lib/api/handler.ts) answer for an operation of this shape before or around
+ * its handler, so no operation can forget them: credentials and rate limits, scope, the body's
+ * media type, size, JSON and schema, the query's schema, and the Idempotency-Key's shape and reuse.
+ */
+export function impliedErrors(op: Operation): ErrorCode[] {
+  const codes: ErrorCode[] = [];
+  if (!op.public) codes.push("unauthenticated", "invalid_api_key", "account_disabled", "rate_limited");
+  if (op.scope) codes.push("insufficient_scope");
+  if (op.sessionOnly) codes.push("session_required");
+  if (op.query) codes.push("validation_failed");
+  if (op.body && op.bodyMediaType === "multipart/form-data") codes.push("bad_request", "unsupported_media_type", "file_too_large", "validation_failed");
+  else if (op.body) codes.push("invalid_json", "payload_too_large", "unsupported_media_type", "validation_failed");
+  if (takesIdempotencyKey(op)) codes.push("bad_request", "idempotency_key_reused", "idempotency_in_progress");
+  // A state change with the session cookie must come from the app's own origin (lib/api/origin.ts).
+  if (!op.public && op.method !== "get") codes.push("cross_origin_request");
+  return codes;
+}
+
 /**
  * `authenticated`: after authentication every answer (a 403 too) carries the rate-limit headers.
  * `openAiCompatible`: validation errors are 400, as OpenAI answers them.
@@ -127,10 +152,17 @@ export function buildOpenApiDocument(input: {
       required: true,
       schema: { type: "string", format: "uuid" },
     }));
-    const headerParams =
-      op.method === "post" && !op.public
-        ? [{ name: "Idempotency-Key", in: "header", required: false, description: "Replays the first response for 24 h; another body with the same key is 409.", schema: { type: "string", maxLength: 255 } }]
-        : [];
+    const headerParams = takesIdempotencyKey(op)
+      ? [
+          {
+            name: "Idempotency-Key",
+            in: "header",
+            required: false,
+            description: "Replays the first response for 24 h; another request with the same key is 409. An empty or malformed key (not 1–255 visible ASCII characters) is 400 `bad_request`.",
+            schema: { type: "string", minLength: 1, maxLength: 255, pattern: IDEMPOTENCY_KEY_SHAPE.source },
+          },
+        ]
+      : [];
     const responses: Record<string, unknown> = {};
     for (const [status, spec] of Object.entries(op.responses)) {
       const content: Record<string, unknown> = {};
@@ -150,9 +182,7 @@ export function buildOpenApiDocument(input: {
         ...(Object.keys(content).length ? { content } : {}),
       };
     }
-    // A state change with the session cookie must come from the app's own origin (lib/api/origin.ts).
-    const crossOrigin: ErrorCode[] = op.method === "get" ? [] : ["cross_origin_request"];
-    Object.assign(responses, errorResponses([...op.errors, ...crossOrigin], !op.public, op.openAiCompatible));
+    Object.assign(responses, errorResponses([...new Set([...impliedErrors(op), ...op.errors])], !op.public, op.openAiCompatible));
     const security = op.public ? [] : op.sessionOnly ? [{ sessionCookie: [] }] : [{ bearerAuth: [] }, { sessionCookie: [] }];
     paths[op.path] ??= {};
     paths[op.path]![op.method] = {

@@ -10,7 +10,7 @@ import { countTextTokensAsync } from "@/lib/context/tokens";
 import type { Message } from "@/lib/db/schema";
 import { env } from "@/lib/env";
 import { log } from "@/lib/log";
-import { metrics } from "@/lib/metrics";
+import { codeLabel, metrics, modelLabels } from "@/lib/metrics";
 import { aiTelemetry } from "@/lib/telemetry";
 import { estimateCall, type Reservation } from "@/lib/usage/budget";
 import { recordModelCall, type CallContext } from "./observe-model";
@@ -341,7 +341,7 @@ export async function generate(input: {
       if (outcome.aborted) return generation;
       if (!outcome.problem) {
         breaker?.recordSuccess();
-        if (fallbackUsed) metrics.modelFallbacks.inc({ provider: resolved.provider, model: resolved.id });
+        if (fallbackUsed) metrics.modelFallbacks.inc(modelLabels(resolved.provider, resolved.id));
         if (key && cache && outcome.finishReason === "stop" && outcome.text) {
           await cache.set(
             key,
@@ -363,7 +363,7 @@ export async function generate(input: {
         break;
       }
       log.warn({ provider: resolved.provider, model: resolved.id, code: outcome.problem.code, retry: attempt + 1, delay_ms: delay }, "model call retrying");
-      metrics.modelRetries.inc({ provider: resolved.provider, model: resolved.id, code: outcome.problem.code });
+      metrics.modelRetries.inc({ ...modelLabels(resolved.provider, resolved.id), code: codeLabel(outcome.problem.code) });
       await sleep(delay, signal);
       if (signal.aborted) return { ...generation, aborted: true, problem: null, failure: null, finishReason: "aborted" };
     }

@@ -1,6 +1,6 @@
 import { breakerStates } from "@/lib/ai/resilience";
 import { log } from "@/lib/log";
-import { metrics } from "@/lib/metrics";
+import { metrics, modelLabels } from "@/lib/metrics";
 
 /** Which turn a model call belongs to, for its log line (ids only). */
 export type CallContext = { conversationId?: string | null; messageId?: string | null };
@@ -30,11 +30,12 @@ export type ModelCallRecord = CallContext & {
 export function recordModelCall(record: ModelCallRecord): void {
   const { provider, model } = record;
   if (!record.cached) {
-    if (record.ttftMs !== null) metrics.modelTtft.observe({ provider, model }, record.ttftMs / 1000);
-    metrics.modelCallDuration.observe({ provider, model, outcome: record.outcome }, record.durationMs / 1000);
-    if (record.inputTokens > 0) metrics.modelTokens.inc({ provider, model, kind: "input" }, record.inputTokens);
-    if (record.outputTokens > 0) metrics.modelTokens.inc({ provider, model, kind: "output" }, record.outputTokens);
-    if (record.costUsd > 0) metrics.modelCost.inc({ provider, model }, record.costUsd);
+    const labels = modelLabels(provider, model);
+    if (record.ttftMs !== null) metrics.modelTtft.observe(labels, record.ttftMs / 1000);
+    metrics.modelCallDuration.observe({ ...labels, outcome: record.outcome }, record.durationMs / 1000);
+    if (record.inputTokens > 0) metrics.modelTokens.inc({ ...labels, kind: "input" }, record.inputTokens);
+    if (record.outputTokens > 0) metrics.modelTokens.inc({ ...labels, kind: "output" }, record.outputTokens);
+    if (record.costUsd > 0) metrics.modelCost.inc(labels, record.costUsd);
   }
   const line = {
     kind: record.kind,

@@ -1,8 +1,8 @@
-import fs from "node:fs";
 import path from "node:path";
 import { sql, type AnyColumn } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { env } from "@/lib/env";
+import { openDataDir } from "./data-dir";
 import * as schema from "./schema";
 import { log as logger } from "@/lib/log";
 
@@ -33,70 +33,37 @@ const MIGRATION_LOCK_KEY = 7_302_114_961;
 
 export const migrationsFolder = path.join(process.cwd(), "drizzle");
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/**
- * PGlite has no server to arbitrate: two processes opening one directory corrupt it. A pid lock
- * file turns that into a clear error (a stale lock from a dead process is taken over).
- */
-function lockDataDir(dataDir: string): () => void {
-  const lockPath = path.join(dataDir, "bot-gpt.lock");
-  try {
-    const holder = Number(fs.readFileSync(lockPath, "utf8"));
-    if (holder && holder !== process.pid && isAlive(holder)) {
-      throw new Error(
-        `The embedded database in ${path.resolve(dataDir)} is in use by process ${holder}. ` +
-          "Stop that process first, or set DATABASE_URL to share a Postgres server.",
-      );
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-  }
-  fs.writeFileSync(lockPath, String(process.pid));
-  const release = () => {
-    try {
-      if (fs.readFileSync(lockPath, "utf8") === String(process.pid)) fs.unlinkSync(lockPath);
-    } catch {
-      // already gone
-    }
-  };
-  process.once("exit", release);
-  return release;
-}
-
 async function openPglite(dataDir: string): Promise<Handle> {
   const [{ PGlite }, { drizzle }, { migrate }] = await Promise.all([
     import("@electric-sql/pglite"),
     import("drizzle-orm/pglite"),
     import("drizzle-orm/pglite/migrator"),
   ]);
-  const inMemory = dataDir.startsWith("memory://");
-  let release = () => {};
-  if (!inMemory) {
-    fs.mkdirSync(dataDir, { recursive: true });
-    release = lockDataDir(dataDir);
-  }
-  // pgvector ships with PGlite as a loadable extension; load it only when embeddings are on.
-  const extensions = env.EMBEDDING_MODEL ? { vector: (await import("@electric-sql/pglite-pgvector")).vector } : undefined;
-  const client = await PGlite.create(inMemory ? dataDir : path.join(path.resolve(dataDir), "pglite"), { extensions });
-  const db = drizzle(client, { schema });
-  // One process owns the directory (see the lock), so no advisory lock is needed here.
-  await migrate(db, { migrationsFolder });
-  return {
-    db: db as unknown as Db,
-    driver: "pglite",
-    close: async () => {
+  const directory = dataDir.startsWith("memory://") ? null : await openDataDir(dataDir);
+  const release = () => directory?.release();
+  try {
+    // pgvector ships with PGlite as a loadable extension; load it only when embeddings are on.
+    const extensions = env.EMBEDDING_MODEL ? { vector: (await import("@electric-sql/pglite-pgvector")).vector } : undefined;
+    const client = await PGlite.create(directory?.pgliteDir ?? dataDir, { extensions });
+    directory?.secure();
+    const db = drizzle(client, { schema });
+    // One process owns the directory (see the lock), so no advisory lock is needed here.
+    await migrate(db, { migrationsFolder }).catch(async (error: unknown) => {
       await client.close();
-      release();
-    },
-  };
+      throw error;
+    });
+    return {
+      db: db as unknown as Db,
+      driver: "pglite",
+      close: async () => {
+        await client.close();
+        release();
+      },
+    };
+  } catch (error) {
+    release();
+    throw error;
+  }
 }
 
 async function openPostgres(url: string): Promise<Handle> {

@@ -14,7 +14,7 @@ let documents: typeof import("@/app/api/v1/documents/route");
 let document: typeof import("@/app/api/v1/documents/[id]/route");
 
 beforeAll(async () => {
-  h = await startHarness({ RATE_LIMIT_PER_MINUTE: "3" });
+  h = await startHarness({ RATE_LIMIT_PER_MINUTE: "3", METRICS_PUBLIC: "true" });
   conversations = await import("@/app/api/v1/conversations/route");
   messages = await import("@/app/api/v1/conversations/[id]/messages/route");
   documents = await import("@/app/api/v1/documents/route");

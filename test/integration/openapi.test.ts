@@ -3,15 +3,18 @@ import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, startHarness, type Harness } from "../support/harness";
+import { isPublic, probesFor, SAME_ORIGIN, urlOf, VALID_BODIES, type DocOperation } from "../support/status-probes";
 
 let h: Harness;
 let doc: ReturnType<typeof import("@/app/api/v1/openapi-document").openApiDocument>;
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 addFormats(ajv);
-const exercised = new Set<string>();
+/** operationId → the statuses its handlers answered in this file. */
+const exercised = new Map<string, Set<string>>();
 
 beforeAll(async () => {
-  h = await startHarness();
+  // A small upload limit, so a probe can exceed it cheaply.
+  h = await startHarness({ MAX_UPLOAD_BYTES: "200000" });
   doc = (await import("@/app/api/v1/openapi-document")).openApiDocument();
   ajv.addSchema({ $id: "https://bot-gpt.test/openapi.json", components: doc.components });
 });
@@ -27,7 +30,7 @@ async function expectDocumented(operationId: string, response: Response) {
   expect(found, `operation ${operationId}`).toBeDefined();
   const documented = found!.responses[String(response.status)];
   expect(documented, `${operationId} documents status ${response.status}`).toBeDefined();
-  exercised.add(operationId);
+  exercised.set(operationId, (exercised.get(operationId) ?? new Set()).add(String(response.status)));
   if (response.status === 204) return undefined;
   const type = (response.headers.get("content-type") ?? "").split(";")[0]!;
   const media = documented!.content?.[type];
@@ -150,6 +153,148 @@ describe("OpenAPI document", () => {
     await expectDocumented("listConversations", await call(conversations.GET, {}));
 
     const documented = Object.values(doc.paths).flatMap((methods) => Object.values(methods).map((op) => (op as { operationId: string }).operationId));
-    expect([...exercised].sort()).toEqual([...documented].sort());
+    expect([...exercised.keys()].sort()).toEqual([...documented].sort());
+  });
+
+  it("lists every status the wrappers answer, probed on every operation (auth, scope, limits, body, query, ids, Idempotency-Key)", async () => {
+    const { cookie, user } = await h.signUp();
+    const { createApiKey } = await import("@/lib/db/queries/api-keys");
+    const { setRateLimitStore } = await import("@/lib/api/rate-limit");
+    const keys = new Map<string, string>();
+    for (const scope of ["conversations:read", "documents:read"] as const) {
+      keys.set(scope, (await createApiKey({ userId: user.id, name: scope, scopes: [scope], expiresAt: null })).key);
+    }
+    const keyWithout = (scope: string | undefined) => [...keys].find(([held]) => held !== scope)![1];
+    const disabled = await h.signUp();
+    await (await import("@/lib/db/queries/users")).setUserDisabled({ user: disabled.user.id, disabled: true });
+    const maxUploadBytes = (await import("@/lib/env")).env.MAX_UPLOAD_BYTES;
+    const refuseAll = { take: async () => ({ allowed: false, limit: 1, remaining: 0, resetSeconds: 60, retryAfterSeconds: 60 }) };
+    const failures: string[] = [];
+    for (const op of docOperations()) {
+      const handler = await handlerOf(op);
+      for (const probe of probesFor(op, { cookie, keyWithout, disabledCookie: disabled.cookie, maxUploadBytes })) {
+        if (probe.around === "rate-limited") setRateLimitStore(refuseAll);
+        let response: Response;
+        try {
+          response = await handler(probe.request(), { params: Promise.resolve(probe.params) });
+          if (probe.then) response = await handler(probe.then(), { params: Promise.resolve(probe.params) });
+        } finally {
+          setRateLimitStore(undefined);
+        }
+        if (response.status !== probe.expect) failures.push(`${op.operationId} (${probe.name}): expected ${probe.expect}, got ${response.status}`);
+        await expectDocumented(op.operationId, response);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it("lists 503 where a draining instance refuses new model turns, and nowhere else answers it", async () => {
+    const { cookie } = await h.signUp();
+    const shutdown = (globalThis as { __botGptShutdown?: { draining: boolean } }).__botGptShutdown!;
+    shutdown.draining = true;
+    try {
+      for (const op of docOperations().filter((o) => !isPublic(o))) {
+        const { url, params } = urlOf(op);
+        const body = ["POST", "PATCH"].includes(op.method) ? VALID_BODIES[op.operationId]?.() : undefined;
+        const headers = { cookie, ...SAME_ORIGIN, ...(typeof body === "string" ? { "content-type": "application/json" } : {}) };
+        const response = await (await handlerOf(op))(new Request(url, { method: op.method, headers, body }), { params: Promise.resolve(params) });
+        await expectDocumented(op.operationId, response);
+      }
+    } finally {
+      shutdown.draining = false;
+    }
+    for (const operationId of ["createConversation", "postMessage", "regenerateReply", "editMessage", "createChatCompletion"]) {
+      expect(exercised.get(operationId), operationId).toContain("503");
+    }
+  });
+
+  it("states the rules the server applies: message content, the /usage window, Idempotency-Key", async () => {
+    const { cookie } = await h.signUp();
+    const operation = (id: string) => docOperations().find((op) => op.operationId === id)!;
+    const verdicts: string[] = [];
+    const agree = (what: string, documented: boolean, served: number) => {
+      // The server's verdict: 4xx from validation, anything else means the value got through.
+      const accepted = ![400, 422].includes(served);
+      if (documented !== accepted) verdicts.push(`${what}: document says ${documented ? "valid" : "invalid"}, server answered ${served}`);
+    };
+
+    const messages = await import("@/app/api/v1/conversations/[id]/messages/route");
+    const contentSchema = { ...(doc.components.schemas.PostMessageRequest as { properties: { content: object } }).properties.content };
+    for (const content of ["hello", "  \n\t ", "", "a\u0000b", "\u00a0\ufeff", "x".repeat(40_000)]) {
+      const res = await call(messages.POST, { cookie, params: { id: crypto.randomUUID() }, body: { content } });
+      agree(`content ${JSON.stringify(content.slice(0, 12))}`, ajv.validate(contentSchema, content), res.status);
+    }
+
+    const usage = await import("@/app/api/v1/usage/route");
+    const fromSchema = operation("getUsage").parameters.find((p) => p.name === "from") as unknown as { schema: object };
+    for (const from of ["2026-01-01T00:00:00Z", "2026-01-01T00:00:00+05:30", "2026-01-01", "1969-12-31T23:59:59Z", "10000-01-01T00:00:00Z", "2026-13-01T00:00:00Z"]) {
+      const res = await call(usage.GET, { cookie, path: `/u?from=${encodeURIComponent(from)}&to=2027-01-01T00:00:00Z` });
+      agree(`from=${from}`, ajv.validate(fromSchema.schema, from), res.status);
+    }
+    // What the schema cannot say, the description does; the server holds to it.
+    expect((operation("getUsage") as { description?: string }).description).toContain("must not be after");
+    expect((await call(usage.GET, { cookie, path: "/u?from=2026-01-01T00:00:00Z&to=2026-01-01T00:00:00Z" })).status).toBe(200);
+    expect((await call(usage.GET, { cookie, path: "/u?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z" })).status).toBe(422);
+    expect((await call(usage.GET, { cookie, path: "/u?from=2999-01-01T00:00:00Z" })).status).toBe(422);
+
+    const stop = await import("@/app/api/v1/conversations/[id]/messages/[message_id]/stop/route");
+    const keySchema = operation("stopReply").parameters.find((p) => p.name === "Idempotency-Key") as unknown as { schema: object };
+    for (const key of ["abc-123", "", "has space", "é", "k".repeat(255), "k".repeat(256)]) {
+      const params = { id: crypto.randomUUID(), message_id: crypto.randomUUID() };
+      const res = await call(stop.POST, { cookie, params, method: "POST", headers: { "idempotency-key": key } });
+      agree(`Idempotency-Key ${JSON.stringify(key.slice(0, 12))}`, ajv.validate(keySchema.schema, key), res.status);
+    }
+    expect(verdicts).toEqual([]);
+  });
+
+  it("documents the methods each route serves, and no status its handlers never answer here", async () => {
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      const route = (await import(`../../app/api/v1${routeDir(path)}/route`)) as Record<string, unknown>;
+      const served = HTTP_METHODS.filter((method) => typeof route[method] === "function");
+      expect(served, path).toEqual(Object.keys(methods).map((m) => m.toUpperCase()).sort());
+    }
+    const unexercised = docOperations().flatMap((op) =>
+      Object.keys(op.responses)
+        .filter((status) => !exercised.get(op.operationId)?.has(status) && !NOT_PROBED[op.operationId]?.includes(Number(status)))
+        .map((status) => `${op.operationId} ${status}`),
+    );
+    expect(unexercised).toEqual([]);
   });
 });
+
+const HTTP_METHODS = ["DELETE", "GET", "PATCH", "POST", "PUT"];
+
+/**
+ * Documented statuses no test in this file provokes, each for a reason; any other documented
+ * status must be answered by a request above. Adding a status to an operation means a probe or
+ * the flow test provokes it, or one entry here says why not.
+ */
+const AFTER_TEXT = [502, 504]; // a provider failing after text reached the client; before it, the offline model answers (resilience.test.ts)
+const NOT_PROBED: Record<string, number[]> = {
+  createConversation: AFTER_TEXT,
+  postMessage: AFTER_TEXT,
+  regenerateReply: AFTER_TEXT,
+  editMessage: AFTER_TEXT,
+  createChatCompletion: AFTER_TEXT,
+  // A bad cursor on an existing conversation (here its random id is 404 first): message-pages.test.ts.
+  listMessages: [400],
+  // A stream log past STREAM_LOG_TTL_SECONDS: durable-streams.test.ts.
+  resumeReplyStream: [410],
+  // A reply that has not settled within the stop's wait of a few seconds.
+  stopReply: [202],
+};
+
+const routeDir = (path: string) => path.replace(/\{(\w+)\}/g, "[$1]");
+
+function docOperations(): DocOperation[] {
+  return Object.entries(doc.paths).flatMap(([path, methods]) =>
+    Object.entries(methods as Record<string, Omit<DocOperation, "method" | "path">>).map(([method, op]) => ({ ...op, method: method.toUpperCase(), path })),
+  );
+}
+
+type Handler = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
+
+async function handlerOf(op: DocOperation): Promise<Handler> {
+  const route = (await import(`../../app/api/v1${routeDir(op.path)}/route`)) as Record<string, Handler>;
+  return route[op.method]!;
+}

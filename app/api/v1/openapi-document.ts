@@ -72,7 +72,8 @@ const responses = {
 const authErrors = ["unauthenticated", "invalid_api_key", "account_disabled", "rate_limited"] as const;
 const bodyErrors = ["invalid_json", "payload_too_large", "unsupported_media_type", "validation_failed"] as const;
 const postErrors = [...bodyErrors, "idempotency_key_reused", "idempotency_in_progress"] as const;
-const modelErrors = ["model_not_found", "model_not_priced", "budget_exceeded", "upstream_error", "upstream_unavailable", "upstream_timeout"] as const;
+// service_unavailable: a draining instance refuses new model turns; the user message could not be saved.
+const modelErrors = ["model_not_found", "model_not_priced", "budget_exceeded", "upstream_error", "upstream_unavailable", "upstream_timeout", "service_unavailable"] as const;
 /** A conversation's stored model that this server no longer lists. */
 const storedModelErrors = [...modelErrors, "model_not_available"] as const;
 
@@ -324,12 +325,13 @@ export const operations: Operation[] = [
     path: "/api-keys",
     operationId: "createApiKey",
     summary: "Create an API key (browser session only)",
-    description: "The response is the only time the key is shown. API keys cannot create keys.",
+    description: "The response is the only time the key is shown, so it is never stored for replay: `Idempotency-Key` is not honoured here. API keys cannot create keys.",
     tag: "Account",
     sessionOnly: true,
+    idempotent: false,
     body: createApiKeySchema,
     responses: { 201: { description: "The new key, with its secret", schema: createdApiKeyResource } },
-    errors: [...authErrors, "session_required", ...postErrors],
+    errors: [...authErrors, "session_required", ...bodyErrors],
   },
   {
     method: "delete",
@@ -346,6 +348,8 @@ export const operations: Operation[] = [
     path: "/usage",
     operationId: "getUsage",
     summary: "Your tokens and cost, by day or by model",
+    description:
+      "`from` and `to` are RFC 3339 date-times with an offset (`2026-01-01T00:00:00Z`), years 1970–9999; `from` must not be after `to` (or, without `to`, after now), else 422. Without `from` the window is the 30 days before `to`; without `to` it ends now. No maximum span: rows are summed per day or model, so a long window costs no more than the usage in it.",
     tag: "Account",
     scope: "conversations:read",
     query: usageQuerySchema,
@@ -386,6 +390,7 @@ export function openApiDocument() {
     version: "1.0.0",
     description:
       "The public, versioned API of BOT GPT. The browser UI uses the same endpoints. Human reference: /docs/api. " +
+      "Strings in JSON bodies and query parameters must not contain NUL (U+0000): 422 `validation_failed`. " +
       "Every path answers OPTIONS with `Allow` (a CORS preflight for origins in CORS_ORIGINS), and a method it does not list with 405 `method_not_allowed` and `Allow`.",
     requests,
     responses,

@@ -3,11 +3,14 @@ import { pageQuerySchema } from "@/lib/api/pagination";
 import { conversationModes, feedbackRatings } from "@/lib/db/schema";
 import { env } from "@/lib/env";
 
+// Patterns rather than a refine, so the OpenAPI document states both rules. Both scan once
+// (linear on any input): `\S` is a search, the NUL pattern has no backtracking choice.
 export const messageContentSchema = z
   .string()
   .min(1)
   .max(env.MAX_MESSAGE_CHARS, `must be at most ${env.MAX_MESSAGE_CHARS} characters`)
-  .refine((s) => s.trim().length > 0, "must not be blank");
+  .regex(/\S/, "must not be blank")
+  .regex(/^[^\u0000]*$/, "must not contain NUL characters");
 
 const titleSchema = z.string().trim().min(1).max(200);
 const modelSchema = z.string().min(3).max(200);
