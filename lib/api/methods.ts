@@ -27,6 +27,14 @@ function methodNotAllowed(method: string, allow: string): AppError {
   });
 }
 
+/** Marks the answers below, so a check can tell a route's own methods from the ones it refuses. */
+const REFUSAL = Symbol("bot-gpt.other-method");
+
+/** Whether a route export is one of otherMethods' answers (OPTIONS or 405), not a handler of its own. */
+export function isOtherMethod(value: unknown): boolean {
+  return typeof value === "function" && REFUSAL in value;
+}
+
 export function otherMethods<T extends Partial<Record<HttpMethod, Handler>>>(implemented: T): Record<Missing<T>, Answer> {
   const names = new Set<string>(Object.keys(implemented));
   if (names.has("GET")) names.add("HEAD");
@@ -47,7 +55,7 @@ export function otherMethods<T extends Partial<Record<HttpMethod, Handler>>>(imp
   const answers: Partial<Record<HttpMethod, Answer>> = {};
   for (const method of HTTP_METHODS) {
     if (method in implemented || (method === "HEAD" && "GET" in implemented)) continue;
-    answers[method] = method === "OPTIONS" ? options : notAllowed;
+    answers[method] = Object.assign(method === "OPTIONS" ? options : notAllowed, { [REFUSAL]: true });
   }
   return answers as Record<Missing<T>, Answer>;
 }

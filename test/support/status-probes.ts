@@ -44,7 +44,8 @@ export type ProbeCallers = {
 
 /** A valid body per operation, so probes that need one get past the schema (one line per new body). */
 export const VALID_BODIES: Record<string, () => BodyInit> = {
-  createConversation: () => JSON.stringify({ title: "probe" }),
+  // With a first message: it calls a model (the chat bucket, refused by a draining instance).
+  createConversation: () => JSON.stringify({ title: "probe", first_message: "probe" }),
   updateConversation: () => JSON.stringify({ title: "probe" }),
   postMessage: () => JSON.stringify({ content: "probe" }),
   regenerateReply: () => JSON.stringify({}),
@@ -109,12 +110,14 @@ export function probesFor(op: DocOperation, callers: ProbeCallers): Probe[] {
       probes.push({ name: "API key without the scope (or any key on a session-only route)", expect: 403, request: () => new Request(url, { method: op.method, headers: { authorization: `Bearer ${key}` } }) });
     }
   }
+  // Where the document lists `validation_failed` (422 on the native API, 400 on the OpenAI-compatible one).
+  const invalid = Number(Object.entries(op.responses).find(([, r]) => r.description?.includes("`validation_failed`"))?.[0] ?? 422);
   if (type === "application/json") {
     probes.push({ name: "not JSON", expect: 415, request: make({ headers: { "content-type": "text/plain" }, body: "hello" }) });
     probes.push({ name: "malformed JSON", expect: 400, request: make({ body: "{" }) });
     probes.push({ name: "body over 1 MiB", expect: 413, request: make({ body: JSON.stringify({ pad: "x".repeat(1024 * 1024) }) }) });
-    probes.push({ name: "NUL in a string", expect: 422, request: make({ body: JSON.stringify({ text: "a\u0000b" }) }) });
-    probes.push({ name: "fails the schema", expect: 422, request: make({ body: "[]" }) });
+    probes.push({ name: "NUL in a string", expect: invalid, request: make({ body: JSON.stringify({ text: "a\u0000b" }) }) });
+    probes.push({ name: "fails the schema", expect: invalid, request: make({ body: "[]" }) });
   }
   if (type === "multipart/form-data") {
     probes.push({ name: "not multipart", expect: 415, request: make({ headers: { "content-type": "text/plain" }, body: "hello" }) });
