@@ -290,7 +290,8 @@ async function main() {
     check(`GET /api/ready: ${JSON.stringify(expected)}`, JSON.stringify(readyBody) === JSON.stringify(expected), readyBody);
 
     const client = new Client(first.url);
-    const auth = await client.signUpAndIn(`check-${Date.now()}@example.test`, "server check password");
+    const account = { email: `check-${Date.now()}@example.test`, password: "server check password" };
+    const auth = await client.signUpAndIn(account.email, account.password);
     check("sign-up (202), sign-in and a session", auth[0] === 202 && auth[2] === 200, auth);
 
     const conversation = await newConversation(client);
@@ -354,7 +355,7 @@ async function main() {
 
     // 4. Another instance (not the one that wrote it; start-up recovery only sweeps its own): the
     //    row says interrupted, never `streaming`, and a resuming reader gets the stream's end.
-    const third = new Server(dir, basePort + 2, { INSTANCE_ID: "check-3", RATE_LIMIT_SIGN_IN_PER_ADDRESS: "3" });
+    const third = new Server(dir, basePort + 2, { INSTANCE_ID: "check-3", RATE_LIMIT_SIGN_IN_PER_ADDRESS: "4" });
     servers.push(third);
     await third.start();
     const onThird = client.at(third.url);
@@ -371,10 +372,14 @@ async function main() {
     // 5. Accounts: signing out ends the session for its old cookie too, and the sign-in throttle
     //    keys on the connection's address whatever X-Forwarded-For a client makes up (the server
     //    appends the peer before Next sees the request).
-    const oldCookie = onThird.cookieHeader();
-    const signedOut = await onThird.signOut();
+    //    A browser of its own, so the session the later steps use stays signed in.
+    const leaving = new Client(third.url);
+    await leaving.signIn(account.email, account.password);
+    const oldCookie = leaving.cookieHeader();
+    const signedOut = await leaving.signOut();
     const reused = await fetch(`${third.url}/api/v1/conversations`, { headers: { cookie: oldCookie } });
     check("sign-out (200): the old session cookie then gets 401", signedOut === 200 && reused.status === 401, { signedOut, reused: reused.status });
+    // The address's budget is 4: the browser that signed out took one, so the guesser gets three.
     const guesser = new Client(third.url);
     const guesses: number[] = [];
     for (let i = 0; i < 4; i++) guesses.push(await guesser.signIn(`nobody-${i}@example.test`, "wrong password", { "x-forwarded-for": `10.0.0.${i + 1}` }));
@@ -392,7 +397,10 @@ async function main() {
     servers.push(crashing);
     await crashing.start();
     let crashedReply: string | undefined;
-    const killed = await readSseEvents(await client.at(crashing.url).json(`/api/v1/conversations/${conversation}/messages`, { content: "A reply cut by kill -9", stream: true }), (event) => {
+    const crashTurn = await client.at(crashing.url).json(`/api/v1/conversations/${conversation}/messages`, { content: "A reply cut by kill -9", stream: true });
+    // A refused turn would never reach the kill below: end the check here instead of waiting forever.
+    if (!crashTurn.ok) throw new Error(`the turn to kill mid-reply was refused: ${crashTurn.status} ${await crashTurn.text()}`);
+    const killed = await readSseEvents(crashTurn, (event) => {
       crashedReply ??= replyIdOf([event]);
       if (event.id === 3) crashing.kill();
     }).then(
