@@ -114,8 +114,8 @@ type Options<TBody extends z.ZodType | undefined, TQuery extends z.ZodType | und
   sessionOnly?: boolean;
   /**
    * Which rate-limit bucket the route draws from; "chat" for routes that call a model. A function
-   * picks it from the parsed body (a route that calls a model only for some bodies); the limit is
-   * then charged after parsing.
+   * picks it from the parsed body (a route that calls a model only for some bodies): the general
+   * bucket is charged before parsing, and the one it picks after.
    */
   rateLimit?: RateLimitClass | ((body: Infer<TBody>) => RateLimitClass);
   /** Errors also carry OpenAI's `error` member (for the OpenAI-compatible endpoint). */
@@ -210,8 +210,9 @@ async function parseJsonBody<T extends z.ZodType>(request: Request, schema: T, m
 
 /**
  * Every authenticated route runs the same steps, top to bottom: request id → authenticate (401)
- * → authorize: same origin for cookies, scope for keys (403) → rate limit (429; after parsing
- * when the body picks the bucket) → parse query/body (400/413/415/422) → idempotency (POST) →
+ * → authorize: same origin for cookies, scope for keys (403) → rate limit (429; a body that picks
+ * the model bucket is charged to it after parsing too) → parse query/body (400/413/415/422) →
+ * idempotency (POST) →
  * handler → one error format, with rate-limit headers on every response after authentication.
  * Credentials come before the body so an anonymous caller learns nothing about the schema. A
  * refused (403) request is still charged to the bucket, so it carries RateLimit-* too and
@@ -250,8 +251,9 @@ export function withAuth<TBody extends z.ZodType | undefined = undefined, TQuery
       } catch (error) {
         refusal = error;
       }
-      // A refused (403) request is charged too (to the general bucket when the body would pick one).
-      if (fixedKind || refusal) await charge(principal, fixedKind ?? "default", refusal);
+      // Charged before the body is read, a refused (403) request included; a route whose body picks
+      // the bucket draws from the general one now and, when the body calls a model, the model's too.
+      await charge(principal, fixedKind ?? "default", refusal);
 
       const params = readParams((await context?.params) ?? {});
       let query: unknown = undefined;
@@ -277,7 +279,8 @@ export function withAuth<TBody extends z.ZodType | undefined = undefined, TQuery
       if (typeof options.rateLimit === "function") {
         const kind = options.rateLimit(body as Infer<TBody>);
         refuseIfDraining(kind);
-        await charge(principal, kind);
+        // The general bucket was charged above.
+        if (kind !== "default") await charge(principal, kind);
       }
       const run = () =>
         handler({ ...principal, request, requestId, params, form, body: body as Infer<TBody>, query: query as Infer<TQuery> });

@@ -2,7 +2,7 @@ import { AppError, openAiError } from "@/lib/api/errors";
 import { chooseModel } from "@/lib/ai/catalog";
 import type { ResolvedModel } from "@/lib/ai/providers";
 import { createConversation, getConversationOrThrow } from "@/lib/db/queries/conversations";
-import { assembleContext, defaultSafetyMargin, type HistoryMessage } from "@/lib/context/assemble";
+import { assembleContext, defaultSafetyMargin, fitSystemPrompt, systemTokenLimit, type HistoryMessage } from "@/lib/context/assemble";
 import { countTextTokensAsync, messageOverheadTokens, replyPrimingTokens, withTokenCounts, type TokenizerFamily } from "@/lib/context/tokens";
 import { getDb } from "@/lib/db/client";
 import { appendMessage } from "@/lib/db/queries/messages";
@@ -156,7 +156,12 @@ function fitToWindow(split: ReturnType<typeof splitRequest>, counted: Counted, m
   if (maxOutputTokens < 1 || maxOutputTokens > room) {
     throw tooLong(`this request asks for ${(promptTokens + Math.max(0, requestedOutput ?? 0)).toLocaleString("en-US")} tokens (${promptTokens.toLocaleString("en-US")} in the messages${requestedOutput ? `, ${requestedOutput.toLocaleString("en-US")} for the completion` : ""}), and it must leave room for a safety margin`);
   }
-  const fitted = assembleContext({ model: info, reservedOutputTokens: replyTokens(info, maxOutputTokens), system: split.system, systemTokens: counted.systemTokens ?? undefined, summary: null, passages: [], history });
+  const reserved = replyTokens(info, maxOutputTokens);
+  // Over its share, the system text would be cut (a synchronous pass over all of it) only to refuse.
+  if (counted.systemTokens !== null && counted.systemTokens > systemTokenLimit(info, reserved)) {
+    throw tooLong("the system messages may take at most a quarter of it, and these take more");
+  }
+  const fitted = assembleContext({ model: info, reservedOutputTokens: reserved, system: split.system, systemTokens: counted.systemTokens ?? undefined, summary: null, passages: [], history });
   if (fitted.truncated || fitted.omittedMessages > 0 || fitted.messages.length < history.length) {
     throw tooLong("the system messages may take at most a quarter of it, and these take more");
   }
@@ -206,11 +211,15 @@ async function executeStateless(prepared: Prepared, signal: AbortSignal, onDelta
     let forFamily = families.get(family);
     if (!forFamily) families.set(family, (forFamily = countHistory(split, family)));
     const { history, systemTokens } = await forFamily;
+    // A fallback with a smaller window gets the system text cut to its share, counted in slices.
+    const system =
+      systemTokens !== null && systemTokens > systemTokenLimit(model.info, maxOutputTokens)
+        ? await fitSystemPrompt(split.system, model.info, maxOutputTokens)
+        : { system: split.system, systemTokens: systemTokens ?? undefined };
     const context = assembleContext({
       model: model.info,
       reservedOutputTokens: maxOutputTokens,
-      system: split.system,
-      systemTokens: systemTokens ?? undefined,
+      ...system,
       summary: null,
       passages: [],
       history,

@@ -18,10 +18,11 @@ export type InspectOutcome = { ok: true; pages: number } | Failure;
 const caps = () => ({ maxInflatedBytes: env.INGEST_MAX_INFLATED_BYTES, maxPageChars: env.INGEST_MAX_PAGE_CHARS, maxTextChars: env.INGEST_MAX_TEXT_CHARS });
 
 // One pool for ingestion (as many children as the queue's slots) and one for the upload's quick
-// check, so an upload never waits behind a long ingestion.
+// check, so an upload never waits behind a long ingestion, nor (up to the same number at once)
+// behind another user's upload.
 const pools = ((globalThis as typeof globalThis & { __botGptExtractors?: { ingest: ExtractorPool; inspect: ExtractorPool } }).__botGptExtractors ??= {
   ingest: new ExtractorPool("ingest", env.INGEST_CONCURRENCY, env.INGEST_MEMORY_LIMIT_MB),
-  inspect: new ExtractorPool("inspect", 1, env.INGEST_MEMORY_LIMIT_MB),
+  inspect: new ExtractorPool("inspect", env.INGEST_CONCURRENCY, env.INGEST_MEMORY_LIMIT_MB),
 });
 
 /** Extracts pages and cuts them into chunks (the background ingestion step), within `timeoutMs`. */

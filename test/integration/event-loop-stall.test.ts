@@ -89,4 +89,20 @@ describe("the event loop while long input is counted", () => {
     expect(usage?.prompt_tokens).toBeGreaterThan(48_000);
     expect(stall).toBeLessThan(300);
   }, 120_000);
+
+  it("refuses system messages over their share of the window without cutting them on the event loop", async () => {
+    // ~900 KB of system text (under the 1 MiB body limit): counted in slices, then refused as
+    // too long before anything would cut it synchronously.
+    const messages = [...Array.from({ length: 28 }, () => ({ role: "system", content: "a".repeat(32_000) })), { role: "user", content: "hi" }];
+    let body: { error?: { code?: string } } = {};
+    let status = 0;
+    const stall = await worstStall(async () => {
+      const res = await call(completionsRoute.POST, { cookie, body: { model: "openai:gpt-4o-mini", messages, store: false } });
+      status = res.status;
+      body = (await res.json()) as typeof body;
+    });
+    expect(status).toBe(400);
+    expect(body.error?.code).toBe("context_length_exceeded");
+    expect(stall).toBeLessThan(300);
+  }, 120_000);
 });

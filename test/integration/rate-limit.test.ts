@@ -57,6 +57,15 @@ describe("rate limits", () => {
     expect(after).toBe(before! - 1);
   });
 
+  it("charges a body that fails to parse on a route whose body picks the bucket (it carries RateLimit-* too)", async () => {
+    const { cookie } = await h.signUp();
+    const invalid = await call(conversations.POST, { cookie, body: { no_such_field: true } });
+    expect(invalid.status).toBe(422);
+    expect(invalid.headers.get("ratelimit-limit")).not.toBeNull();
+    const again = await call(conversations.POST, { cookie, body: { no_such_field: true } });
+    expect(Number(again.headers.get("ratelimit-remaining"))).toBe(Number(invalid.headers.get("ratelimit-remaining")) - 1);
+  });
+
   it("charges an empty new conversation to the general bucket and one with a first message to the model bucket", async () => {
     const { env } = await import("@/lib/env");
     const saved = env.RATE_LIMIT_CHAT_PER_MINUTE;
