@@ -178,7 +178,10 @@ export async function prepareCompletion(caller: Caller, request: CompletionReque
   const counted = await countHistory(split, resolved.info.tokenizer);
   const fit = fitToWindow(split, counted, resolved, request.settings.maxOutputTokens);
   const settings = { ...request.settings, maxOutputTokens: fit.maxOutputTokens };
-  const admission = await holdBudget({ caller, resolved, maxOutputTokens: fit.maxOutputTokens, promptTokens: fit.promptTokens });
+  // Continuing a stored conversation sends its history (and passages), not only these messages:
+  // hold what the window allows, as a turn does, until the exact request is known.
+  const promptTokens = request.conversationId ? undefined : fit.promptTokens;
+  const admission = await holdBudget({ caller, resolved, maxOutputTokens: fit.maxOutputTokens, promptTokens });
   const prepared = { userId: caller.user.id, apiKeyId: caller.apiKey?.id ?? null, request: { ...request, settings }, admission, split, counted };
   return admitted(admission, async () => ({
     ...prepared,
