@@ -17,6 +17,9 @@ const GC = "(garbage collector)";
 const PROGRAM = "(program)";
 const ROOT = "(root)";
 
+/** libuv stream writes as V8 sees them (the syscall's time lands on these frames). */
+const SOCKET_WRITES = /^(writev|writeBuffer|write(Utf8|Latin1|Ascii|Ucs2)String|shutdown)$/;
+
 export const EXCLUDED = { idle: "idle (excluded)", gc: "garbage collection (excluded)" } as const;
 
 /** Packages that belong together in the report (a library and the helpers it ships as packages). */
@@ -75,8 +78,12 @@ export function categoryOf(frame: CallFrame, locate: (frame: CallFrame) => strin
   if (frame.functionName === IDLE) return EXCLUDED.idle;
   if (frame.functionName === GC) return EXCLUDED.gc;
   if (frame.functionName === PROGRAM || frame.functionName === ROOT) return "V8 / native (unattributed)";
-  // Builtins and native functions have no script: socket writes (writev), JSON, Buffer, crypto…
-  if (!frame.url) return "node: native functions";
+  // Builtins and native functions have no script: socket writes, the microtask queue, JSON, Buffer, crypto…
+  if (!frame.url) {
+    if (SOCKET_WRITES.test(frame.functionName)) return "node: socket writes (native)";
+    if (frame.functionName === "runMicrotasks") return "node: microtask queue (native)";
+    return "node: other native functions";
+  }
   return packageOf(locate(frame) ?? frame.url);
 }
 

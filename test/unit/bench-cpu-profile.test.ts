@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { aggregateProfile, EXCLUDED, mergeBreakdowns, packageOf, perTurnRows, type CallFrame, type CpuProfile } from "../../bench/lib/cpu-profile";
+import { aggregateProfile, categoryOf, EXCLUDED, mergeBreakdowns, packageOf, perTurnRows, type CallFrame, type CpuProfile } from "../../bench/lib/cpu-profile";
 
 const frame = (functionName: string, url = ""): CallFrame => ({ functionName, url, lineNumber: 0, columnNumber: 0 });
 
@@ -38,6 +38,14 @@ describe("packageOf", () => {
     expect(packageOf("node:internal/async_hooks")).toBe("node: async_hooks (async context)");
     expect(packageOf(".next/server/chunks/a.js")).toBe("app bundle (no source map)");
   });
+
+  it("tells socket writes and the microtask queue from other native functions", () => {
+    const none = () => null;
+    expect(categoryOf(frame("writev"), none)).toBe("node: socket writes (native)");
+    expect(categoryOf(frame("runMicrotasks"), none)).toBe("node: microtask queue (native)");
+    expect(categoryOf(frame("parse"), none)).toBe("node: other native functions");
+    expect(categoryOf(frame("(program)"), none)).toBe("V8 / native (unattributed)");
+  });
 });
 
 describe("aggregateProfile", () => {
@@ -48,7 +56,7 @@ describe("aggregateProfile", () => {
     expect(Object.fromEntries(result.selfUs)).toEqual({
       "lib/db": 200,
       pg: 100,
-      "node: native functions": 100,
+      "node: other native functions": 100,
       [EXCLUDED.idle]: 100,
       [EXCLUDED.gc]: 100, // the last sample: the profile's mean interval
     });
@@ -58,7 +66,7 @@ describe("aggregateProfile", () => {
   it("counts only the samples inside the window", () => {
     // Sample i is taken at 1,000 + 100·(i + 1): the window [1,250, 1,450] holds samples 2 and 3.
     const result = aggregateProfile(profile([4, 4, 5, 6, 2, 3]), { fromUs: 1_250, toUs: 1_450 }, locate);
-    expect(Object.fromEntries(result.selfUs)).toEqual({ pg: 100, "node: native functions": 100 });
+    expect(Object.fromEntries(result.selfUs)).toEqual({ pg: 100, "node: other native functions": 100 });
     expect(result.windowUs).toBe(200);
   });
 
