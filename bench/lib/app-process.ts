@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { belowWrappers } from "./proc";
 
 /**
  * Real app processes for the benchmarks and the chaos and scale-out checks: `next start` on
@@ -33,9 +34,11 @@ export class AppProcess {
     this.url = `http://127.0.0.1:${port}`;
   }
 
-  /** The root of the app's process tree (its workers and children are below it). */
+  /** The root of the app's process tree (its workers and children are below it), under npm's wrappers. */
   get pid(): number | null {
-    return this.child?.pid ?? null;
+    const root = this.child?.pid;
+    if (!root) return null;
+    return this.options.workers === undefined ? root : belowWrappers(root);
   }
 
   /**

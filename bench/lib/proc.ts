@@ -27,8 +27,8 @@ export function cpuMsOf(pid: number): number | null {
   return f ? ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS : null;
 }
 
-/** Every pid in the tree rooted at `pid`. */
-export function processTree(pid: number): number[] {
+/** Each process's children, from every /proc/<pid>/stat's parent pid. */
+function childMap(): Map<number, number[]> {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -39,6 +39,34 @@ export function processTree(pid: number): number[] {
     list.push(Number(entry));
     children.set(ppid, list);
   }
+  return children;
+}
+
+/**
+ * The server under `npm start`'s wrappers (npm's own node process, the shell running the script):
+ * production images run the server directly, so the wrappers' memory is not the app's.
+ */
+export function belowWrappers(pid: number): number {
+  const children = childMap();
+  let current = pid;
+  for (;;) {
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${current}/cmdline`, "utf8").split("\0");
+    } catch {
+      return current;
+    }
+    // npm retitles its process "npm start"; the shell keeps its name.
+    const wrapper = /^npm( |$)/.test(args[0] ?? "") || args.some((a) => a.endsWith("npm-cli.js")) || /(^|\/)(sh|bash|dash)$/.test(args[0] ?? "");
+    const kids = children.get(current) ?? [];
+    if (!wrapper || kids.length !== 1) return current;
+    current = kids[0]!;
+  }
+}
+
+/** Every pid in the tree rooted at `pid`. */
+export function processTree(pid: number): number[] {
+  const children = childMap();
   const tree: number[] = [];
   const queue = [pid];
   while (queue.length) {
