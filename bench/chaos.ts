@@ -16,7 +16,7 @@ import pg from "pg";
 import { MockLlmServer, type Fault } from "../test/mock-llm/server";
 import { AppProcess, ensureBuild } from "./lib/app-process";
 import { readSseEvents as readEvents } from "../test/support/sse";
-import { flag, log, recreateDatabase } from "./lib/setup";
+import { benchPort, flag, log, recreateDatabase, scratchUrl } from "./lib/setup";
 
 const FAULTS: Array<() => Fault> = [
   () => ({ type: "status", status: 429, retryAfterSeconds: 1 }),
@@ -36,8 +36,8 @@ async function main() {
   const concurrency = Number(flag(argv, "--concurrency") ?? 16);
   const kills = Number(flag(argv, "--kills") ?? 2);
   const faultRate = Number(flag(argv, "--fault-rate") ?? 0.15);
-  const url = flag(argv, "--url") ?? "postgres://postgres@127.0.0.1:5432/bot_gpt_bench_chaos";
-  const port = Number(flag(argv, "--port") ?? 3320);
+  const url = flag(argv, "--url") ?? scratchUrl("bot_gpt_bench_chaos");
+  const port = Number(flag(argv, "--port") ?? benchPort(3320));
 
   ensureBuild(log);
   await recreateDatabase(url);

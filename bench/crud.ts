@@ -7,7 +7,7 @@
  * Calibration: the same load, same client, against the mock LLM's GET /v1/models in its own
  * process. Also EXPLAIN (ANALYZE, BUFFERS) of the SQL the app's query functions send.
  *
- *   npx tsx bench/crud.ts [--quick] [--runs 3] [--rate 500] [--duration 20]
+ *   npx tsx bench/crud.ts [--quick] [--runs 3] [--rate 500] [--duration 20] [--workers N]
  *     [--url postgres://postgres@127.0.0.1:5432/bot_gpt_bench_crud] [--port 3380] [--mock-port 4032]
  *
  * Prints one ScenarioOutput JSON object on stdout; progress on stderr.
@@ -20,9 +20,9 @@ import { AppProcess, ensureBuild } from "./lib/app-process";
 import { MockProcess, runTsx } from "./lib/stream-bench";
 import type { LoadKind, LoadResult, TargetsFile } from "./lib/crud-load";
 import { explainAll, recordQueries, type QueryPlan } from "./lib/crud-plans";
-import { createTargets, seedCrud, type CrudSizes } from "./lib/crud-seed";
+import { createTargets, seedScratchDatabase, type CrudSizes } from "./lib/crud-seed";
 import { emit, goal, median, round, type GoalResult, type Table } from "./lib/report";
-import { flag, log, recreateDatabase } from "./lib/setup";
+import { benchPort, flag, log, scratchUrl, workersFlag } from "./lib/setup";
 
 const KINDS: Array<Exclude<LoadKind, "mock">> = ["list", "detail", "page"];
 const P99_GOAL_MS = 20;
@@ -110,20 +110,13 @@ async function main() {
   const warmupS = quick ? 1 : 2;
   const sizes: CrudSizes = quick ? { users: 200, conversations: 2_000, messages: 20_000 } : { users: 10_000, conversations: 100_000, messages: 1_000_000 };
   const keyCount = Number(flag(argv, "--keys") ?? (quick ? 50 : 500));
-  const url = flag(argv, "--url") ?? "postgres://postgres@127.0.0.1:5432/bot_gpt_bench_crud";
-  const port = Number(flag(argv, "--port") ?? 3380);
-  const mockPort = Number(flag(argv, "--mock-port") ?? 4032);
+  const url = flag(argv, "--url") ?? scratchUrl("bot_gpt_bench_crud");
+  const port = Number(flag(argv, "--port") ?? benchPort(3380));
+  const mockPort = Number(flag(argv, "--mock-port") ?? benchPort(4032));
   const secret = "crud-bench-secret-crud-bench-secret";
 
   ensureBuild(log);
-  await recreateDatabase(url);
-  Object.assign(process.env, { DATABASE_URL: url, AUTH_SECRET: secret, REDIS_URL: "", LOG_LEVEL: "warn", INSTANCE_ID: "crud-driver" });
-  const { getHandle, closeDb } = await import("../lib/db/client");
-  const { hashPassword } = await import("../lib/auth/password");
-  await getHandle(); // the app's migrations
-  log(`seeding ${sizes.users} users / ${sizes.conversations} conversations / ${sizes.messages} messages…`);
-  const seed = await seedCrud(url, sizes, await hashPassword("crud bench password"), log);
-  log(`seeded in ${seed.seconds} s (${seed.megabytes.database} MB)`);
+  const { seed, closeDb } = await seedScratchDatabase(url, sizes, { secret, instanceId: "crud-driver" }, log);
   const targets = await createTargets(url, keyCount);
   const dir = mkdtempSync(path.join(os.tmpdir(), "crud-bench-"));
   const targetsPath = path.join(dir, "targets.json");
@@ -144,7 +137,7 @@ async function main() {
     RATE_LIMIT_CHAT_PER_MINUTE: "100000000",
     OPENAI_API_KEY: "",
     GROQ_API_KEY: "",
-  });
+  }, { workers: workersFlag(argv) });
   const perRun: Array<Record<LoadKind, LoadResult>> = [];
   // Once, after the runs: a rate the single process can keep up with, and its closed-loop capacity.
   const lowRate = Number(flag(argv, "--low-rate") ?? (quick ? 20 : 50));

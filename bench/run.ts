@@ -6,6 +6,11 @@
  *   npm run bench -- --only ttft,crud   a subset; merged into today's results file
  *   npm run bench -- --runs 5           repetitions per scenario (default: 3 full, 1 quick)
  *   npm run bench -- --docs-only        re-render docs/benchmarks.md from the newest results file
+ *   npm run bench -- --label before     writes bench/results/<date>-before.json: the baseline the
+ *                                       page's before/after tables compare later runs with
+ *   npm run bench -- --workers 2        app scenarios start `npm start` with WEB_CONCURRENCY=2
+ *   npm run bench -- --port-offset 1000 every port +1000 and scratch databases suffixed _p1000, so
+ *                                       two runs on one machine do not meet (BENCH_PORT_OFFSET)
  *
  * Each scenario is its own script under bench/ run as a child process (its own heap and event loop,
  * nothing left over from the one before); it prints one ScenarioOutput (bench/lib/report.ts) on
@@ -19,6 +24,7 @@ import path from "node:path";
 import { ensureBuild } from "./lib/app-process";
 import { calibrate } from "./lib/calibrate";
 import { renderBenchmarks } from "./lib/render";
+import { renderComparison } from "./lib/render-compare";
 import type { BenchResults, ScenarioOutput, ScenarioRecord } from "./lib/report";
 import { flag, log } from "./lib/setup";
 
@@ -36,13 +42,15 @@ type ScenarioSpec = {
   args: (quick: boolean) => string[];
   /** Needs the production build (`next start`). */
   app?: boolean;
+  /** Takes `--workers N` (the app as cluster workers). */
+  workers?: boolean;
   timeoutMinutes: number;
 };
 
 const SCENARIOS: ScenarioSpec[] = [
-  { id: "ttft", scenario: 1, title: "Overhead on time-to-first-token", script: "bench/ttft.ts", args: () => [], app: true, timeoutMinutes: 20 },
-  { id: "streams", scenario: 2, title: "Concurrent streams", script: "bench/streams.ts", args: () => [], app: true, timeoutMinutes: 20 },
-  { id: "crud", scenario: 3, title: "CRUD under load", script: "bench/crud.ts", args: () => [], app: true, timeoutMinutes: 40 },
+  { id: "ttft", scenario: 1, title: "Overhead on time-to-first-token", script: "bench/ttft.ts", args: () => [], app: true, workers: true, timeoutMinutes: 20 },
+  { id: "streams", scenario: 2, title: "Concurrent streams", script: "bench/streams.ts", args: () => [], app: true, workers: true, timeoutMinutes: 20 },
+  { id: "crud", scenario: 3, title: "CRUD under load", script: "bench/crud.ts", args: () => [], app: true, workers: true, timeoutMinutes: 40 },
   {
     id: "retrieval-latency-pglite",
     scenario: 4,
@@ -65,10 +73,21 @@ const SCENARIOS: ScenarioSpec[] = [
   { id: "ingestion-postgres", scenario: 5, title: "Ingestion, Postgres", script: "bench/ingestion.ts", args: () => ["--db", "postgres"], timeoutMinutes: 20 },
   { id: "context", scenario: 6, title: "Context assembly", script: "bench/context.ts", args: () => [], timeoutMinutes: 10 },
   { id: "conversation", scenario: 6, title: "300-turn conversation", script: "bench/conversation.ts", args: (quick) => (quick ? ["--turns", "30"] : []), timeoutMinutes: 20 },
+  // Issue 18: what a turn costs, where its CPU goes, and 10,000 users.
+  { id: "turn-cost", scenario: 18, title: "Cost of a chat turn", script: "bench/turn-cost.ts", args: () => [], app: true, workers: true, timeoutMinutes: 30 },
+  { id: "profile", scenario: 18, title: "CPU profile of a turn by package", script: "bench/profile.ts", args: () => [], app: true, timeoutMinutes: 15 },
+  { id: "users", scenario: 18, title: "10,000 users", script: "bench/users.ts", args: () => [], app: true, workers: true, timeoutMinutes: 30 },
 ];
 
-function runScenario(spec: ScenarioSpec, quick: boolean, runs: string | undefined): Promise<ScenarioRecord> {
-  const args = [path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"), spec.script, ...spec.args(quick), ...(quick ? ["--quick"] : []), ...(runs ? ["--runs", runs] : [])];
+function runScenario(spec: ScenarioSpec, quick: boolean, runs: string | undefined, workers: string | undefined): Promise<ScenarioRecord> {
+  const args = [
+    path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"),
+    spec.script,
+    ...spec.args(quick),
+    ...(quick ? ["--quick"] : []),
+    ...(runs ? ["--runs", runs] : []),
+    ...(workers && spec.workers ? ["--workers", workers] : []),
+  ];
   const started = performance.now();
   return new Promise((resolve) => {
     // Its own process group, so a timeout takes down the app and mock processes it started too.
@@ -125,27 +144,40 @@ function machine(postgres: string | null): BenchResults["machine"] {
   };
 }
 
-function newestResults(): string | null {
-  const files = fs.existsSync(RESULTS) ? fs.readdirSync(RESULTS).filter((f) => /^\d{4}-\d{2}-\d{2}\.json$/.test(f)).sort() : [];
+/** The newest full run (`<date>.json`), or the newest `<date>-<label>.json` with `label`. */
+function newestResults(label?: string): string | null {
+  const pattern = label ? new RegExp(`^\\d{4}-\\d{2}-\\d{2}-${label}\\.json$`) : /^\d{4}-\d{2}-\d{2}\.json$/;
+  const files = fs.existsSync(RESULTS) ? fs.readdirSync(RESULTS).filter((f) => pattern.test(f)).sort() : [];
   return files.length ? path.join(RESULTS, files.at(-1)!) : null;
 }
 
-function writeDocs(resultsFile: string, results: BenchResults): void {
+const readResults = (file: string) => JSON.parse(fs.readFileSync(file, "utf8")) as BenchResults;
+
+/** Renders the page from a full run, with the before/after comparison when a baseline exists. */
+function writeDocs(resultsFile: string, results: BenchResults, baselineFile: string | null): void {
   const current = fs.existsSync(DOCS) ? fs.readFileSync(DOCS, "utf8") : "";
-  fs.writeFileSync(DOCS, renderBenchmarks(current, results, path.relative(path.dirname(DOCS), resultsFile)));
-  log(`wrote ${path.relative(ROOT, DOCS)}`);
+  const relative = (file: string) => path.relative(path.dirname(DOCS), file);
+  const comparison = baselineFile ? renderComparison(readResults(baselineFile), relative(baselineFile), results, relative(resultsFile)) : "";
+  fs.writeFileSync(DOCS, renderBenchmarks(current, results, relative(resultsFile), comparison));
+  log(`wrote ${path.relative(ROOT, DOCS)}${baselineFile ? ` (before/after against ${path.relative(ROOT, baselineFile)})` : ""}`);
 }
 
 async function main() {
   const argv = process.argv.slice(2);
   const quick = argv.includes("--quick");
   const runs = flag(argv, "--runs");
+  const workers = flag(argv, "--workers");
+  const label = flag(argv, "--label");
+  if (label !== undefined && !/^[a-z0-9-]+$/.test(label)) throw new Error("--label takes lower-case letters, digits and dashes");
+  const offset = flag(argv, "--port-offset");
+  if (offset !== undefined) process.env.BENCH_PORT_OFFSET = offset; // the scenarios inherit it
   const date = new Date().toISOString().slice(0, 10);
+  const baseline = flag(argv, "--baseline") ?? newestResults("before");
 
   if (argv.includes("--docs-only")) {
     const file = flag(argv, "--results") ?? newestResults();
     if (!file) throw new Error("no results file in bench/results to render");
-    writeDocs(file, JSON.parse(fs.readFileSync(file, "utf8")) as BenchResults);
+    writeDocs(file, readResults(file), baseline);
     return;
   }
 
@@ -153,7 +185,7 @@ async function main() {
   const unknown = only?.filter((id) => !SCENARIOS.some((s) => s.id === id)) ?? [];
   if (unknown.length) throw new Error(`unknown scenario ${unknown.join(", ")}; known: ${SCENARIOS.map((s) => s.id).join(", ")}`);
   const selected = SCENARIOS.filter((s) => !only || only.includes(s.id));
-  const out = flag(argv, "--out") ?? (quick ? path.join(os.tmpdir(), `bot-gpt-bench-quick-${date}.json`) : path.join(RESULTS, `${date}.json`));
+  const out = flag(argv, "--out") ?? (quick ? path.join(os.tmpdir(), `bot-gpt-bench-quick-${date}.json`) : path.join(RESULTS, `${date}${label ? `-${label}` : ""}.json`));
 
   const started = performance.now();
   if (selected.some((s) => s.app)) ensureBuild(log);
@@ -163,7 +195,7 @@ async function main() {
   const scenarios: BenchResults["scenarios"] = {};
   for (const spec of selected) {
     log(`── ${spec.id}: ${spec.title}${quick ? " (quick)" : ""}`);
-    scenarios[spec.id] = { ...(await runScenario(spec, quick, runs)), scenario: spec.scenario, title: spec.title };
+    scenarios[spec.id] = { ...(await runScenario(spec, quick, runs, workers)), scenario: spec.scenario, title: spec.title };
     const record = scenarios[spec.id]!;
     if (record.status === "ok") {
       const missed = record.output.goals.filter((g) => !g.met).length;
@@ -186,7 +218,11 @@ async function main() {
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   log(`wrote ${out}`);
-  if (!quick && !flag(argv, "--out")) writeDocs(out, results);
+  if (!quick && !flag(argv, "--out")) {
+    // A labelled run (the baseline) does not replace the page's figures: it is compared with them.
+    const shown = label ? newestResults() : out;
+    if (shown) writeDocs(shown, shown === out ? results : readResults(shown), label === "before" ? out : baseline);
+  }
 
   const failed = Object.entries(scenarios).filter(([, r]) => r.status === "failed");
   const goals = Object.values(scenarios).flatMap((r) => (r.status === "ok" ? r.output.goals : []));

@@ -16,15 +16,15 @@ import { Redis } from "ioredis";
 import { MockLlmServer } from "../test/mock-llm/server";
 import { AppProcess, ensureBuild } from "./lib/app-process";
 import { readSseEvents as readEvents, textOfEvents as textOf, type SseEvent } from "../test/support/sse";
-import { flag, log, recreateDatabase } from "./lib/setup";
+import { benchPort, flag, log, recreateDatabase, scratchUrl } from "./lib/setup";
 
 type Check = { name: string; ok: boolean; detail: Record<string, unknown> };
 
 async function main() {
   const argv = process.argv.slice(2);
-  const url = flag(argv, "--url") ?? "postgres://postgres@127.0.0.1:5432/bot_gpt_bench_scale";
+  const url = flag(argv, "--url") ?? scratchUrl("bot_gpt_bench_scale");
   const redisUrl = flag(argv, "--redis") ?? "redis://127.0.0.1:6379/7";
-  const basePort = Number(flag(argv, "--port") ?? 3330);
+  const basePort = Number(flag(argv, "--port") ?? benchPort(3330));
   const rateLimit = 40;
 
   ensureBuild(log);

@@ -6,20 +6,21 @@
  * at the mock (calibration), the RSS of the app's process tree and the event-loop lag from
  * /api/metrics.
  *
- *   npx tsx bench/streams.ts [--quick] [--runs 3] [--streams 1000] [--open-per-second 100] [--hold-ms 15000]
+ *   npx tsx bench/streams.ts [--quick] [--runs 3] [--streams 1000] [--open-per-second 100] [--hold-ms 15000] [--workers N]
  *
  * Needs the production build (`npx next build`). Uses ports 3371 (app) and 4031 (mock LLM) and
- * the scratch database bot_gpt_bench_streams. Prints one ScenarioOutput JSON on stdout.
+ * the scratch database bot_gpt_bench_streams (shifted by BENCH_PORT_OFFSET, bench/lib/setup.ts). Prints one ScenarioOutput JSON on stdout.
  */
 import { AppProcess, ensureBuild } from "./lib/app-process";
+import { sampleRss } from "./lib/proc";
 import { emit, goal, median, round, type GoalResult } from "./lib/report";
-import { flag, log, recreateDatabase } from "./lib/setup";
-import { MockProcess, appOnMockEnv, appTarget, createConversations, findAppPid, lastProviderRequest, ms, runLoadProcess, sampleRss, scrapeLoopLag, seedApiKey, sleep } from "./lib/stream-bench";
+import { benchPort, flag, log, recreateDatabase, scratchUrl, workersFlag } from "./lib/setup";
+import { MockProcess, appOnMockEnv, appTarget, createConversations, findAppPid, lastProviderRequest, ms, runLoadProcess, scrapeLoopLag, seedApiKey, sleep } from "./lib/stream-bench";
 import type { StreamLoadConfig, StreamLoadResult, StreamTarget } from "./lib/stream-load";
 
-const APP_PORT = 3371;
-const MOCK_PORT = 4031;
-const PG_URL = "postgres://postgres@127.0.0.1:5432/bot_gpt_bench_streams";
+const APP_PORT = benchPort(3371);
+const MOCK_PORT = benchPort(4031);
+const PG_URL = scratchUrl("bot_gpt_bench_streams");
 const CHUNK_DELAY_MS = 20;
 const TTFT_MS = 50;
 const METRICS_TOKEN = "bench-streams-metrics-token";
@@ -68,7 +69,7 @@ async function main() {
       DATABASE_URL: PG_URL,
       METRICS_TOKEN,
       INSTANCE_ID: "bench-streams",
-    });
+    }, { workers: workersFlag(argv) });
     log(`starting the app on :${APP_PORT} (Postgres), mock LLM at ${mock.url}: ${words}-word reply, one word per ${CHUNK_DELAY_MS} ms`);
     await app.start(120_000);
     try {

@@ -4,23 +4,23 @@
  * and (b) straight at the mock LLM with the exact provider request the app sends; the overhead is
  * the difference, at 1 and 50 concurrent chats, on embedded PGlite and on Postgres.
  *
- *   npx tsx bench/ttft.ts [--quick] [--runs 3] [--ttft-ms 50]
+ *   npx tsx bench/ttft.ts [--quick] [--runs 3] [--ttft-ms 50] [--workers N]
  *
  * Needs the production build (`npx next build`). Uses ports 3370 (app) and 4031 (mock LLM) and
- * the scratch database bot_gpt_bench_ttft. Prints one ScenarioOutput JSON on stdout.
+ * the scratch database bot_gpt_bench_ttft (shifted by BENCH_PORT_OFFSET, bench/lib/setup.ts). Prints one ScenarioOutput JSON on stdout.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { AppProcess, ensureBuild } from "./lib/app-process";
 import { emit, goal, median, round, type GoalResult, type Table } from "./lib/report";
-import { flag, log, recreateDatabase } from "./lib/setup";
+import { benchPort, flag, log, recreateDatabase, scratchUrl, workersFlag } from "./lib/setup";
 import { MockProcess, appOnMockEnv, appTarget, createConversations, lastProviderRequest, ms, runLoadProcess, seedApiKey } from "./lib/stream-bench";
 import type { StreamLoadConfig, StreamLoadResult, StreamTarget } from "./lib/stream-load";
 
-const APP_PORT = 3370;
-const MOCK_PORT = 4031;
-const PG_URL = "postgres://postgres@127.0.0.1:5432/bot_gpt_bench_ttft";
+const APP_PORT = benchPort(3370);
+const MOCK_PORT = benchPort(4031);
+const PG_URL = scratchUrl("bot_gpt_bench_ttft");
 const REPLY = "Sure. Here is a short answer that streams in a dozen small chunks.";
 const CHUNK_DELAY_MS = 10;
 
@@ -56,7 +56,7 @@ async function main() {
         ...appOnMockEnv(mock.url, secret),
         ...dbEnv,
         INSTANCE_ID: `bench-ttft-${db}`,
-      });
+      }, { workers: workersFlag(argv) });
       log(`[${db}] starting the app on :${APP_PORT}, mock LLM at ${mock.url} (ttft ${ttftMs} ms, ${CHUNK_DELAY_MS} ms between chunks)`);
       await app.start(120_000);
       try {

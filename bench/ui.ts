@@ -22,7 +22,7 @@ import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page, type Response } from "@playwright/test";
 import { AuthPage } from "../e2e/pages/auth-page";
 import { AppProcess, ensureBuild } from "./lib/app-process";
-import { flag, log } from "./lib/setup";
+import { benchPort, flag, log } from "./lib/setup";
 import { seedUiData, type UiSeed } from "./lib/ui-seed";
 import {
   cdpDelta, cdpMetrics, frameStats, probeScript, readPaintTimings, readProbe, scrollSidebar, scrollThreadToTop, spread,
@@ -39,7 +39,7 @@ const config = {
   scrollLimitMs: quick ? 30_000 : 120_000,
   viewport: { width: 1440, height: 900 },
 };
-const port = Number(flag(argv, "--port") ?? 3350);
+const port = Number(flag(argv, "--port") ?? benchPort(3350));
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "bot-gpt-bench-ui-"));
 const appEnv = {
   DATABASE_URL: "",

@@ -1,10 +1,14 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { belowWrappers } from "./proc";
 
 /**
- * Real app processes for the chaos and scale-out checks: `next start` on loopback (the production
- * build), killed with SIGKILL like a crashed container, restarted under the same INSTANCE_ID.
+ * Real app processes for the benchmarks and the chaos and scale-out checks: `next start` on
+ * loopback (the production build), killed with SIGKILL like a crashed container, restarted under
+ * the same INSTANCE_ID. With `workers`, the app starts as `npm start` does in production, with
+ * WEB_CONCURRENCY=<workers> (cluster workers sharing the port on Postgres, where the start script
+ * supports it; until then the same single process).
  */
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -25,19 +29,49 @@ export class AppProcess {
   constructor(
     readonly port: number,
     private readonly env: Record<string, string>,
+    private readonly options: { workers?: number; nodeArgs?: string[] } = {},
   ) {
     this.url = `http://127.0.0.1:${port}`;
   }
 
+  /** The root of the app's process tree (its workers and children are below it), under npm's wrappers. */
+  get pid(): number | null {
+    const root = this.child?.pid;
+    if (!root) return null;
+    return this.options.workers === undefined ? root : belowWrappers(root);
+  }
+
+  /**
+   * `next start` itself (with `nodeArgs`, e.g. the CPU profiler's flags, which Node does not take
+   * from NODE_OPTIONS), or the package's start script (`npm start`) when workers are asked for.
+   */
+  private command(): string[] {
+    const { workers, nodeArgs = [] } = this.options;
+    if (workers === undefined) {
+      return [...nodeArgs, path.join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(this.port), "-H", "127.0.0.1"];
+    }
+    if (nodeArgs.length) throw new Error("nodeArgs apply to a single `next start`, not to workers started by npm start");
+    const npmCli = path.join(path.dirname(process.execPath), "..", "lib", "node_modules", "npm", "bin", "npm-cli.js");
+    return [npmCli, "start", "--silent"];
+  }
+
   async start(timeoutMs = 60_000): Promise<void> {
-    const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
     this.output = "";
+    const { workers } = this.options;
     // Its own process group, so a kill reaches the server and nothing else.
-    const child = spawn(process.execPath, [nextBin, "start", "-p", String(this.port), "-H", "127.0.0.1"], {
+    const child = spawn(process.execPath, this.command(), {
       cwd: root,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production", PORT: String(this.port), ...this.env },
+      env: {
+        ...process.env,
+        NEXT_TELEMETRY_DISABLED: "1",
+        NODE_ENV: "production",
+        PORT: String(this.port),
+        HOSTNAME: "127.0.0.1",
+        ...(workers === undefined ? {} : { WEB_CONCURRENCY: String(workers) }),
+        ...this.env,
+      },
     });
     const keep = (chunk: Buffer) => {
       this.output = (this.output + chunk.toString()).slice(-20_000);

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { recreateDatabase } from "./setup";
 import { random } from "./prose";
 import type { TargetsFile } from "./crud-load";
 
@@ -52,6 +53,28 @@ function textPool(): string[] {
     }
     return text.trimStart();
   });
+}
+
+/**
+ * A fresh scratch database with the app's migrations, seeded with `sizes`. The app's database
+ * module stays open in this process (pointed at `url`, under `instanceId`) for what the caller
+ * writes next with the app's own queries; `closeDb` closes it.
+ */
+export async function seedScratchDatabase(
+  url: string,
+  sizes: CrudSizes,
+  app: { secret: string; instanceId: string },
+  log: (m: string) => void,
+): Promise<{ seed: SeedReport; closeDb: () => Promise<void> }> {
+  await recreateDatabase(url);
+  Object.assign(process.env, { DATABASE_URL: url, AUTH_SECRET: app.secret, REDIS_URL: "", LOG_LEVEL: "warn", INSTANCE_ID: app.instanceId });
+  const { getHandle, closeDb } = await import("../../lib/db/client");
+  const { hashPassword } = await import("../../lib/auth/password");
+  await getHandle(); // the app's migrations
+  log(`seeding ${sizes.users} users / ${sizes.conversations} conversations / ${sizes.messages} messages…`);
+  const seed = await seedCrud(url, sizes, await hashPassword("bench password"), log);
+  log(`seeded in ${seed.seconds} s (${seed.megabytes.database} MB)`);
+  return { seed, closeDb };
 }
 
 /**

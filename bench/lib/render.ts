@@ -17,7 +17,7 @@ export function formatNumber(value: number | string | null | undefined): string 
   return String(Number(value.toFixed(digits)));
 }
 
-const cell = (value: string | number | null | undefined) => formatNumber(value).replace(/\|/g, "\\|").replace(/\n/g, " ");
+export const cell = (value: string | number | null | undefined) => formatNumber(value).replace(/\|/g, "\\|").replace(/\n/g, " ");
 
 function goalText(g: GoalResult): string {
   const unit = g.unit ? ` ${g.unit}` : "";
@@ -25,7 +25,7 @@ function goalText(g: GoalResult): string {
   return `${g.comparison === "<=" ? "≤" : "≥"} ${formatNumber(g.goal)}${unit}`;
 }
 
-function table(t: Table): string {
+export function table(t: Table): string {
   const head = `| ${t.columns.map(cell).join(" | ")} |\n|${t.columns.map(() => "---").join("|")}|`;
   const rows = t.rows.map((r) => `| ${r.map(cell).join(" | ")} |`).join("\n");
   return `**${t.title}**\n\n${head}\n${rows}${t.note ? `\n\n${t.note}` : ""}`;
@@ -86,23 +86,31 @@ export function renderResults(results: BenchResults, resultsPath: string): strin
     "",
     calibrationTable(results),
   ];
-  for (const [id, record] of Object.entries(results.scenarios)) {
-    parts.push("", `### ${record.scenario ? `${record.scenario}. ` : ""}${record.title ?? id} — \`${id}\``, "");
-    if (record.status === "failed") {
-      parts.push(`Failed to run after ${record.seconds} s:`, "", "```", record.error.trim().slice(-1_500), "```");
-      continue;
-    }
-    const out = record.output;
-    parts.push(out.method.trim(), "", `${out.runs} run(s), ${record.seconds} s.`);
-    for (const t of out.tables) parts.push("", table(t));
-  }
+  for (const [id, record] of Object.entries(results.scenarios)) parts.push("", scenarioSection(id, record));
   parts.push("", END);
   return parts.join("\n");
 }
 
-/** The page with its generated block replaced (or appended when the page has none yet). */
-export function renderBenchmarks(current: string, results: BenchResults, resultsPath: string): string {
-  const block = renderResults(results, resultsPath);
+/** One scenario's heading, method and tables. */
+export function scenarioSection(id: string, record: BenchResults["scenarios"][string], headingSuffix = ""): string {
+  const parts = [`### ${record.scenario ? `${record.scenario}. ` : ""}${record.title ?? id} — \`${id}\`${headingSuffix}`, ""];
+  if (record.status === "failed") {
+    parts.push(`Failed to run after ${record.seconds} s:`, "", "```", record.error.trim().slice(-1_500), "```");
+    return parts.join("\n");
+  }
+  const out = record.output;
+  parts.push(out.method.trim(), "", `${out.runs} run(s), ${record.seconds} s.`);
+  for (const t of out.tables) parts.push("", table(t));
+  return parts.join("\n");
+}
+
+/**
+ * The page with its generated block replaced (or appended when the page has none yet); `extra`
+ * (the before/after comparison, bench/lib/render-compare.ts) closes the block.
+ */
+export function renderBenchmarks(current: string, results: BenchResults, resultsPath: string, extra = ""): string {
+  const main = renderResults(results, resultsPath);
+  const block = extra ? main.replace(`\n${END}`, `\n${extra}\n\n${END}`) : main;
   const begin = current.indexOf("<!-- bench:begin");
   const end = current.indexOf(END);
   if (begin >= 0 && end > begin) return `${current.slice(0, begin)}${block}${current.slice(end + END.length)}`;

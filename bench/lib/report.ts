@@ -29,6 +29,23 @@ export type GoalResult = {
 /** A table for the readable report: the first row of cells lines up with `columns`. */
 export type Table = { title: string; columns: string[]; rows: Array<Array<string | number | null>>; note?: string };
 
+/**
+ * A headline figure followed from run to run: docs/benchmarks.md sets each one beside the same
+ * figure in a baseline results file (the "before" of a change) when there is one.
+ */
+export type Figure = {
+  name: string;
+  value: number | null;
+  unit: string;
+  /** The goal as written, e.g. "≤ 17.9 ms (0.6 × the peer's 29.9)". */
+  goal?: string;
+  /** The same measurement without the app (the mock alone, the no-op route), when one applies. */
+  calibration?: number | null;
+  /** 1-minute load average while it was measured (median over runs): the machine is shared. */
+  load?: number;
+  note?: string;
+};
+
 export type ScenarioOutput = {
   benchmark: string;
   /** Human-readable: what was measured and how (a paragraph for docs/benchmarks.md). */
@@ -37,6 +54,8 @@ export type ScenarioOutput = {
   runs: number;
   goals: GoalResult[];
   tables: Table[];
+  /** Headline figures for the before/after table (bench/lib/render.ts). */
+  figures?: Figure[];
   /** Everything else worth keeping (per-run figures, query plans, settings). */
   details?: Record<string, unknown>;
 };

@@ -44,3 +44,34 @@ export async function configureDatabase(choice: DbChoice, extra: Record<string, 
   const pino = (await import("pino")).default;
   redirectLogs(pino.destination({ dest: 2, sync: true }));
 }
+
+/**
+ * BENCH_PORT_OFFSET (or `npm run bench -- --port-offset N`): shifts every port a bench script
+ * listens on and suffixes its scratch databases (`bot_gpt_bench_ttft_p1000`), so two people or
+ * helpers on one machine can run the same scenario at once without meeting.
+ */
+export function portOffset(): number {
+  const offset = Number(process.env.BENCH_PORT_OFFSET ?? 0);
+  if (!Number.isInteger(offset) || offset < 0 || offset > 20_000) throw new Error(`BENCH_PORT_OFFSET must be a whole number 0–20000, not ${process.env.BENCH_PORT_OFFSET}`);
+  return offset;
+}
+
+export const benchPort = (base: number) => base + portOffset();
+
+/** A scratch database URL on the bench Postgres, offset-suffixed (see portOffset). */
+export function scratchUrl(name: string): string {
+  const offset = portOffset();
+  const server = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+  const url = new URL(server);
+  url.pathname = `/${name}${offset ? `_p${offset}` : ""}`;
+  return url.toString();
+}
+
+/** `--workers N`: the app under test runs N cluster workers (AppProcess's `workers`); absent: one `next start`. */
+export function workersFlag(argv: string[]): number | undefined {
+  const value = flag(argv, "--workers");
+  if (value === undefined) return undefined;
+  const workers = Number(value);
+  if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers must be a whole number ≥ 1, not ${value}`);
+  return workers;
+}

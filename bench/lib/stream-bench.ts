@@ -8,8 +8,8 @@ import type { StreamLoadConfig, StreamLoadResult, StreamTarget } from "./stream-
 /**
  * Shared plumbing for bench/ttft.ts and bench/streams.ts: the mock LLM in a process of its own,
  * seeding a user and API key, running bench/lib/stream-load.ts as a child process, the provider
- * request the app sends (for the calibration run straight against the mock), the RSS of a process
- * tree and the event-loop lag the app's /api/metrics reports.
+ * request the app sends (for the calibration run straight against the mock), the app's root pid
+ * and the event-loop lag the app's /api/metrics reports (process CPU and RSS: ./proc.ts).
  */
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -66,6 +66,11 @@ export class MockProcess {
       if (Date.now() > deadline) throw new Error(`mock LLM on :${this.port} not up after 30 s`);
       await sleep(200);
     }
+  }
+
+  /** The root of the mock's process tree (tsx and the node process it runs). */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
   }
 
   async control(route: "settings" | "reset" | "requests", body?: unknown): Promise<Record<string, unknown>> {
@@ -165,44 +170,6 @@ export async function lastProviderRequest(mock: MockProcess): Promise<StreamTarg
   };
 }
 
-/** Every pid in the tree rooted at `pid` (from /proc). */
-function processTree(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(entry));
-      children.set(ppid, list);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  const tree: number[] = [];
-  const queue = [pid];
-  while (queue.length) {
-    const p = queue.shift()!;
-    tree.push(p);
-    queue.push(...(children.get(p) ?? []));
-  }
-  return tree;
-}
-
-function rssMb(pid: number): number {
-  let kb = 0;
-  for (const p of processTree(pid)) {
-    try {
-      const match = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${p}/status`, "utf8"));
-      if (match) kb += Number(match[1]);
-    } catch {
-      // gone
-    }
-  }
-  return kb / 1024;
-}
-
 /**
  * The root of the app's process tree: AppProcess gives `next start` PORT=<port> in its environment
  * (Next renames the process, so the command line does not say), and its children inherit it.
@@ -223,19 +190,6 @@ export function findAppPid(port: number): number {
   const roots = [...matches].filter(([, ppid]) => !matches.has(ppid)).map(([pid]) => pid);
   if (roots.length !== 1) throw new Error(`expected one app process with PORT=${port}, found ${roots.length}`);
   return roots[0]!;
-}
-
-/** Samples the RSS of a process tree every `everyMs`; `stop()` returns the samples (MB). */
-export function sampleRss(pid: number, everyMs = 250): { stop: () => number[]; now: () => number } {
-  const samples: number[] = [];
-  const timer = setInterval(() => samples.push(rssMb(pid)), everyMs);
-  return {
-    now: () => rssMb(pid),
-    stop: () => {
-      clearInterval(timer);
-      return samples;
-    },
-  };
 }
 
 /** Scrapes the event-loop lag series of /api/metrics every `everyMs` (prom-client resets the histogram on each scrape). */
